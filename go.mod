@@ -1,0 +1,3 @@
+module github.com/zmqx/zmqx
+
+go 1.26
