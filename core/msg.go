@@ -1,0 +1,172 @@
+package core
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// InlineMax is the largest payload a Msg stores inside itself, as libzmq's
+// "very small messages": no allocation and no sharing for these.
+const InlineMax = 33
+
+// Msg is one frame. Payloads of up to InlineMax bytes live inside the value;
+// larger ones point at a buffer that is either garbage collected, pooled and
+// reference counted, or owned by the caller and handed back through a release
+// callback (zero-copy). A Msg is moved, not copied: after handing it to a
+// pipe the sender no longer touches it. Close releases a reference.
+type Msg struct {
+	ext    []byte // payload when larger than InlineMax (or zero-copy)
+	ref    *buffer
+	n      uint8 // inline length
+	More   bool  // another frame of the same message follows
+	inline [InlineMax]byte
+}
+
+// buffer is the shared owner of a large payload.
+type buffer struct {
+	refs    atomic.Int32
+	data    []byte
+	release func() // zero-copy: the caller's callback
+	class   int    // pool size class, or -1
+	pool    *bufferPool
+}
+
+// NewMsg copies b into a new message.
+func NewMsg(b []byte) Msg { return defaultPool.copyMsg(b) }
+
+// NewMsgString copies s into a new message.
+func NewMsgString(s string) Msg {
+	var m Msg
+	if len(s) <= InlineMax {
+		m.n = uint8(copy(m.inline[:], s))
+		return m
+	}
+	return defaultPool.copyMsg([]byte(s))
+}
+
+// NewZeroCopyMsg wraps b without copying. release (if non-nil) is called
+// exactly once, from whichever goroutine drops the last reference, after the
+// last engine has written or discarded the frame. b must not change before.
+func NewZeroCopyMsg(b []byte, release func()) Msg {
+	buf := &buffer{data: b, release: release, class: -1}
+	buf.refs.Store(1)
+	return Msg{ext: b, ref: buf}
+}
+
+// Adopt wraps b, which the caller gives up, without copying. Used by engines
+// for frames they allocated themselves; the garbage collector owns it.
+func Adopt(b []byte) Msg {
+	var m Msg
+	if len(b) <= InlineMax {
+		m.n = uint8(copy(m.inline[:], b))
+		return m
+	}
+	m.ext = b
+	return m
+}
+
+// Bytes returns the payload. For inline messages it aliases m itself.
+func (m *Msg) Bytes() []byte {
+	if m.ext != nil || m.ref != nil {
+		return m.ext
+	}
+	return m.inline[:m.n]
+}
+
+// Len is the payload size.
+func (m *Msg) Len() int {
+	if m.ext != nil || m.ref != nil {
+		return len(m.ext)
+	}
+	return int(m.n)
+}
+
+// Inline reports whether the payload lives inside the Msg.
+func (m *Msg) Inline() bool { return m.ext == nil && m.ref == nil }
+
+// Share returns another reference to the same payload (for distribution to
+// several pipes); each copy is closed on its own.
+func (m *Msg) Share() Msg {
+	if m.ref != nil {
+		m.ref.refs.Add(1)
+	}
+	return *m
+}
+
+// Detach returns the payload as a slice the caller owns outright. GC-owned
+// payloads are returned as they are; pooled or zero-copy ones are copied and
+// released, so the slice stays valid after the buffer is recycled.
+func (m *Msg) Detach() []byte {
+	if m.Inline() {
+		return append([]byte(nil), m.inline[:m.n]...)
+	}
+	if m.ref == nil {
+		b := m.ext
+		m.ext = nil
+		return b
+	}
+	b := append([]byte(nil), m.ext...)
+	m.Close()
+	return b
+}
+
+// Close drops this reference; the last one releases the payload.
+func (m *Msg) Close() {
+	if r := m.ref; r != nil {
+		m.ref, m.ext = nil, nil
+		if r.refs.Add(-1) == 0 {
+			r.free()
+		}
+	}
+}
+
+func (b *buffer) free() {
+	if b.release != nil {
+		b.release()
+		return
+	}
+	if b.pool != nil {
+		b.pool.put(b)
+	}
+}
+
+// bufferPool recycles large-message buffers by power-of-two size class so
+// the steady state of copying sends allocates nothing.
+type bufferPool struct {
+	classes [poolClasses]sync.Pool
+}
+
+const (
+	poolMinShift = 6  // 64 B
+	poolMaxShift = 20 // 1 MiB; larger payloads are left to the GC
+	poolClasses  = poolMaxShift - poolMinShift + 1
+)
+
+var defaultPool = &bufferPool{} // stateless apart from sync.Pool caches
+
+func (p *bufferPool) copyMsg(b []byte) Msg {
+	var m Msg
+	if len(b) <= InlineMax {
+		m.n = uint8(copy(m.inline[:], b))
+		return m
+	}
+	class := bits.Len(uint(len(b)-1)) - poolMinShift
+	if class < 0 {
+		class = 0
+	}
+	if class >= poolClasses {
+		m.ext = append([]byte(nil), b...)
+		return m
+	}
+	buf, _ := p.classes[class].Get().(*buffer)
+	if buf == nil {
+		buf = &buffer{data: make([]byte, 1<<(class+poolMinShift)), class: class, pool: p}
+	}
+	buf.refs.Store(1)
+	m.ext = buf.data[:copy(buf.data, b)]
+	m.ref = buf
+	return m
+}
+
+func (p *bufferPool) put(b *buffer) { p.classes[b.class].Put(b) }

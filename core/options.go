@@ -1,0 +1,163 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Type is a socket type.
+type Type uint8
+
+// Socket types, named as on the wire.
+const (
+	PAIR Type = iota
+	PUB
+	SUB
+	REQ
+	REP
+	DEALER
+	ROUTER
+	PULL
+	PUSH
+	XPUB
+	XSUB
+)
+
+var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// ParseType maps a wire name ("PUB") to a Type.
+func ParseType(s string) (Type, error) {
+	for i, n := range typeNames {
+		if n == s {
+			return Type(i), nil
+		}
+	}
+	return 0, fmt.Errorf("zmqx: unknown socket type %q", s)
+}
+
+// Defaults, chosen like libzmq's where libzmq has a finite one.
+const (
+	DefaultHWM               = 1000
+	DefaultLinger            = time.Second
+	DefaultMaxMsgSize        = 64 << 20
+	DefaultHandshakeTimeout  = 30 * time.Second
+	DefaultReconnectInterval = 100 * time.Millisecond
+	DefaultBatchSize         = 8192
+)
+
+// Options configure one socket. The zero value means "the defaults"; every
+// field documents its own. Options are fixed when the socket is made.
+type Options struct {
+	// SendHWM bounds the messages queued per peer for sending. 0 means
+	// DefaultHWM; negative means unlimited. What happens at the mark depends
+	// on the socket type: PUB and XPUB drop, the others block or fail.
+	SendHWM int
+	// RecvHWM bounds the messages queued per peer for receiving. 0 means
+	// DefaultHWM; negative means unlimited.
+	RecvHWM int
+	// Linger is how long Close waits for queued messages to be written.
+	// 0 means DefaultLinger; negative means discard them at once.
+	Linger time.Duration
+	// RoutingID is this socket's identity as a ROUTER peer sees it (1 to
+	// 255 bytes, not starting with a zero byte). Empty: the peer picks one.
+	RoutingID []byte
+	// RouterMandatory makes a ROUTER fail a send to an unknown routing id
+	// with ErrHostUnreachable instead of dropping it silently.
+	RouterMandatory bool
+	// MaxMsgSize bounds one incoming message (all its frames). 0 means
+	// DefaultMaxMsgSize; negative means no limit. A peer that declares
+	// more is disconnected before anything is allocated.
+	MaxMsgSize int64
+	// HandshakeTimeout bounds the ZMTP greeting and security handshake.
+	// 0 means DefaultHandshakeTimeout; negative means none.
+	HandshakeTimeout time.Duration
+	// HeartbeatInterval is the PING period on idle connections; 0 disables.
+	HeartbeatInterval time.Duration
+	// HeartbeatTTL is the time-to-live sent in PING for the peer to use
+	// (rounded down to deciseconds, at most 6553.5 s); 0 sends none.
+	HeartbeatTTL time.Duration
+	// HeartbeatTimeout closes a connection that has been silent that long
+	// after a PING was sent. 0 means HeartbeatInterval.
+	HeartbeatTimeout time.Duration
+	// ReconnectInterval is the wait before reconnecting a connected endpoint.
+	// 0 means DefaultReconnectInterval; negative disables reconnection.
+	ReconnectInterval time.Duration
+	// ReconnectIntervalMax caps the exponential backoff of consecutive
+	// failed attempts. 0 means no backoff: always ReconnectInterval.
+	ReconnectIntervalMax time.Duration
+	// BatchSize is the most bytes the encoder gathers into one write when
+	// messages queue behind a write in progress. 0 means DefaultBatchSize.
+	BatchSize int
+	// PlainUsername and PlainPassword make this socket a PLAIN client.
+	PlainUsername, PlainPassword string
+	// PlainAuth makes this socket a PLAIN server: it is called with each
+	// client's credentials and refuses the client by returning an error.
+	PlainAuth func(username, password string) error
+	// Events, when set, receives connection events. Sends never block: if
+	// the channel is full the event is dropped.
+	Events chan<- Event
+	// Logger receives connection errors and dropped peers. nil means the
+	// runtime's logger (which discards by default).
+	Logger *slog.Logger
+}
+
+// resolved returns o with the defaults filled in and checks it.
+func (o Options) resolved() (Options, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.SendHWM, DefaultHWM)
+	def(&o.RecvHWM, DefaultHWM)
+	def(&o.BatchSize, DefaultBatchSize)
+	if o.Linger == 0 {
+		o.Linger = DefaultLinger
+	}
+	if o.MaxMsgSize == 0 {
+		o.MaxMsgSize = DefaultMaxMsgSize
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.ReconnectInterval == 0 {
+		o.ReconnectInterval = DefaultReconnectInterval
+	}
+	if o.HeartbeatTimeout == 0 {
+		o.HeartbeatTimeout = o.HeartbeatInterval
+	}
+	switch {
+	case len(o.RoutingID) > 255:
+		return o, errors.New("zmqx: RoutingID is longer than 255 bytes")
+	case len(o.RoutingID) > 0 && o.RoutingID[0] == 0:
+		return o, errors.New("zmqx: RoutingID must not start with a zero byte (reserved for generated ids)")
+	case o.PlainAuth != nil && (o.PlainUsername != "" || o.PlainPassword != ""):
+		return o, errors.New("zmqx: a socket is either a PLAIN server (PlainAuth) or a PLAIN client (PlainUsername), not both")
+	case len(o.PlainUsername) > 255 || len(o.PlainPassword) > 255:
+		return o, errors.New("zmqx: PLAIN username and password are limited to 255 bytes")
+	case o.BatchSize < 0:
+		return o, errors.New("zmqx: BatchSize must not be negative")
+	case o.HeartbeatInterval < 0 || o.HeartbeatTTL < 0 || o.HeartbeatTimeout < 0:
+		return o, errors.New("zmqx: heartbeat durations must not be negative")
+	case o.HeartbeatTTL > 6553500*time.Millisecond:
+		return o, errors.New("zmqx: HeartbeatTTL is at most 6553.5s")
+	case o.ReconnectIntervalMax < 0:
+		return o, errors.New("zmqx: ReconnectIntervalMax must not be negative")
+	}
+	if o.SendHWM < 0 {
+		o.SendHWM = 0 // unlimited inside
+	}
+	if o.RecvHWM < 0 {
+		o.RecvHWM = 0
+	}
+	return o, nil
+}

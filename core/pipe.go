@@ -1,0 +1,189 @@
+package core
+
+import "sync/atomic"
+
+// half is one direction of a pipe: a ypipe plus the high-water-mark
+// accounting and the wake-up targets of both of its ends.
+type half struct {
+	q   *ypipe
+	hwm int64 // whole messages; 0 = unlimited
+
+	written int64        // writer: whole messages written
+	read    atomic.Int64 // reader: whole messages read
+
+	readerWake signal // woken when a flush finds the reader asleep
+	writerWake signal // woken when the reader frees space for a waiting writer
+	waiting    atomic.Bool
+
+	writerGone atomic.Bool // nothing more will be written
+	readerGone atomic.Bool // nothing more will be read
+}
+
+// Pipe is one end of a bidirectional pipe between a socket and a session (or,
+// for inproc, another socket). Each half is single-producer single-consumer:
+// the end's owner writes out and reads in.
+type Pipe struct {
+	in, out *half
+	peer    *Pipe
+
+	inMsgs   int64 // whole messages read from in (reader-local copy)
+	deferAck bool  // engine ends: count a message as read only at Ack
+
+	// RoutingID is the peer's routing id as a ROUTER sees it.
+	RoutingID []byte
+	// Peer describes the far side once known.
+	Peer PeerInfo
+
+	matchGen uint64        // dist: last distribution round this pipe matched
+	detached *atomic.Int32 // shared by both ends: how many have let go
+	left     bool          // this end has detached
+}
+
+// PeerInfo describes what a handshake learned about a peer.
+type PeerInfo struct {
+	Type       string // the peer's socket type, as on the wire
+	Identity   []byte // the peer's Identity property (may be empty)
+	RemoteAddr string
+	// Downgraded is true for ZMTP 3.0 peers (subscriptions as messages).
+	Downgraded bool
+}
+
+// pipeEnd is what the owner of one end brings: where to wake it, and the
+// high-water marks of the halves it writes and reads.
+type pipeEnd struct {
+	recv, send signal
+	sndhwm     int
+	rcvhwm     int
+}
+
+// newPipePair joins two ends. a's sends carry a.sndhwm+b.rcvhwm messages at
+// most (libzmq's rule for pipes whose both ends have queues of their own).
+func newPipePair(a, b pipeEnd) (*Pipe, *Pipe) {
+	ab := &half{q: newYpipe(), hwm: hwmSum(a.sndhwm, b.rcvhwm), readerWake: b.recv, writerWake: a.send}
+	ba := &half{q: newYpipe(), hwm: hwmSum(b.sndhwm, a.rcvhwm), readerWake: a.recv, writerWake: b.send}
+	pa := &Pipe{in: ba, out: ab}
+	pb := &Pipe{in: ab, out: ba}
+	pa.peer, pb.peer = pb, pa
+	d := new(atomic.Int32)
+	pa.detached, pb.detached = d, d
+	return pa, pb
+}
+
+func hwmSum(a, b int) int64 {
+	if a <= 0 || b <= 0 {
+		if a <= 0 && b <= 0 {
+			return 0
+		}
+		return int64(max(a, b))
+	}
+	return int64(a + b)
+}
+
+// CheckWrite reports whether a new message fits under the HWM. When it does
+// not, the writer is registered to be woken when the reader makes room.
+func (p *Pipe) CheckWrite() bool {
+	h := p.out
+	if h.readerGone.Load() {
+		return false
+	}
+	if h.hwm == 0 || h.written-h.read.Load() < h.hwm {
+		return true
+	}
+	h.waiting.Store(true)
+	// Re-check after publishing the flag: the reader may have read in between.
+	if h.written-h.read.Load() < h.hwm {
+		h.waiting.Store(false)
+		return true
+	}
+	return false
+}
+
+// Write queues one frame; more says another frame of the message follows.
+// Frames become visible to the reader at Flush, whole messages at a time.
+func (p *Pipe) Write(m Msg) {
+	p.out.q.write(m, m.More)
+	if !m.More {
+		p.out.written++
+	}
+}
+
+// Flush publishes what was written and wakes the reader if it sleeps.
+func (p *Pipe) Flush() {
+	if !p.out.q.flush() {
+		p.out.readerWake.notify()
+	}
+}
+
+// Read takes the next frame, if any.
+func (p *Pipe) Read() (Msg, bool) {
+	m, ok := p.in.q.read()
+	if ok && !m.More {
+		p.inMsgs++
+		if !p.deferAck {
+			p.Ack()
+		}
+	}
+	return m, ok
+}
+
+// Ack tells the writer that everything read so far is done with: room
+// under its HWM, and (for Close's linger) no longer pending. Engines call
+// it once the bytes have been handed to the connection.
+func (p *Pipe) Ack() {
+	h := p.in
+	if h.read.Load() == p.inMsgs {
+		return
+	}
+	h.read.Store(p.inMsgs)
+	if h.waiting.Load() && h.waiting.CompareAndSwap(true, false) {
+		h.writerWake.notify()
+	}
+}
+
+// Peek returns the next frame without taking it, or nil.
+func (p *Pipe) Peek() *Msg { return p.in.q.peek() }
+
+// CheckRead reports whether a frame is readable (and, when none is, arranges
+// to be woken when one arrives).
+func (p *Pipe) CheckRead() bool { return p.in.q.checkRead() }
+
+// Dead reports that the peer end has gone and everything it sent was read.
+func (p *Pipe) Dead() bool { return p.in.writerGone.Load() && !p.in.q.checkRead() }
+
+// PeerGone reports that the peer end will read nothing more.
+func (p *Pipe) PeerGone() bool { return p.out.readerGone.Load() }
+
+// Pending is the number of whole messages written and not yet read by the peer.
+func (p *Pipe) Pending() int64 { return p.out.written - p.out.read.Load() }
+
+// waitDrain asks to be woken (on this end's send signal) at the next read.
+func (p *Pipe) waitDrain() { p.out.waiting.Store(true) }
+
+// Detach lets go of this end: the peer is told nothing more will be written
+// or read from here. The second end to detach releases every message still
+// queued in either direction, so zero-copy release callbacks always run.
+func (p *Pipe) Detach() {
+	if p.left {
+		return
+	}
+	p.left = true
+	p.out.writerGone.Store(true)
+	p.in.readerGone.Store(true)
+	// Wake the peer wherever it waits so it notices.
+	p.out.readerWake.notify()
+	p.in.writerWake.notify()
+	if p.detached.Add(1) == 1 {
+		return // the peer end finishes
+	}
+	for _, h := range []*half{p.in, p.out} {
+		h.q.f = h.q.w // publish incomplete tails too: nobody will finish them
+		h.q.flush()
+		for {
+			m, ok := h.q.read()
+			if !ok {
+				break
+			}
+			m.Close()
+		}
+	}
+}

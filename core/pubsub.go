@@ -1,0 +1,203 @@
+package core
+
+import "fmt"
+
+// subscriptionMsg builds the ZMTP 3.0 form of a subscription: one frame,
+// 1 (subscribe) or 0 (cancel) followed by the topic. Engines speaking 3.1
+// turn it into a SUBSCRIBE or CANCEL command.
+func subscriptionMsg(topic []byte, on bool) Msg {
+	b := make([]byte, 1+len(topic))
+	if on {
+		b[0] = 1
+	}
+	copy(b[1:], topic)
+	return NewMsg(b)
+}
+
+// pub distributes each message to the peers subscribed to a prefix of its
+// first frame (RFC 29); a peer at its HWM misses the message, and a send
+// never blocks. XPUB (noRecv false) also hands subscriptions to the user.
+type pub struct {
+	s       *Socket
+	noRecv  bool
+	subs    trie
+	in      fq
+	out     []*Pipe
+	gen     uint64
+	match   []*Pipe
+	pending [][]byte // XPUB: subscription messages for Recv
+}
+
+func (b *pub) attach(p *Pipe) error {
+	b.in.add(p)
+	b.out = append(b.out, p)
+	return nil
+}
+
+// absorb reads every subscription message the peers have sent.
+func (b *pub) absorb() {
+	for {
+		msg, p := b.in.recv(b.s, nil)
+		if p == nil {
+			return
+		}
+		if len(msg) == 1 && msg[0].Len() > 0 {
+			body := msg[0].Bytes()
+			topic := body[1:]
+			switch body[0] {
+			case 1:
+				if b.subs.addPipe(topic, p) && !b.noRecv {
+					b.pending = append(b.pending, append([]byte(nil), body...))
+				}
+			case 0:
+				if b.subs.rmPipe(topic, p) && !b.noRecv {
+					b.pending = append(b.pending, append([]byte(nil), body...))
+				}
+			}
+		}
+		// Anything else from a subscriber is not ours to deliver.
+		closeAll(msg)
+	}
+}
+
+func (b *pub) prune() {
+	live := b.out[:0]
+	for _, p := range b.out {
+		if p.PeerGone() {
+			b.subs.rmPipeAll(p, func(topic []byte) {
+				if !b.noRecv {
+					b.pending = append(b.pending, append([]byte{0}, topic...))
+				}
+			})
+			continue
+		}
+		live = append(live, p)
+	}
+	clear(b.out[len(live):])
+	b.out = live
+}
+
+func (b *pub) send(msg []Msg) (bool, error) {
+	// Subscriptions arrive on the socket's receive signal; take them in
+	// only when it fired, so an idle publisher pays nothing per message.
+	select {
+	case <-b.s.recvSig:
+		b.prune()
+		b.absorb()
+		if len(b.pending) > 0 {
+			b.s.recvSig.notify() // an XPUB reader may be waiting for them
+		}
+	default:
+	}
+	b.gen++
+	b.match = b.subs.matchPipes(msg[0].Bytes(), b.gen, b.match[:0])
+	for _, p := range b.match {
+		if p.PeerGone() || !p.CheckWrite() {
+			continue // dropped for this subscriber
+		}
+		for i := range msg {
+			p.Write(msg[i].Share())
+		}
+		p.Flush()
+	}
+	clear(b.match)
+	closeAll(msg)
+	return true, nil
+}
+
+func (b *pub) recv() ([]Msg, bool, error) {
+	if b.noRecv {
+		return nil, false, fmt.Errorf("%w: PUB cannot receive", ErrNotSupported)
+	}
+	b.prune()
+	b.absorb()
+	if len(b.pending) == 0 {
+		return nil, false, nil
+	}
+	m := Adopt(b.pending[0])
+	b.pending[0] = nil
+	b.pending = b.pending[1:]
+	return []Msg{m}, true, nil
+}
+
+// sub receives from publishers and keeps the subscription list, which it
+// sends to every peer (and again after a reconnect). SUB (filter true)
+// checks each message against it too, in case the publisher sends more;
+// XSUB delivers everything and takes subscriptions as messages via Send.
+type sub struct {
+	s      *Socket
+	filter bool
+	fq     fq
+	out    []*Pipe
+}
+
+func (b *sub) attach(p *Pipe) error {
+	b.fq.add(p)
+	b.out = append(b.out, p)
+	b.s.subs.each(func(topic []byte) {
+		p.Write(subscriptionMsg(topic, true))
+	})
+	p.Flush()
+	return nil
+}
+
+// apply changes the subscription list and tells every peer when a topic
+// appears or disappears.
+func (b *sub) apply(topic []byte, on bool) {
+	changed := false
+	if on {
+		changed = b.s.subs.add(topic)
+	} else {
+		changed = b.s.subs.rm(topic)
+	}
+	if changed {
+		b.broadcast([]Msg{subscriptionMsg(topic, on)})
+	}
+}
+
+func (b *sub) broadcast(msg []Msg) {
+	live := b.out[:0]
+	for _, p := range b.out {
+		if p.PeerGone() {
+			continue
+		}
+		live = append(live, p)
+		// Subscriptions are never dropped at the HWM: losing one would
+		// silently change what the publisher sends.
+		for i := range msg {
+			p.Write(msg[i].Share())
+		}
+		p.Flush()
+	}
+	clear(b.out[len(live):])
+	b.out = live
+	closeAll(msg)
+}
+
+func (b *sub) send(msg []Msg) (bool, error) {
+	if b.filter {
+		return false, fmt.Errorf("%w: SUB cannot send (use Subscribe)", ErrNotSupported)
+	}
+	if len(msg) == 1 && msg[0].Len() > 0 && msg[0].Bytes()[0] <= 1 {
+		body := msg[0].Bytes()
+		b.apply(body[1:], body[0] == 1)
+		closeAll(msg)
+		return true, nil
+	}
+	b.broadcast(msg) // XSUB: other messages go upstream to every publisher
+	return true, nil
+}
+
+func (b *sub) recv() ([]Msg, bool, error) {
+	for {
+		msg, p := b.fq.recv(b.s, nil)
+		if p == nil {
+			return nil, false, nil
+		}
+		if b.filter && !b.s.subs.match(msg[0].Bytes()) {
+			closeAll(msg)
+			continue
+		}
+		return msg, true, nil
+	}
+}

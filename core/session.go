@@ -1,0 +1,344 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// endpoint is one Bind or Connect of a socket: a node of the ownership tree
+// under the socket, owning its listener or its reconnecting session.
+type endpoint struct {
+	name     string // as the user gave it, or resolved for binds
+	given    string
+	bind     bool
+	cancel   context.CancelFunc
+	listener Listener
+	done     chan struct{}
+	inproc   func() // inproc: undo the registration
+}
+
+func (ep *endpoint) stop() {
+	ep.cancel()
+	if ep.listener != nil {
+		ep.listener.Close()
+	}
+	if ep.inproc != nil {
+		ep.inproc()
+	}
+}
+
+// Bind listens on an endpoint ("tcp://*:5555", "ipc:///tmp/x", "inproc://x")
+// and returns the endpoint as bound, with wildcard ports resolved.
+func (s *Socket) Bind(ep string) (string, error) {
+	scheme, addr, err := splitEndpoint(ep)
+	if err != nil {
+		return "", err
+	}
+	if s.isClosed() {
+		return "", ErrClosed
+	}
+	if scheme == "inproc" {
+		return s.bindInproc(ep, addr)
+	}
+	tr, err := s.rt.transport(scheme)
+	if err != nil {
+		return "", err
+	}
+	l, err := tr.Listen(addr)
+	if err != nil {
+		return "", fmt.Errorf("zmqx: bind %s: %w", ep, err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	e := &endpoint{name: scheme + "://" + l.Endpoint(), given: ep, bind: true, cancel: cancel, listener: l, done: make(chan struct{})}
+	if !s.addEndpoint(e) {
+		cancel()
+		l.Close()
+		return "", ErrClosed
+	}
+	s.event(EventListening, e.name, "", nil)
+	s.wg.Add(1)
+	go s.acceptLoop(ctx, e)
+	return e.name, nil
+}
+
+// Connect starts connecting to an endpoint; it returns at once and the
+// connection is made (and remade) in the background. Messages sent before
+// it is up are queued up to the HWM, except on ROUTER, which routes only to
+// peers whose identity it knows.
+func (s *Socket) Connect(ep string) error {
+	scheme, addr, err := splitEndpoint(ep)
+	if err != nil {
+		return err
+	}
+	if s.isClosed() {
+		return ErrClosed
+	}
+	if scheme == "inproc" {
+		return s.connectInproc(ep, addr)
+	}
+	tr, err := s.rt.transport(scheme)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	e := &endpoint{name: ep, given: ep, cancel: cancel, done: make(chan struct{})}
+	ss := s.newSession(ep, s.typ != ROUTER)
+	if ss.persistent {
+		if err := s.attachPipe(ss.pipe.peer); err != nil {
+			cancel()
+			return err
+		}
+	}
+	if !s.addEndpoint(e) {
+		cancel()
+		ss.finish()
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(e.done)
+		ss.connectLoop(ctx, tr, addr)
+	}()
+	return nil
+}
+
+// Unbind stops listening on ep (as Bind returned it or as given) and closes
+// the connections accepted through it.
+func (s *Socket) Unbind(ep string) error { return s.removeEndpoint(ep, true) }
+
+// Disconnect stops connecting to ep and closes its connection.
+func (s *Socket) Disconnect(ep string) error { return s.removeEndpoint(ep, false) }
+
+func (s *Socket) removeEndpoint(ep string, bind bool) error {
+	s.epMu.Lock()
+	var found *endpoint
+	for i, e := range s.eps {
+		if e.bind == bind && (e.name == ep || e.given == ep) {
+			found = e
+			s.eps = append(s.eps[:i], s.eps[i+1:]...)
+			break
+		}
+	}
+	s.epMu.Unlock()
+	if found == nil {
+		return fmt.Errorf("%w: %s is not %s", ErrEndpoint, ep, map[bool]string{true: "bound", false: "connected"}[bind])
+	}
+	found.stop()
+	<-found.done
+	return nil
+}
+
+func (s *Socket) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Socket) addEndpoint(e *endpoint) bool {
+	s.epMu.Lock()
+	defer s.epMu.Unlock()
+	if s.isClosed() {
+		return false
+	}
+	s.eps = append(s.eps, e)
+	return true
+}
+
+func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
+	defer s.wg.Done()
+	var conns sync.WaitGroup
+	defer func() {
+		conns.Wait()
+		close(e.done)
+	}()
+	delay := time.Millisecond
+	for {
+		c, err := e.listener.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of fds and the like: back off instead of spinning.
+			s.log.Warn("accept failed", "endpoint", e.name, "err", err)
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return
+			}
+			delay = min(2*delay, time.Second)
+			continue
+		}
+		delay = time.Millisecond
+		remote := c.RemoteAddr().String()
+		s.event(EventAccepted, e.name, remote, nil)
+		ss := s.newSession(e.name, false)
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			err := ss.serve(ctx, c)
+			s.event(EventDisconnected, e.name, remote, err)
+			ss.finish()
+		}()
+	}
+}
+
+// session owns one peer relationship: an accepted connection, or a
+// connected endpoint across its reconnections. Its pipe end is read and
+// written by the engine of the current connection only.
+type session struct {
+	sock       *Socket
+	endpoint   string
+	recv, send signal // the engine's wake-ups
+	persistent bool   // the pipe outlives connections (connect side)
+	pipe       *Pipe  // session end; nil until the handshake for !persistent
+	attached   bool   // the current connection completed its handshake
+}
+
+func (s *Socket) newSession(ep string, persistent bool) *session {
+	ss := &session{sock: s, endpoint: ep, recv: newSignal(), send: newSignal(), persistent: persistent}
+	if persistent {
+		_, ss.pipe = newPipePair(s.end(), ss.end())
+		ss.pipe.deferAck = true
+	}
+	return ss
+}
+
+func (ss *session) end() pipeEnd {
+	o := &ss.sock.opts
+	// The session adds no queue of its own; the socket's HWMs bound both
+	// directions (its SendHWM on output, its RecvHWM on input).
+	return pipeEnd{recv: ss.recv, send: ss.send, sndhwm: o.RecvHWM, rcvhwm: 0}
+}
+
+// serve runs one connection through the engine.
+func (ss *session) serve(ctx context.Context, c net.Conn) error {
+	ss.attached = false
+	h := &Host{ss: ss, remote: c.RemoteAddr().String()}
+	err := ss.sock.rt.engine.Serve(ctx, c, h)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if !ss.attached {
+		ss.sock.event(EventHandshakeFailed, ss.endpoint, h.remote, err)
+		ss.sock.log.Warn("peer dropped during handshake", "endpoint", ss.endpoint, "peer", h.remote, "err", err)
+	} else {
+		ss.sock.log.Info("peer disconnected", "endpoint", ss.endpoint, "peer", h.remote, "err", err)
+	}
+	if !ss.persistent && ss.pipe != nil {
+		ss.pipe.Detach()
+		ss.pipe = nil
+	}
+	return err
+}
+
+func (ss *session) finish() {
+	if ss.pipe != nil {
+		ss.pipe.Detach()
+		ss.pipe = nil
+	}
+}
+
+func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
+	defer ss.finish()
+	o := &ss.sock.opts
+	ivl := o.ReconnectInterval
+	for {
+		c, err := tr.Dial(ctx, addr)
+		if err == nil {
+			remote := c.RemoteAddr().String()
+			ss.sock.event(EventConnected, ss.endpoint, remote, nil)
+			err = ss.serve(ctx, c)
+			if ctx.Err() != nil {
+				return
+			}
+			ss.sock.event(EventDisconnected, ss.endpoint, remote, err)
+			if ss.attached {
+				ivl = o.ReconnectInterval
+			}
+			if ss.persistent {
+				ss.sock.hiccup(ss.pipe)
+			}
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			ss.sock.event(EventConnectRetry, ss.endpoint, "", err)
+		}
+		if o.ReconnectInterval < 0 {
+			return
+		}
+		select {
+		case <-time.After(ivl):
+		case <-ctx.Done():
+			return
+		}
+		if o.ReconnectIntervalMax > 0 {
+			ivl = min(2*ivl, o.ReconnectIntervalMax)
+		}
+	}
+}
+
+// Host is a session's side of the contract with an engine.
+type Host struct {
+	ss     *session
+	remote string
+}
+
+// Options are the socket's options, defaults resolved.
+func (h *Host) Options() *Options { return &h.ss.sock.opts }
+
+// SocketType is the type of the socket the connection serves.
+func (h *Host) SocketType() Type { return h.ss.sock.typ }
+
+// Endpoint is the endpoint the connection belongs to.
+func (h *Host) Endpoint() string { return h.ss.endpoint }
+
+// Wake is signalled when the pipe has messages for the engine to write.
+func (h *Host) Wake() <-chan struct{} { return h.ss.recv }
+
+// Space is signalled when the socket has made room in the pipe the engine
+// writes into.
+func (h *Host) Space() <-chan struct{} { return h.ss.send }
+
+// Log reports an engine-level problem through the socket's logger.
+func (h *Host) Log() interface {
+	Warn(string, ...any)
+	Info(string, ...any)
+	Debug(string, ...any)
+} {
+	return h.ss.sock.log
+}
+
+// Attach is called by the engine when the handshake has succeeded. It
+// returns the pipe end to move messages through; an error refuses the peer
+// (a second PAIR peer, a ROUTER id already in use).
+func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
+	ss := h.ss
+	peer.RemoteAddr = h.remote
+	if !ss.persistent {
+		sp, ep := newPipePair(ss.sock.end(), ss.end())
+		ep.deferAck = true
+		sp.Peer = peer
+		if err := ss.sock.attachPipe(sp); err != nil {
+			sp.Detach()
+			ep.Detach()
+			return nil, err
+		}
+		ss.pipe = ep
+	} else {
+		ss.sock.mu.Lock()
+		ss.pipe.peer.Peer = peer
+		ss.sock.mu.Unlock()
+	}
+	ss.attached = true
+	ss.sock.event(EventHandshaken, ss.endpoint, h.remote, nil)
+	return ss.pipe, nil
+}

@@ -1,0 +1,338 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// behavior is what a socket type adds to the common machinery. Every method
+// runs under Socket.mu and never blocks: send and recv report false when
+// they would have to wait.
+type behavior interface {
+	attach(p *Pipe) error
+	send(msg []Msg) (bool, error)
+	recv() ([]Msg, bool, error)
+}
+
+// Socket is the common part of every socket type: the pipes to its peers,
+// the endpoints it owns, and the blocking logic around a non-blocking core.
+//
+// A Socket is safe for concurrent use. Each Send or Recv takes a mutex only
+// for its non-blocking step (never while waiting), so every pipe keeps a
+// single writer and a single reader at any instant; concurrent senders each
+// get whole messages through, in an order the caller cannot predict.
+type Socket struct {
+	rt   *Runtime
+	typ  Type
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	b       behavior
+	pipes   []*Pipe // every attached socket-side pipe end
+	closed  bool
+	waiters atomic.Int32 // goroutines waiting in Recv
+
+	recvSig signal // a pipe we read got data, or a peer attached or left
+	sendSig signal // a pipe we write has room, or a peer attached
+
+	ctx     context.Context // cancelled at the end of Close: stops children
+	cancel  context.CancelFunc
+	closing chan struct{} // closed at the start of Close: wakes blocked calls
+	wg      sync.WaitGroup
+	epMu    sync.Mutex
+	eps     []*endpoint
+	nextID  uint32 // generated routing ids (ROUTER)
+	subs    *trie  // SUB/XSUB: our subscriptions, re-sent after reconnects
+}
+
+func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
+	o, err := o.resolved()
+	if err != nil {
+		return nil, err
+	}
+	s := &Socket{rt: rt, typ: t, opts: o, recvSig: newSignal(), sendSig: newSignal(), closing: make(chan struct{})}
+	s.log = o.Logger
+	if s.log == nil {
+		s.log = rt.log
+	}
+	s.log = s.log.With("socket", t.String())
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	switch t {
+	case PAIR:
+		s.b = &pair{s: s}
+	case PUB:
+		s.b = &pub{s: s, noRecv: true}
+	case XPUB:
+		s.b = &pub{s: s}
+	case SUB:
+		s.subs = newTrie()
+		s.b = &sub{s: s, filter: true}
+	case XSUB:
+		s.subs = newTrie()
+		s.b = &sub{s: s}
+	case REQ:
+		s.b = &req{dealer: dealer{s: s}}
+	case REP:
+		s.b = &rep{s: s}
+	case DEALER:
+		s.b = &dealer{s: s}
+	case ROUTER:
+		s.b = &router{s: s, byID: map[string]*Pipe{}}
+	case PUSH:
+		s.b = &push{s: s}
+	case PULL:
+		s.b = &pull{s: s}
+	default:
+		return nil, fmt.Errorf("zmqx: unknown socket type %d", t)
+	}
+	return s, nil
+}
+
+// Type returns the socket type.
+func (s *Socket) Type() Type { return s.typ }
+
+// Options returns the socket's options with defaults filled in.
+func (s *Socket) Options() Options { return s.opts }
+
+func (s *Socket) end() pipeEnd {
+	return pipeEnd{recv: s.recvSig, send: s.sendSig, sndhwm: s.opts.SendHWM, rcvhwm: s.opts.RecvHWM}
+}
+
+// attachPipe hands a new socket-side pipe end to the socket type.
+func (s *Socket) attachPipe(p *Pipe) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.b.attach(p); err != nil {
+		return err
+	}
+	s.pipes = append(s.pipes, p)
+	s.recvSig.notify()
+	s.sendSig.notify()
+	return nil
+}
+
+// forget lets go of a pipe whose peer has gone and whose input is drained;
+// called under mu. It may be called more than once for the same pipe.
+func (s *Socket) forget(p *Pipe) {
+	for i, q := range s.pipes {
+		if q == p {
+			s.pipes = append(s.pipes[:i], s.pipes[i+1:]...)
+			break
+		}
+	}
+	p.Detach()
+	if f, ok := s.b.(interface{ forgot(*Pipe) }); ok {
+		f.forgot(p)
+	}
+}
+
+// Send sends one message, frames in order, as a unit. It blocks while the
+// pattern has no peer able to take it (PUSH, DEALER, REQ, PAIR) until ctx is
+// done; sockets that drop at the HWM (PUB, XPUB, ROUTER) never block. The
+// frames are consumed: pooled and zero-copy payloads are released by zmqx.
+func (s *Socket) Send(ctx context.Context, msg []Msg) error {
+	if len(msg) == 0 {
+		return ErrEmptyMessage
+	}
+	for i := range msg {
+		msg[i].More = i < len(msg)-1
+	}
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			closeAll(msg)
+			return ErrClosed
+		}
+		ok, err := s.b.send(msg)
+		s.mu.Unlock()
+		if ok || err != nil {
+			if err != nil {
+				closeAll(msg)
+			}
+			return err
+		}
+		select {
+		case <-s.sendSig:
+		case <-ctx.Done():
+			closeAll(msg)
+			return ctx.Err()
+		case <-s.closing:
+		}
+	}
+}
+
+// Recv receives one whole message. It blocks until one arrives or ctx is done.
+func (s *Socket) Recv(ctx context.Context) ([]Msg, error) {
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, ErrClosed
+		}
+		msg, ok, err := s.b.recv()
+		s.mu.Unlock()
+		if ok || err != nil {
+			if ok && s.waiters.Load() > 0 {
+				// Another goroutine may be waiting for what is left.
+				s.recvSig.notify()
+			}
+			return msg, err
+		}
+		s.waiters.Add(1)
+		select {
+		case <-s.recvSig:
+		case <-ctx.Done():
+			s.waiters.Add(-1)
+			return nil, ctx.Err()
+		case <-s.closing:
+		}
+		s.waiters.Add(-1)
+	}
+}
+
+func closeAll(msg []Msg) {
+	for i := range msg {
+		msg[i].Close()
+	}
+}
+
+// Subscribe adds a topic prefix (SUB and XSUB). An empty topic matches all.
+func (s *Socket) Subscribe(topic []byte) error { return s.subscribe(topic, true) }
+
+// Unsubscribe removes one Subscribe of the same topic.
+func (s *Socket) Unsubscribe(topic []byte) error { return s.subscribe(topic, false) }
+
+func (s *Socket) subscribe(topic []byte, on bool) error {
+	if s.typ != SUB && s.typ != XSUB {
+		return fmt.Errorf("%w: Subscribe on %s", ErrNotSupported, s.typ)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.b.(*sub).apply(topic, on)
+	return nil
+}
+
+// hiccup is called by a session whose connection restarted on a pipe that
+// outlives connections. What the old connection left unread towards the
+// peer is dropped, and subscriptions are sent again, as in libzmq.
+func (s *Socket) hiccup(sessionEnd *Pipe) {
+	if s.subs == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		m, ok := sessionEnd.Read()
+		if !ok {
+			break
+		}
+		m.Close()
+	}
+	sessionEnd.Ack()
+	if s.closed {
+		return
+	}
+	p := sessionEnd.peer
+	s.subs.each(func(topic []byte) {
+		p.Write(subscriptionMsg(topic, true))
+	})
+	p.Flush()
+}
+
+// Close stops the socket: blocked calls return ErrClosed, queued output is
+// given up to Linger to reach peers, then every connection, listener and
+// goroutine the socket owns is stopped before Close returns.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	close(s.closing)
+	s.mu.Unlock()
+
+	s.linger()
+	s.cancel()
+	s.epMu.Lock()
+	for _, ep := range s.eps {
+		ep.stop()
+	}
+	s.eps = nil
+	s.epMu.Unlock()
+	s.wg.Wait()
+
+	s.mu.Lock()
+	for _, p := range s.pipes {
+		p.Detach()
+	}
+	s.pipes = nil
+	s.mu.Unlock()
+	s.rt.forget(s)
+	return nil
+}
+
+// linger waits until every queued message has been taken by the engines or
+// the linger period runs out.
+func (s *Socket) linger() {
+	if s.opts.Linger < 0 {
+		return
+	}
+	timer := time.NewTimer(s.opts.Linger)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		pending := false
+		for _, p := range s.pipes {
+			if !p.PeerGone() && p.Pending() > 0 {
+				p.waitDrain()
+				pending = true
+			}
+		}
+		s.mu.Unlock()
+		if !pending {
+			return
+		}
+		select {
+		case <-s.sendSig:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
+// event reports e to Options.Events without blocking.
+func (s *Socket) event(t EventType, ep, remote string, err error) {
+	if s.opts.Events == nil {
+		return
+	}
+	select {
+	case s.opts.Events <- Event{Type: t, Endpoint: ep, Remote: remote, Err: err}:
+	default:
+	}
+}
+
+// splitEndpoint separates "scheme://address".
+func splitEndpoint(ep string) (scheme, addr string, err error) {
+	scheme, addr, ok := strings.Cut(ep, "://")
+	if !ok || scheme == "" || addr == "" {
+		return "", "", fmt.Errorf("%w: %q (want scheme://address)", ErrEndpoint, ep)
+	}
+	return scheme, addr, nil
+}
+
+var errRefused = errors.New("zmqx: peer refused by socket type")

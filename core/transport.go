@@ -1,0 +1,30 @@
+package core
+
+import (
+	"context"
+	"net"
+)
+
+// Transport makes byte-stream connections for one endpoint scheme. addr is
+// the endpoint without its "scheme://" prefix.
+type Transport interface {
+	Listen(addr string) (Listener, error)
+	Dial(ctx context.Context, addr string) (net.Conn, error)
+}
+
+// Listener accepts connections for a bound endpoint.
+type Listener interface {
+	Accept() (net.Conn, error)
+	Close() error
+	// Endpoint is the bound address with wildcards and port 0 resolved,
+	// without the scheme ("127.0.0.1:40123").
+	Endpoint() string
+}
+
+// Engine runs the wire protocol over one connection for a session: the
+// handshake, then messages between conn and the pipe the host attaches. It
+// owns conn and closes it before returning; it returns when the connection
+// fails or ctx is cancelled, with the reason.
+type Engine interface {
+	Serve(ctx context.Context, conn net.Conn, h *Host) error
+}

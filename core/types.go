@@ -1,0 +1,285 @@
+package core
+
+import "fmt"
+
+// pair: exactly one peer, both directions (RFC 31).
+type pair struct {
+	s *Socket
+	p *Pipe
+}
+
+func (b *pair) attach(p *Pipe) error {
+	if b.p != nil && !b.p.Dead() {
+		return fmt.Errorf("%w: PAIR already has a peer", errRefused)
+	}
+	if b.p != nil {
+		b.s.forget(b.p)
+	}
+	b.p = p
+	return nil
+}
+
+func (b *pair) send(msg []Msg) (bool, error) {
+	if b.p == nil || b.p.PeerGone() || !b.p.CheckWrite() {
+		return false, nil
+	}
+	writeMsg(b.p, msg)
+	return true, nil
+}
+
+func (b *pair) recv() ([]Msg, bool, error) {
+	if b.p == nil {
+		return nil, false, nil
+	}
+	m, ok := b.p.Read()
+	if !ok {
+		if b.p.Dead() {
+			b.s.forget(b.p)
+			b.p = nil
+		}
+		return nil, false, nil
+	}
+	msg := []Msg{m}
+	for m.More {
+		m, _ = b.p.Read()
+		msg = append(msg, m)
+	}
+	return msg, true, nil
+}
+
+// push: load-balances to PULL peers (RFC 30); cannot receive.
+type push struct {
+	s  *Socket
+	lb lb
+}
+
+func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
+
+func (b *push) send(msg []Msg) (bool, error) {
+	p := b.lb.pick(b.s)
+	if p == nil {
+		return false, nil
+	}
+	writeMsg(p, msg)
+	return true, nil
+}
+
+func (b *push) recv() ([]Msg, bool, error) {
+	return nil, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
+}
+
+// pull: fair-queues from PUSH peers; cannot send.
+type pull struct {
+	s  *Socket
+	fq fq
+}
+
+func (b *pull) attach(p *Pipe) error { b.fq.add(p); return nil }
+
+func (b *pull) send([]Msg) (bool, error) {
+	return false, fmt.Errorf("%w: PULL cannot send", ErrNotSupported)
+}
+
+func (b *pull) recv() ([]Msg, bool, error) {
+	msg, p := b.fq.recv(b.s, nil)
+	return msg, p != nil, nil
+}
+
+// dealer: load-balances out, fair-queues in (RFC 28).
+type dealer struct {
+	s  *Socket
+	lb lb
+	fq fq
+}
+
+func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
+
+func (b *dealer) send(msg []Msg) (bool, error) {
+	p := b.lb.pick(b.s)
+	if p == nil {
+		return false, nil
+	}
+	writeMsg(p, msg)
+	return true, nil
+}
+
+func (b *dealer) recv() ([]Msg, bool, error) {
+	msg, p := b.fq.recv(b.s, nil)
+	return msg, p != nil, nil
+}
+
+// req: strict send/receive alternation, an empty delimiter frame before the
+// request, and replies accepted only from the peer that got the request.
+type req struct {
+	dealer
+	waiting bool  // a request is out; only Recv is allowed
+	to      *Pipe // the peer the request went to
+}
+
+func (b *req) attach(p *Pipe) error { return b.dealer.attach(p) }
+
+func (b *req) send(msg []Msg) (bool, error) {
+	if b.waiting {
+		return false, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
+	}
+	p := b.lb.pick(b.s)
+	if p == nil {
+		return false, nil
+	}
+	p.Write(Msg{More: true}) // empty delimiter
+	writeMsg(p, msg)
+	b.waiting, b.to = true, p
+	return true, nil
+}
+
+func (b *req) recv() ([]Msg, bool, error) {
+	if !b.waiting {
+		return nil, false, fmt.Errorf("%w: REQ must send a request before receiving", ErrState)
+	}
+	for {
+		msg, p := b.fq.recv(b.s, nil)
+		if p == nil {
+			return nil, false, nil
+		}
+		// Drop replies from other peers and replies without the delimiter.
+		if p != b.to || len(msg) < 2 || msg[0].Len() != 0 {
+			closeAll(msg)
+			continue
+		}
+		b.waiting, b.to = false, nil
+		return msg[1:], true, nil
+	}
+}
+
+// rep: receives a request, strips and keeps its envelope, and sends the
+// reply back along it (RFC 28).
+type rep struct {
+	s        *Socket
+	fq       fq
+	replying bool
+	to       *Pipe
+	envelope []Msg
+}
+
+func (b *rep) attach(p *Pipe) error { b.fq.add(p); return nil }
+
+func (b *rep) recv() ([]Msg, bool, error) {
+	if b.replying {
+		return nil, false, fmt.Errorf("%w: REP must send the reply before receiving again", ErrState)
+	}
+	for {
+		msg, p := b.fq.recv(b.s, nil)
+		if p == nil {
+			return nil, false, nil
+		}
+		// The envelope runs up to and including the first empty frame.
+		d := -1
+		for i := range msg {
+			if msg[i].Len() == 0 {
+				d = i
+				break
+			}
+		}
+		if d < 0 || d == len(msg)-1 {
+			closeAll(msg) // malformed: no delimiter or no body
+			continue
+		}
+		b.envelope = append(b.envelope[:0], msg[:d+1]...)
+		b.replying, b.to = true, p
+		return msg[d+1:], true, nil
+	}
+}
+
+func (b *rep) send(msg []Msg) (bool, error) {
+	if !b.replying {
+		return false, fmt.Errorf("%w: REP must receive a request before sending", ErrState)
+	}
+	p := b.to
+	b.replying, b.to = false, nil
+	env := b.envelope
+	b.envelope = b.envelope[:0]
+	if p.PeerGone() || !p.CheckWrite() {
+		// The requester is gone or stuck: the reply is dropped, as in libzmq.
+		closeAll(env)
+		closeAll(msg)
+		return true, nil
+	}
+	for i := range env {
+		env[i].More = true
+		p.Write(env[i])
+	}
+	writeMsg(p, msg)
+	return true, nil
+}
+
+// router: prefixes each received message with the routing id of its peer
+// and routes each sent message by its first frame (RFC 28).
+type router struct {
+	s    *Socket
+	fq   fq
+	byID map[string]*Pipe
+}
+
+func (b *router) attach(p *Pipe) error {
+	id := p.Peer.Identity
+	if len(id) > 0 {
+		if q, ok := b.byID[string(id)]; ok && !q.PeerGone() {
+			return fmt.Errorf("%w: routing id %q is in use", errRefused, id)
+		}
+	} else {
+		b.s.nextID++
+		n := b.s.nextID
+		id = []byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	}
+	p.RoutingID = id
+	b.byID[string(id)] = p
+	b.fq.add(p)
+	return nil
+}
+
+func (b *router) recv() ([]Msg, bool, error) {
+	msg, p := b.fq.recv(b.s, make([]Msg, 1, 4))
+	if p == nil {
+		return nil, false, nil
+	}
+	msg[0] = NewMsg(p.RoutingID)
+	return msg, true, nil
+}
+
+func (b *router) send(msg []Msg) (bool, error) {
+	if len(msg) < 2 {
+		return false, fmt.Errorf("%w: ROUTER needs a routing id frame and a body", ErrState)
+	}
+	id := msg[0].Bytes()
+	p, ok := b.byID[string(id)]
+	if ok && p.PeerGone() {
+		delete(b.byID, string(id))
+		if p.Dead() {
+			b.s.forget(p)
+		}
+		ok = false
+	}
+	if !ok {
+		if b.s.opts.RouterMandatory {
+			return false, fmt.Errorf("%w: no peer with routing id %q", ErrHostUnreachable, id)
+		}
+		closeAll(msg)
+		return true, nil
+	}
+	if !p.CheckWrite() {
+		if b.s.opts.RouterMandatory {
+			return false, nil // wait for room, as libzmq does in mandatory mode
+		}
+		closeAll(msg)
+		return true, nil
+	}
+	msg[0].Close()
+	writeMsg(p, msg[1:])
+	return true, nil
+}
+
+func (b *router) forgot(p *Pipe) {
+	if b.byID[string(p.RoutingID)] == p {
+		delete(b.byID, string(p.RoutingID))
+	}
+}

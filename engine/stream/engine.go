@@ -1,0 +1,271 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// Engine implements core.Engine for ZMTP 3.x over net.Conn.
+type Engine struct {
+	// Writes, when set, is called after every write to a connection with the
+	// number of bytes written: a hook for tests and statistics.
+	Writes func(n int)
+}
+
+var _ core.Engine = Engine{}
+
+// conn is the state of one connection.
+type conn struct {
+	c    net.Conn
+	h    *core.Host
+	o    *core.Options
+	eng  Engine
+	pipe *core.Pipe
+	peer zmtp.Greeting
+	hs   *zmtp.Handshake
+
+	r rbuf
+
+	ctlMu sync.Mutex
+	ctl   []byte        // command frames for the writer to send (PONG)
+	ctlC  chan struct{} // wakes the writer for ctl
+
+	peerTTL time.Duration // from the peer's PING
+	subIn   bool          // we accept SUBSCRIBE/CANCEL (PUB, XPUB)
+	subOut  bool          // we send subscriptions as commands (SUB/XSUB to a 3.1 peer)
+}
+
+// Serve runs one connection; see core.Engine.
+func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+
+	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
+	c.r.init(nc)
+	t := h.SocketType()
+	c.subIn = t == core.PUB || t == core.XPUB
+	if err := c.handshake(); err != nil {
+		return err
+	}
+	c.subOut = (t == core.SUB || t == core.XSUB) && !c.peer.Downgraded()
+	pipe, err := h.Attach(core.PeerInfo{
+		Type:       c.hs.PeerType,
+		Identity:   append([]byte(nil), c.hs.PeerIdentity...),
+		Downgraded: c.peer.Downgraded(),
+	})
+	if err != nil {
+		return err
+	}
+	c.pipe = pipe
+
+	done := make(chan struct{})
+	werr := make(chan error, 1)
+	go func() { werr <- c.writeLoop(ctx, done) }()
+	rerr := c.readLoop(ctx)
+	close(done)
+	nc.Close()
+	if err := <-werr; rerr == nil || errors.Is(rerr, net.ErrClosed) && err != nil {
+		rerr = err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return rerr
+}
+
+func (c *conn) handshakeConfig() zmtp.HandshakeConfig {
+	cfg := zmtp.HandshakeConfig{SocketType: c.h.SocketType().String(), Identity: c.o.RoutingID}
+	switch {
+	case c.o.PlainAuth != nil:
+		cfg.Mechanism, cfg.AsServer, cfg.Authenticate = zmtp.MechPlain, true, c.o.PlainAuth
+	case c.o.PlainUsername != "" || c.o.PlainPassword != "":
+		cfg.Mechanism, cfg.Username, cfg.Password = zmtp.MechPlain, c.o.PlainUsername, c.o.PlainPassword
+	}
+	return cfg
+}
+
+// handshake exchanges greetings and runs the security mechanism, all under
+// the handshake timeout.
+func (c *conn) handshake() error {
+	if c.o.HandshakeTimeout > 0 {
+		c.c.SetDeadline(time.Now().Add(c.o.HandshakeTimeout))
+		defer c.c.SetDeadline(time.Time{})
+	}
+	cfg := c.handshakeConfig()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := c.write(zmtp.AppendGreeting(nil, cfg.Greeting())); err != nil {
+		return fmt.Errorf("zmtp: sending greeting: %w", err)
+	}
+	// Judge the signature as soon as it is in, like libzmq, so a peer
+	// speaking something else is dropped without waiting for 64 bytes.
+	sig, err := c.r.need(zmtp.SignatureLen)
+	if err != nil {
+		return fmt.Errorf("zmtp: reading greeting: %w", err)
+	}
+	if err := zmtp.CheckSignature(sig); err != nil {
+		return err
+	}
+	g, err := c.r.need(zmtp.GreetingLen)
+	if err != nil {
+		return fmt.Errorf("zmtp: reading greeting: %w", err)
+	}
+	if c.peer, err = zmtp.ParseGreeting(g); err != nil {
+		return err
+	}
+	c.r.skip(zmtp.GreetingLen)
+	c.hs = zmtp.NewHandshake(cfg)
+	out, err := c.hs.Start(c.peer)
+	if werr := c.write(out); err == nil {
+		err = werr
+	}
+	for err == nil && !c.hs.Done() {
+		var body []byte
+		var h zmtp.Header
+		if h, body, _, err = c.readFrame(0); err != nil {
+			break
+		}
+		if !h.Command() {
+			err = errors.New("zmtp: message frame during handshake")
+			break
+		}
+		var cmd zmtp.Command
+		if cmd, err = zmtp.ParseCommand(body); err != nil {
+			break
+		}
+		out, _, err = c.hs.OnCommand(cmd)
+		if werr := c.write(out); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// handshakeMax bounds one handshake command; metadata is small.
+const handshakeMax = 64 << 10
+
+func (c *conn) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := c.c.Write(b)
+	if c.eng.Writes != nil && n > 0 {
+		c.eng.Writes(n)
+	}
+	return err
+}
+
+// readFrame reads one whole frame. Message frames may take what is left of
+// MaxMsgSize after the used bytes of their message; command frames may be
+// as large as a maximal message plus its command name. Nothing is allocated
+// before the declared size has passed that check. The body aliases the read
+// buffer (valid until the next read) unless owned is true.
+func (c *conn) readFrame(used int64) (h zmtp.Header, body []byte, owned bool, err error) {
+	for {
+		h, err = zmtp.ParseHeader(c.r.buffered(), 0)
+		if err != zmtp.ErrShort {
+			break
+		}
+		if err = c.r.more(); err != nil {
+			return h, nil, false, err
+		}
+	}
+	if err != nil {
+		return h, nil, false, err
+	}
+	limit := int64(maxFrame)
+	if max := c.o.MaxMsgSize; max > 0 {
+		limit = max - used
+		if h.Command() {
+			limit = max + 256
+		}
+	}
+	if c.hs == nil || !c.hs.Done() {
+		limit = min(limit, handshakeMax)
+	}
+	if h.Size > uint64(limit) {
+		return h, nil, false, fmt.Errorf("%w: %d bytes declared, limit %d", zmtp.ErrTooLarge, h.Size, limit)
+	}
+	c.r.skip(h.Len)
+	body, owned, err = c.r.body(int(h.Size))
+	return h, body, owned, err
+}
+
+// maxFrame bounds frames even when MaxMsgSize is unlimited, so a declared
+// size can always be allocated as an int.
+const maxFrame = 1 << 40
+
+var errUnexpectedCommand = errors.New("zmtp: unexpected command")
+
+// rbuf is the receive buffer. Frames that fit are decoded in place; larger
+// ones are read into an allocation of exactly their (already bounded) size.
+type rbuf struct {
+	rd   io.Reader
+	buf  []byte
+	r, w int
+}
+
+const rbufSize = 64 << 10
+
+func (b *rbuf) init(r io.Reader) { b.rd, b.buf = r, make([]byte, rbufSize) }
+
+func (b *rbuf) buffered() []byte { return b.buf[b.r:b.w] }
+
+func (b *rbuf) skip(n int) { b.r += n }
+
+// more reads at least one more byte from the connection.
+func (b *rbuf) more() error {
+	if b.r > 0 && b.w == len(b.buf) || b.r == b.w {
+		copy(b.buf, b.buf[b.r:b.w])
+		b.w -= b.r
+		b.r = 0
+	}
+	n, err := b.rd.Read(b.buf[b.w:])
+	b.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// need returns the first n buffered bytes, reading until they are there.
+func (b *rbuf) need(n int) ([]byte, error) {
+	for b.w-b.r < n {
+		if err := b.more(); err != nil {
+			return nil, err
+		}
+	}
+	return b.buf[b.r : b.r+n], nil
+}
+
+// body returns the next n bytes and consumes them; owned reports a fresh
+// allocation rather than a view of the buffer.
+func (b *rbuf) body(n int) (p []byte, owned bool, err error) {
+	if n <= len(b.buf) {
+		p, err = b.need(n)
+		if err == nil {
+			b.r += n
+		}
+		return p, false, err
+	}
+	p = make([]byte, n)
+	k := copy(p, b.buf[b.r:b.w])
+	b.r, b.w = 0, 0
+	if _, err := io.ReadFull(b.rd, p[k:]); err != nil {
+		return nil, false, err
+	}
+	return p, true, nil
+}

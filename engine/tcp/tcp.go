@@ -1,0 +1,145 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/zmqx/zmqx/core"
+)
+
+// TCP is the tcp:// transport.
+type TCP struct{}
+
+// IPC is the ipc:// transport.
+type IPC struct{}
+
+var (
+	_ core.Transport = TCP{}
+	_ core.Transport = IPC{}
+)
+
+// tcpAddr turns a ZMQ tcp address into a Go one: "*" is every interface
+// and a port of "*" or "0" is chosen by the kernel.
+func tcpAddr(addr string, bind bool) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%w: tcp address %q: %v", core.ErrEndpoint, addr, err)
+	}
+	if port == "*" {
+		if !bind {
+			return "", fmt.Errorf("%w: tcp address %q: wildcard port only for bind", core.ErrEndpoint, addr)
+		}
+		port = "0"
+	}
+	if host == "*" {
+		if !bind {
+			return "", fmt.Errorf("%w: tcp address %q: wildcard host only for bind", core.ErrEndpoint, addr)
+		}
+		host = ""
+	}
+	if host == "" && !bind {
+		return "", fmt.Errorf("%w: tcp address %q has no host", core.ErrEndpoint, addr)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// Listen binds a TCP address.
+func (TCP) Listen(addr string) (core.Listener, error) {
+	a, err := tcpAddr(addr, true)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", a)
+	if err != nil {
+		return nil, err
+	}
+	return &listener{Listener: l, tcp: true}, nil
+}
+
+// Dial connects to a TCP address with Nagle's algorithm off.
+func (TCP) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	a, err := tcpAddr(addr, false)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", a)
+	if err != nil {
+		return nil, err
+	}
+	return c, noDelay(c)
+}
+
+func noDelay(c net.Conn) error {
+	if tc, ok := c.(*net.TCPConn); ok {
+		if err := tc.SetNoDelay(true); err != nil {
+			c.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+type listener struct {
+	net.Listener
+	tcp bool
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if l.tcp {
+		if err := noDelay(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (l *listener) Endpoint() string { return l.Addr().String() }
+
+// Listen binds a Unix stream socket. A stale socket file left at the path by
+// a dead process is replaced, as libzmq does; any other file is an error.
+func (IPC) Listen(addr string) (core.Listener, error) {
+	if addr == "*" {
+		f, err := os.CreateTemp("", "zmqx-*.ipc")
+		if err != nil {
+			return nil, err
+		}
+		addr = f.Name()
+		f.Close()
+		os.Remove(addr)
+	}
+	if !strings.HasPrefix(addr, "@") {
+		if fi, err := os.Lstat(addr); err == nil {
+			if fi.Mode()&os.ModeSocket == 0 {
+				return nil, fmt.Errorf("%w: %s exists and is not a socket", core.ErrAddrInUse, addr)
+			}
+			if c, err := net.Dial("unix", addr); err == nil {
+				c.Close()
+				return nil, fmt.Errorf("%w: %s", core.ErrAddrInUse, addr)
+			}
+			os.Remove(addr)
+		}
+	}
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &listener{Listener: l}, nil
+}
+
+// Dial connects to a Unix stream socket.
+func (IPC) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	if addr == "*" {
+		return nil, errors.New("ipc: wildcard path only for bind")
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", addr)
+}

@@ -1,0 +1,63 @@
+package zmqx_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/zmqx/zmqx"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newRuntime(t *testing.T) *zmqx.Runtime {
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func mustSocket(t *testing.T, rt *zmqx.Runtime, typ zmqx.SocketType, o ...zmqx.SocketOptions) *zmqx.Socket {
+	t.Helper()
+	s, err := rt.Socket(typ, o...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSmokeReqRep(t *testing.T) {
+	for _, tr := range []string{"tcp://127.0.0.1:*", "ipc://*", "inproc://smoke"} {
+		t.Run(tr, func(t *testing.T) {
+			ctx := testCtx(t)
+			rt := newRuntime(t)
+			rep := mustSocket(t, rt, zmqx.REP)
+			req := mustSocket(t, rt, zmqx.REQ)
+			if err := rep.Bind(tr); err != nil {
+				t.Fatal(err)
+			}
+			if err := req.Connect(rep.LastEndpoint()); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				if err := req.Send(ctx, []byte("ping")); err != nil {
+					t.Fatal(err)
+				}
+				msg, err := rep.Recv(ctx)
+				if err != nil || len(msg) != 1 || string(msg[0]) != "ping" {
+					t.Fatalf("rep got %q %v", msg, err)
+				}
+				if err := rep.Send(ctx, []byte("pong")); err != nil {
+					t.Fatal(err)
+				}
+				msg, err = req.Recv(ctx)
+				if err != nil || len(msg) != 1 || string(msg[0]) != "pong" {
+					t.Fatalf("req got %q %v", msg, err)
+				}
+			}
+		})
+	}
+}

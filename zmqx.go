@@ -1,0 +1,190 @@
+package zmqx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/stream"
+	"github.com/zmqx/zmqx/engine/tcp"
+)
+
+// SocketType selects a messaging pattern role.
+type SocketType = core.Type
+
+// Socket types (see the ZeroMQ RFCs 28, 29, 30 and 31).
+const (
+	PAIR   = core.PAIR
+	PUB    = core.PUB
+	SUB    = core.SUB
+	XPUB   = core.XPUB
+	XSUB   = core.XSUB
+	REQ    = core.REQ
+	REP    = core.REP
+	DEALER = core.DEALER
+	ROUTER = core.ROUTER
+	PUSH   = core.PUSH
+	PULL   = core.PULL
+)
+
+// SocketOptions configure a socket; the zero value is the defaults. Each
+// field is documented in core.Options.
+type SocketOptions = core.Options
+
+// Event is a connection event delivered to SocketOptions.Events.
+type Event = core.Event
+
+// EventType names an Event.
+type EventType = core.EventType
+
+// Msg is one frame for zero-copy sending (see NewZeroCopyMsg).
+type Msg = core.Msg
+
+// Errors; test with errors.Is.
+var (
+	ErrClosed          = core.ErrClosed
+	ErrState           = core.ErrState
+	ErrNotSupported    = core.ErrNotSupported
+	ErrHostUnreachable = core.ErrHostUnreachable
+	ErrEndpoint        = core.ErrEndpoint
+	ErrAddrInUse       = core.ErrAddrInUse
+	ErrEmptyMessage    = core.ErrEmptyMessage
+)
+
+// ParseSocketType maps "PUB", "REQ", ... to a SocketType.
+func ParseSocketType(s string) (SocketType, error) { return core.ParseType(s) }
+
+// NewZeroCopyMsg wraps b without copying; release is called once zmqx no
+// longer needs b (after the last peer's write, or when dropped).
+func NewZeroCopyMsg(b []byte, release func()) Msg { return core.NewZeroCopyMsg(b, release) }
+
+// NewMsg copies b into a message.
+func NewMsg(b []byte) Msg { return core.NewMsg(b) }
+
+// Config configures a Runtime; the zero value is the defaults.
+type Config struct {
+	// Logger receives connection problems (dropped peers, failed
+	// handshakes). nil discards them; use SocketOptions.Events to watch
+	// them programmatically.
+	Logger *slog.Logger
+}
+
+// Runtime owns sockets and everything they share: what libzmq calls a
+// context. There is no global state; several runtimes are independent.
+type Runtime struct {
+	rt *core.Runtime
+}
+
+// NewRuntime makes a runtime with the tcp:// and ipc:// transports.
+func NewRuntime(c Config) *Runtime {
+	return &Runtime{rt: core.NewRuntime(core.Config{
+		Logger: c.Logger,
+		Engine: stream.Engine{},
+		Transports: map[string]core.Transport{
+			"tcp": tcp.TCP{},
+			"ipc": tcp.IPC{},
+		},
+	})}
+}
+
+// Socket makes a socket. At most one SocketOptions may be given.
+func (r *Runtime) Socket(t SocketType, opts ...SocketOptions) (*Socket, error) {
+	if len(opts) > 1 {
+		return nil, errors.New("zmqx: Socket takes at most one SocketOptions")
+	}
+	var o SocketOptions
+	if len(opts) == 1 {
+		o = opts[0]
+	}
+	s, err := r.rt.Socket(t, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Socket{s: s}, nil
+}
+
+// Close closes every socket (each waits up to its Linger for queued output)
+// and returns when everything the runtime started has stopped.
+func (r *Runtime) Close() error { return r.rt.Close() }
+
+// Socket is a ØMQ socket. It is safe for concurrent use.
+type Socket struct {
+	s    *core.Socket
+	mu   sync.Mutex
+	last string
+}
+
+// Type returns the socket type.
+func (s *Socket) Type() SocketType { return s.s.Type() }
+
+// Bind listens on an endpoint: "tcp://127.0.0.1:5555", "tcp://*:0",
+// "tcp://[::1]:*", "ipc:///path", "inproc://name". The endpoint as bound
+// (port resolved) is available from LastEndpoint.
+func (s *Socket) Bind(endpoint string) error {
+	ep, err := s.s.Bind(endpoint)
+	if err == nil {
+		s.mu.Lock()
+		s.last = ep
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// LastEndpoint is the endpoint the last successful Bind resolved to.
+func (s *Socket) LastEndpoint() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// Connect connects to an endpoint in the background and keeps reconnecting.
+// It may be called before the peer has bound.
+func (s *Socket) Connect(endpoint string) error { return s.s.Connect(endpoint) }
+
+// Unbind stops listening on an endpoint given to (or returned by) Bind.
+func (s *Socket) Unbind(endpoint string) error { return s.s.Unbind(endpoint) }
+
+// Disconnect stops connecting to an endpoint given to Connect.
+func (s *Socket) Disconnect(endpoint string) error { return s.s.Disconnect(endpoint) }
+
+// Send sends one message made of the given frames (copied). It blocks only
+// where the pattern must wait for a peer, until ctx is done.
+func (s *Socket) Send(ctx context.Context, frames ...[]byte) error {
+	msg := make([]core.Msg, len(frames))
+	for i, f := range frames {
+		msg[i] = core.NewMsg(f)
+	}
+	return s.s.Send(ctx, msg)
+}
+
+// SendMsg sends one message of prepared frames (for zero-copy payloads).
+// The frames are consumed whatever the outcome.
+func (s *Socket) SendMsg(ctx context.Context, frames ...Msg) error {
+	return s.s.Send(ctx, frames)
+}
+
+// Recv receives one whole message, its frames in order. The slices belong
+// to the caller.
+func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
+	msg, err := s.s.Recv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(msg))
+	for i := range msg {
+		out[i] = msg[i].Detach()
+	}
+	return out, nil
+}
+
+// Subscribe adds a topic prefix on a SUB or XSUB socket ("" for all).
+func (s *Socket) Subscribe(topic string) error { return s.s.Subscribe([]byte(topic)) }
+
+// Unsubscribe removes one Subscribe of the same topic.
+func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte(topic)) }
+
+// Close closes the socket: pending output gets up to Linger to leave, then
+// connections and listeners are closed. Close returns when they are.
+func (s *Socket) Close() error { return s.s.Close() }
