@@ -84,6 +84,9 @@ func (s *Socket) Connect(ep string) error {
 	if err != nil {
 		return err
 	}
+	if err := tr.CheckDial(addr); err != nil {
+		return fmt.Errorf("zmqx: connect %s: %w", ep, err)
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	e := &endpoint{name: ep, given: ep, cancel: cancel, done: make(chan struct{})}
 	ss := s.newSession(ep, s.typ != ROUTER)

@@ -10,6 +10,9 @@ import (
 type Transport interface {
 	Listen(addr string) (Listener, error)
 	Dial(ctx context.Context, addr string) (net.Conn, error)
+	// CheckDial reports an address Dial could never use, so Connect can
+	// fail at once instead of retrying forever in the background.
+	CheckDial(addr string) error
 }
 
 // Listener accepts connections for a bound endpoint.

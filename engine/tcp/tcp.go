@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -135,10 +134,24 @@ func (IPC) Listen(addr string) (core.Listener, error) {
 	return &listener{Listener: l}, nil
 }
 
+// CheckDial validates a TCP address for connecting.
+func (TCP) CheckDial(addr string) error {
+	_, err := tcpAddr(addr, false)
+	return err
+}
+
+// CheckDial validates a Unix socket path for connecting.
+func (IPC) CheckDial(addr string) error {
+	if addr == "*" {
+		return fmt.Errorf("%w: ipc wildcard path only for bind", core.ErrEndpoint)
+	}
+	return nil
+}
+
 // Dial connects to a Unix stream socket.
 func (IPC) Dial(ctx context.Context, addr string) (net.Conn, error) {
-	if addr == "*" {
-		return nil, errors.New("ipc: wildcard path only for bind")
+	if err := (IPC{}).CheckDial(addr); err != nil {
+		return nil, err
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, "unix", addr)
