@@ -1,0 +1,400 @@
+package stream_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/stream"
+	"github.com/zmqx/zmqx/engine/tcp"
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// runtime makes a core runtime whose engine counts writes and whose tcp
+// transport can hold writes at a gate.
+func runtime(t *testing.T, writes *atomic.Int64, gate *gateTransport) *core.Runtime {
+	var tr core.Transport = tcp.TCP{}
+	if gate != nil {
+		tr = gate
+	}
+	e := stream.Engine{}
+	if writes != nil {
+		e.Writes = func(int) { writes.Add(1) }
+	}
+	rt := core.NewRuntime(core.Config{Engine: e, Transports: map[string]core.Transport{"tcp": tr}})
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func socket(t *testing.T, rt *core.Runtime, typ core.Type, o core.Options) *core.Socket {
+	t.Helper()
+	s, err := rt.Socket(typ, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// gateTransport wraps tcp; while armed, the next Write on its connections
+// waits until released.
+type gateTransport struct {
+	tcp.TCP
+	mu      sync.Mutex
+	armed   bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+type gatedConn struct {
+	net.Conn
+	g *gateTransport
+}
+
+func (g *gateTransport) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	c, err := g.TCP.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedConn{Conn: c, g: g}, nil
+}
+
+func (c *gatedConn) Write(b []byte) (int, error) {
+	c.g.mu.Lock()
+	armed := c.g.armed
+	c.g.armed = false
+	c.g.mu.Unlock()
+	if armed {
+		close(c.g.entered)
+		<-c.g.release
+	}
+	return c.Conn.Write(b)
+}
+
+// TestEncoderBatchesOnlyBehindAWrite shows both behaviours of the encoder:
+// with one message queued it writes that message alone, at once; with
+// messages piled up behind a write in progress it writes them together.
+func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
+	ctx := testCtx(t)
+	var writes atomic.Int64
+	gate := &gateTransport{}
+	rt := runtime(t, &writes, gate)
+	pull := socket(t, rt, core.PULL, core.Options{})
+	ep, err := pull.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan core.Event, 16)
+	push := socket(t, rt, core.PUSH, core.Options{Events: events})
+	if err := push.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	for e := range events {
+		if e.Type == core.EventHandshaken {
+			break
+		}
+	}
+	// Both sides count their writes; take the handshake's off.
+	roundTrip := func(body string) {
+		t.Helper()
+		if err := push.Send(ctx, []core.Msg{core.NewMsgString(body)}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pull.Recv(ctx)
+		if err != nil || string(m[0].Bytes()) != body {
+			t.Fatalf("got %v %v", m, err)
+		}
+	}
+	roundTrip("warm-up")
+	base := writes.Load()
+	for i := 0; i < 50; i++ {
+		roundTrip(fmt.Sprint("alone ", i))
+	}
+	if got := writes.Load() - base; got != 50 {
+		t.Fatalf("50 messages sent one at a time took %d writes, want 50", got)
+	}
+
+	// Hold the next write, queue 99 more behind it, then let go.
+	gate.mu.Lock()
+	gate.armed, gate.entered, gate.release = true, make(chan struct{}), make(chan struct{})
+	gate.mu.Unlock()
+	base = writes.Load()
+	if err := push.Send(ctx, []core.Msg{core.NewMsgString("first")}); err != nil {
+		t.Fatal(err)
+	}
+	<-gate.entered
+	for i := 0; i < 99; i++ {
+		if err := push.Send(ctx, []core.Msg{core.NewMsgString(fmt.Sprint("queued ", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(gate.release)
+	for i := 0; i < 100; i++ {
+		if _, err := pull.Recv(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := writes.Load() - base; got != 2 {
+		t.Fatalf("1 message in flight + 99 queued behind it took %d writes, want 2", got)
+	}
+}
+
+// rawPeer speaks ZMTP by hand to test what a zmqx socket does with it.
+type rawPeer struct {
+	t *testing.T
+	c net.Conn
+}
+
+func dialRaw(t *testing.T, ep string) *rawPeer {
+	c, err := net.Dial("tcp", ep[len("tcp://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawPeer{t: t, c: c}
+}
+
+func (p *rawPeer) write(b []byte) {
+	p.t.Helper()
+	if _, err := p.c.Write(b); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// frame reads one frame.
+func (p *rawPeer) frame() (zmtp.Header, []byte) {
+	p.t.Helper()
+	hdr := make([]byte, 2, 9)
+	if _, err := io.ReadFull(p.c, hdr); err != nil {
+		p.t.Fatal(err)
+	}
+	if hdr[0]&zmtp.FlagLong != 0 {
+		hdr = hdr[:9]
+		if _, err := io.ReadFull(p.c, hdr[2:]); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	h, err := zmtp.ParseHeader(hdr, 1<<20)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	body := make([]byte, h.Size)
+	if _, err := io.ReadFull(p.c, body); err != nil {
+		p.t.Fatal(err)
+	}
+	return h, body
+}
+
+// handshake completes a NULL handshake as socket type typ.
+func (p *rawPeer) handshake(typ string) {
+	p.t.Helper()
+	p.write(zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 3, Minor: 1, Mechanism: zmtp.MechNull}))
+	g := make([]byte, zmtp.GreetingLen)
+	if _, err := io.ReadFull(p.c, g); err != nil {
+		p.t.Fatal(err)
+	}
+	p.write(zmtp.AppendCommand(nil, zmtp.CmdReady, zmtp.AppendMetadata(nil, zmtp.Metadata{{Name: "Socket-Type", Value: []byte(typ)}})))
+	h, body := p.frame()
+	c, err := zmtp.ParseCommand(body)
+	if err != nil || !h.Command() || c.Name != zmtp.CmdReady {
+		p.t.Fatalf("expected READY, got %q %v", body, err)
+	}
+}
+
+// closed waits for zmqx to close the connection.
+func (p *rawPeer) closed() {
+	p.t.Helper()
+	if _, err := io.Copy(io.Discard, p.c); err != nil {
+		p.t.Fatalf("waiting for close: %v", err)
+	}
+}
+
+// waitFor waits for an event of type typ (from the connection whose local
+// address is from, if not empty) and checks its reason.
+func waitFor(t *testing.T, ctx context.Context, ch <-chan core.Event, typ core.EventType, want error, from ...string) core.Event {
+	t.Helper()
+	for {
+		select {
+		case e := <-ch:
+			if e.Type != typ || len(from) > 0 && e.Remote != from[0] {
+				continue
+			}
+			if want != nil && !errors.Is(e.Err, want) {
+				t.Fatalf("%v event with %v, want %v", typ, e.Err, want)
+			}
+			if e.Err == nil {
+				t.Fatalf("%v event without a reason", typ)
+			}
+			return e
+		case <-ctx.Done():
+			t.Fatalf("no %v event", typ)
+		}
+	}
+}
+
+// TestHostilePeers drops each bad peer with a reason while a good peer
+// keeps being served.
+func TestHostilePeers(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+	events := make(chan core.Event, 64)
+	pull := socket(t, rt, core.PULL, core.Options{Events: events, MaxMsgSize: 1 << 20, HandshakeTimeout: 200 * time.Millisecond})
+	ep, err := pull.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := socket(t, rt, core.PUSH, core.Options{})
+	if err := good.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	serving := func(tag string) {
+		t.Helper()
+		if err := good.Send(ctx, []core.Msg{core.NewMsgString(tag)}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pull.Recv(ctx)
+		if err != nil || string(m[0].Bytes()) != tag {
+			t.Fatalf("good peer after %s: %v %v", tag, m, err)
+		}
+	}
+	serving("start")
+
+	cases := []struct {
+		name  string
+		event core.EventType
+		want  error
+		act   func(p *rawPeer)
+	}{
+		{"garbage greeting", core.EventHandshakeFailed, zmtp.ErrBadSignature, func(p *rawPeer) {
+			p.write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		}},
+		{"silence during handshake", core.EventHandshakeFailed, os.ErrDeadlineExceeded, func(p *rawPeer) {}},
+		{"frame declaring 2^62 bytes", core.EventDisconnected, zmtp.ErrTooLarge, func(p *rawPeer) {
+			p.handshake("PUSH")
+			p.write([]byte{zmtp.FlagLong, 0x40, 0, 0, 0, 0, 0, 0, 0})
+		}},
+		{"message over MaxMsgSize in two frames", core.EventDisconnected, zmtp.ErrTooLarge, func(p *rawPeer) {
+			p.handshake("PUSH")
+			p.write(zmtp.AppendFrame(nil, zmtp.FlagMore, make([]byte, 700<<10)))
+			p.write(zmtp.AppendHeader(nil, 0, 700<<10))
+		}},
+		{"truncated frame", core.EventDisconnected, io.EOF, func(p *rawPeer) {
+			p.handshake("PUSH")
+			p.write(append(zmtp.AppendHeader(nil, 0, 100), "only ten b"...))
+			p.c.(*net.TCPConn).CloseWrite()
+		}},
+		{"unknown command", core.EventDisconnected, nil, func(p *rawPeer) {
+			p.handshake("PUSH")
+			p.write(zmtp.AppendCommand(nil, "LAUNCH", []byte("missiles")))
+		}},
+		{"incompatible socket type", core.EventHandshakeFailed, zmtp.ErrIncompatible, func(p *rawPeer) {
+			p.write(zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 3, Minor: 1, Mechanism: zmtp.MechNull}))
+			p.write(zmtp.AppendCommand(nil, zmtp.CmdReady, zmtp.AppendMetadata(nil, zmtp.Metadata{{Name: "Socket-Type", Value: []byte("PUB")}})))
+			g := make([]byte, zmtp.GreetingLen)
+			io.ReadFull(p.c, g)
+			p.frame() // our READY
+			_, body := p.frame()
+			if c, err := zmtp.ParseCommand(body); err != nil || c.Name != zmtp.CmdError {
+				p.t.Fatalf("expected ERROR, got %q", body)
+			}
+		}},
+		{"mechanism mismatch", core.EventHandshakeFailed, nil, func(p *rawPeer) {
+			p.write(zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 3, Minor: 1, Mechanism: zmtp.MechCurve}))
+		}},
+		{"ZMTP 2 peer", core.EventHandshakeFailed, nil, func(p *rawPeer) {
+			p.write(zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 2, Minor: 0, Mechanism: zmtp.MechNull}))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := dialRaw(t, ep)
+			p.t = t
+			c.act(p)
+			e := waitFor(t, ctx, events, c.event, c.want, p.c.LocalAddr().String())
+			t.Logf("dropped: %v", e)
+			p.closed()
+			serving(c.name)
+		})
+	}
+}
+
+func TestHeartbeats(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+	events := make(chan core.Event, 64)
+	pull := socket(t, rt, core.PULL, core.Options{Events: events, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTTL: time.Second, HeartbeatTimeout: 100 * time.Millisecond})
+	ep, err := pull.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dialRaw(t, ep)
+	p.handshake("PUSH")
+	// zmqx pings us with the TTL we configured, in deciseconds.
+	h, body := p.frame()
+	c, err := zmtp.ParseCommand(body)
+	if err != nil || !h.Command() || c.Name != zmtp.CmdPing {
+		t.Fatalf("expected PING, got %q", body)
+	}
+	if ping, err := zmtp.ParsePing(c.Data); err != nil || ping.TTL != 10 {
+		t.Fatalf("PING %+v %v, want TTL 10", ping, err)
+	}
+	// It answers our PING with our context.
+	p.write(zmtp.AppendPing(nil, 0, []byte("ctx-1")))
+	for {
+		_, body := p.frame()
+		c, _ := zmtp.ParseCommand(body)
+		if c.Name == zmtp.CmdPong {
+			if !bytes.Equal(c.Data, []byte("ctx-1")) {
+				t.Fatalf("PONG context %q", c.Data)
+			}
+			break
+		}
+	}
+	// We fall silent: zmqx gives up after its timeout.
+	e := waitFor(t, ctx, events, core.EventDisconnected, os.ErrDeadlineExceeded, p.c.LocalAddr().String())
+	t.Logf("dropped: %v", e)
+}
+
+func TestPeerErrorIsReported(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+	pub := socket(t, rt, core.PUB, core.Options{})
+	ep, err := pub.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan core.Event, 64)
+	push := socket(t, rt, core.PUSH, core.Options{Events: events})
+	if err := push.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, events, core.EventHandshakeFailed, nil)
+}
