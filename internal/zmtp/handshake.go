@@ -128,9 +128,9 @@ func (h *Handshake) Start(peer Greeting) ([]byte, error) {
 		h.state = hsReady
 		return AppendCommand(nil, CmdReady, h.metadata(nil)), nil
 	default: // PLAIN
-		if peer.AsServer == h.cfg.AsServer {
-			return h.fail("zmtp: PLAIN needs exactly one server (both as-server=%v)", peer.AsServer)
-		}
+		// The roles come from our configuration alone: libzmq sends
+		// as-server=0 whatever its role, so the peer's bit proves nothing.
+		// Two clients or two servers simply time out on the wrong command.
 		if h.cfg.AsServer {
 			h.state = hsHello
 			return nil, nil
