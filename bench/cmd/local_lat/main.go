@@ -1,0 +1,48 @@
+// Command local_lat is the echo side of the latency test, after libzmq's
+// perf/local_lat: a REP socket binds and returns roundtrip-count messages.
+//
+//	local_lat [--idle spin|backoff|block] [--cpu N] [--invoker] <bind-to> <message-size> <roundtrip-count>
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/bench/internal/perf"
+)
+
+func main() {
+	a := perf.Parse("local_lat", "roundtrip-count")
+	if err := run(a); err != nil {
+		fmt.Fprintln(os.Stderr, "local_lat:", err)
+		os.Exit(1)
+	}
+}
+
+func run(a perf.Args) error {
+	ctx := context.Background()
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	s, err := rt.Socket(zmqx.REP)
+	if err != nil {
+		return err
+	}
+	if err := s.Bind(a.Endpoint); err != nil {
+		return err
+	}
+	for i := 0; i < a.Count; i++ {
+		msg, err := s.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(msg) != 1 || len(msg[0]) != a.Size {
+			return fmt.Errorf("message of %d frames / %d bytes, want 1 / %d", len(msg), len(msg[0]), a.Size)
+		}
+		if err := s.Send(ctx, msg[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+// Command local_thr is the receiving side of the throughput test, after
+// libzmq's perf/local_thr: a PULL socket binds, receives message-count
+// messages and prints the rate from the first message to the last.
+//
+//	local_thr [--idle spin|backoff|block] [--cpu N] [--invoker] <bind-to> <message-size> <message-count>
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/bench/internal/perf"
+)
+
+func main() {
+	a := perf.Parse("local_thr", "message-count")
+	if err := run(a); err != nil {
+		fmt.Fprintln(os.Stderr, "local_thr:", err)
+		os.Exit(1)
+	}
+}
+
+func run(a perf.Args) error {
+	ctx := context.Background()
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	s, err := rt.Socket(zmqx.PULL)
+	if err != nil {
+		return err
+	}
+	if err := s.Bind(a.Endpoint); err != nil {
+		return err
+	}
+	var start time.Time
+	for i := 0; i < a.Count; i++ {
+		msg, err := s.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			start = time.Now()
+		}
+		if len(msg) != 1 || len(msg[0]) != a.Size {
+			return fmt.Errorf("message of %d frames / %d bytes, want 1 / %d", len(msg), len(msg[0]), a.Size)
+		}
+	}
+	perf.Throughput(os.Stdout, a.Size, a.Count, time.Since(start))
+	return nil
+}

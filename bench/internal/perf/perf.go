@@ -1,0 +1,107 @@
+// Package perf is the shared part of the bench/cmd tools: the option and
+// argument parsing of libzmq's perf tools, and the statistics they print.
+package perf
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/zmqx/zmqx/cpuset"
+)
+
+// Args are a tool's parsed command line.
+type Args struct {
+	Endpoint string
+	Size     int
+	Count    int
+	Idle     string
+	CPU      int
+}
+
+// Parse reads "[--idle spin|backoff|block] [--cpu N] [--invoker]
+// <endpoint> <message-size> <count>", applies --cpu, and exits with usage
+// on bad input.
+func Parse(name, countName string) Args {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var a Args
+	fs.StringVar(&a.Idle, "idle", "block", "idle strategy: spin, backoff or block")
+	fs.IntVar(&a.CPU, "cpu", -1, "pin the process to this CPU")
+	invoker := fs.Bool("invoker", false, "drive engines from the socket's goroutine")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker] <endpoint> <message-size> <%s>\n", name, countName)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	fail := func(err error) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(2)
+	}
+	if fs.NArg() != 3 {
+		fs.Usage()
+		os.Exit(2)
+	}
+	a.Endpoint = fs.Arg(0)
+	var err error
+	if a.Size, err = strconv.Atoi(fs.Arg(1)); err != nil || a.Size < 0 {
+		fail(fmt.Errorf("message size %q is not a non-negative integer", fs.Arg(1)))
+	}
+	if a.Count, err = strconv.Atoi(fs.Arg(2)); err != nil || a.Count < 1 {
+		fail(fmt.Errorf("%s %q is not a positive integer", countName, fs.Arg(2)))
+	}
+	switch a.Idle {
+	case "block":
+	case "spin", "backoff":
+		fail(fmt.Errorf("--idle %s is not available yet: this build only has the blocking idle strategy", a.Idle))
+	default:
+		fail(fmt.Errorf("--idle must be spin, backoff or block, not %q", a.Idle))
+	}
+	if *invoker {
+		fail(errors.New("--invoker is not available yet: this build always hands off to engine goroutines"))
+	}
+	if a.CPU >= 0 {
+		if err := cpuset.PinProcess(a.CPU); err != nil {
+			fail(err)
+		}
+	}
+	return a
+}
+
+// Latency prints libzmq's remote_lat lines and the percentile line from the
+// measured round trips.
+func Latency(w io.Writer, size int, rtts []time.Duration, total time.Duration) {
+	fmt.Fprintf(w, "message size: %d [B]\n", size)
+	fmt.Fprintf(w, "roundtrip count: %d\n", len(rtts))
+	fmt.Fprintf(w, "average latency: %.3f [us]\n", float64(total.Nanoseconds())/1e3/float64(2*len(rtts)))
+	s := slices.Clone(rtts)
+	slices.Sort(s)
+	us := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Nanoseconds())/1e3, 'f', 2, 64) }
+	fmt.Fprintf(w, "latency percentiles [us]: p50=%s p90=%s p99=%s p99.9=%s max=%s\n",
+		us(Quantile(s, 0.50)), us(Quantile(s, 0.90)), us(Quantile(s, 0.99)), us(Quantile(s, 0.999)), us(s[len(s)-1]))
+}
+
+// Quantile returns the q-quantile of sorted (nearest rank).
+func Quantile(sorted []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// Throughput prints libzmq's local_thr lines.
+func Throughput(w io.Writer, size, count int, elapsed time.Duration) {
+	us := float64(elapsed.Nanoseconds()) / 1e3
+	if us <= 0 {
+		us = 1
+	}
+	thr := float64(count) * 1e6 / us
+	fmt.Fprintf(w, "message size: %d [B]\n", size)
+	fmt.Fprintf(w, "message count: %d\n", count)
+	fmt.Fprintf(w, "mean throughput: %d [msg/s]\n", int64(thr))
+	fmt.Fprintf(w, "mean throughput: %.3f [Mb/s]\n", thr*float64(size)*8/1e6)
+}
