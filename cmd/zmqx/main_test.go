@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestSendRecvFormats(t *testing.T) {
 	for _, c := range []struct {
 		format, want string
-		args        []string
+		args         []string
 	}{
 		{"text", "hello\t\tworld\n", []string{"hello", "", "world"}},
 		{"hex", "68656c6c6f - 776f726c64\n", []string{"68656c6c6f", "", "776f726c64"}},
