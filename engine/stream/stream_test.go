@@ -106,7 +106,9 @@ func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
 	var writes atomic.Int64
 	gate := &gateTransport{}
 	rt := runtime(t, &writes, gate)
-	pull := socket(t, rt, core.PULL, core.Options{})
+	// The receiver lives in a runtime of its own so only the sender's
+	// writes are counted.
+	pull := socket(t, runtime(t, nil, nil), core.PULL, core.Options{})
 	ep, err := pull.Bind("tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +123,7 @@ func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
 			break
 		}
 	}
-	// Both sides count their writes; take the handshake's off.
+	// The handshake's writes are done before the handshaken event.
 	roundTrip := func(body string) {
 		t.Helper()
 		if err := push.Send(ctx, []core.Msg{core.NewMsgString(body)}); err != nil {
@@ -397,4 +399,84 @@ func TestPeerErrorIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, events, core.EventHandshakeFailed, nil)
+}
+
+// handshakeAs completes a NULL handshake announcing ZMTP 3.minor, sending
+// the greeting in libzmq's stages: signature, then major version, then the
+// rest, each only after zmqx has shown it does not wait for the whole.
+func (p *rawPeer) handshakeAs(typ string, minor byte) {
+	p.t.Helper()
+	g := zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 3, Minor: minor, Mechanism: zmtp.MechNull})
+	p.write(g[:zmtp.SignatureLen])
+	theirs := make([]byte, zmtp.GreetingLen)
+	// zmqx sends its whole greeting without waiting for the rest of ours.
+	if _, err := io.ReadFull(p.c, theirs); err != nil {
+		p.t.Fatalf("zmqx held its greeting back: %v", err)
+	}
+	p.write(g[zmtp.SignatureLen : zmtp.SignatureLen+1])
+	p.write(g[zmtp.SignatureLen+1:])
+	p.write(zmtp.AppendCommand(nil, zmtp.CmdReady, zmtp.AppendMetadata(nil, zmtp.Metadata{{Name: "Socket-Type", Value: []byte(typ)}})))
+	h, body := p.frame()
+	if c, err := zmtp.ParseCommand(body); err != nil || !h.Command() || c.Name != zmtp.CmdReady {
+		p.t.Fatalf("expected READY, got %q", body)
+	}
+}
+
+// TestZMTP30Peers checks the downgrade: a 3.0 peer's subscriptions are
+// messages, and zmqx sends its own subscriptions to it as messages too,
+// while a 3.1 peer gets SUBSCRIBE commands.
+func TestZMTP30Peers(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+
+	pub := socket(t, rt, core.XPUB, core.Options{})
+	ep, err := pub.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dialRaw(t, ep)
+	p.handshakeAs("SUB", 0)
+	p.write(zmtp.AppendFrame(nil, 0, []byte("\x01fx.")))
+	m, err := pub.Recv(ctx)
+	if err != nil || string(m[0].Bytes()) != "\x01fx." {
+		t.Fatalf("XPUB got %v %v", m, err)
+	}
+	if err := pub.Send(ctx, []core.Msg{core.NewMsgString("fx.EURUSD")}); err != nil {
+		t.Fatal(err)
+	}
+	if h, body := p.frame(); h.Command() || string(body) != "fx.EURUSD" {
+		t.Fatalf("3.0 subscriber got %q", body)
+	}
+
+	for _, minor := range []byte{0, 1} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := socket(t, rt, core.SUB, core.Options{})
+		if err := sub.Subscribe([]byte("q")); err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Connect("tcp://" + l.Addr().String()); err != nil {
+			t.Fatal(err)
+		}
+		c, err := l.Accept()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		p := &rawPeer{t: t, c: c}
+		p.handshakeAs("PUB", minor)
+		h, body := p.frame()
+		if minor == 0 && (h.Command() || string(body) != "\x01q") {
+			t.Fatalf("to a 3.0 publisher: %q (command %v), want the message \\x01q", body, h.Command())
+		}
+		if minor == 1 {
+			c, err := zmtp.ParseCommand(body)
+			if err != nil || !h.Command() || c.Name != zmtp.CmdSubscribe || string(c.Data) != "q" {
+				t.Fatalf("to a 3.1 publisher: %q, want SUBSCRIBE q", body)
+			}
+		}
+	}
 }

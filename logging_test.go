@@ -1,0 +1,73 @@
+package zmqx_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zmqx/zmqx"
+)
+
+// recorder is a slog.Handler that keeps records for inspection.
+type recorder struct {
+	mu   sync.Mutex
+	recs []string
+	got  chan struct{}
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	var b strings.Builder
+	b.WriteString(rec.Level.String() + " " + rec.Message)
+	rec.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.String())
+		return true
+	})
+	r.mu.Lock()
+	r.recs = append(r.recs, b.String())
+	r.mu.Unlock()
+	select {
+	case r.got <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// TestDroppedPeerIsLogged: a peer dropped for bad input shows up in the
+// application's logger with the reason.
+func TestDroppedPeerIsLogged(t *testing.T) {
+	ctx := testCtx(t)
+	rec := &recorder{got: make(chan struct{}, 1)}
+	rt := zmqx.NewRuntime(zmqx.Config{Logger: slog.New(rec)})
+	defer rt.Close()
+	pull := mustSocket(t, rt, zmqx.PULL)
+	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(pull.LastEndpoint(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+	for {
+		select {
+		case <-rec.got:
+		case <-ctx.Done():
+			t.Fatal("nothing logged")
+		}
+		rec.mu.Lock()
+		for _, r := range rec.recs {
+			if strings.Contains(r, "WARN") && strings.Contains(r, "bad greeting signature") {
+				rec.mu.Unlock()
+				return
+			}
+		}
+		rec.mu.Unlock()
+	}
+}
