@@ -311,6 +311,7 @@ func TestConcurrentUse(t *testing.T) {
 		rg.Add(1)
 		go func() {
 			defer rg.Done()
+			idle := 0
 			for {
 				mu.Lock()
 				done := len(seen)
@@ -322,12 +323,19 @@ func TestConcurrentUse(t *testing.T) {
 				m, err := pull.Recv(short)
 				cancel()
 				if err != nil {
+					if idle++; idle == 25 { // 5 s without a message: lost
+						mu.Lock()
+						t.Errorf("received %d of %d messages", len(seen), senders*each)
+						mu.Unlock()
+						return
+					}
 					continue
 				}
+				idle = 0
 				var g, i int
 				if len(m) != 2 {
-					t.Errorf("message with %d frames", len(m))
-					return
+					t.Errorf("message with %d frames: %q", len(m), m)
+					continue
 				}
 				fmt.Sscan(string(m[0]), &g)
 				fmt.Sscan(string(m[1]), &i)

@@ -105,19 +105,19 @@ func (b *pub) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *pub) recv() ([]Msg, bool, error) {
+func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {
 	if b.noRecv {
-		return nil, false, fmt.Errorf("%w: PUB cannot receive", ErrNotSupported)
+		return dst, false, fmt.Errorf("%w: PUB cannot receive", ErrNotSupported)
 	}
 	b.prune()
 	b.absorb()
 	if len(b.pending) == 0 {
-		return nil, false, nil
+		return dst, false, nil
 	}
 	m := Adopt(b.pending[0])
 	b.pending[0] = nil
 	b.pending = b.pending[1:]
-	return []Msg{m}, true, nil
+	return append(dst, m), true, nil
 }
 
 // sub receives from publishers and keeps the subscription list, which it
@@ -188,14 +188,15 @@ func (b *sub) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *sub) recv() ([]Msg, bool, error) {
+func (b *sub) recv(dst []Msg) ([]Msg, bool, error) {
+	start := len(dst)
 	for {
-		msg, p := b.fq.recv(b.s, nil)
+		msg, p := b.fq.recv(b.s, dst)
 		if p == nil {
-			return nil, false, nil
+			return dst, false, nil
 		}
-		if b.filter && !b.s.subs.match(msg[0].Bytes()) {
-			closeAll(msg)
+		if b.filter && !b.s.subs.match(msg[start].Bytes()) {
+			closeAll(msg[start:])
 			continue
 		}
 		return msg, true, nil

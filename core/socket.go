@@ -17,7 +17,8 @@ import (
 type behavior interface {
 	attach(p *Pipe) error
 	send(msg []Msg) (bool, error)
-	recv() ([]Msg, bool, error)
+	// recv appends one whole message to dst.
+	recv(dst []Msg) ([]Msg, bool, error)
 }
 
 // Socket is the common part of every socket type: the pipes to its peers,
@@ -37,7 +38,11 @@ type Socket struct {
 	b       behavior
 	pipes   []*Pipe // every attached socket-side pipe end
 	closed  bool
-	waiters atomic.Int32 // goroutines waiting in Recv
+	// Goroutines waiting in Recv and Send. One wake-up wakes one of them;
+	// whoever succeeds passes the wake-up on while others still wait, so
+	// concurrent callers cannot strand each other.
+	waiters     atomic.Int32
+	sendWaiters atomic.Int32
 
 	recvSig signal // a pipe we read got data, or a peer attached or left
 	sendSig signal // a pipe we write has room, or a peer attached
@@ -159,28 +164,35 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 		if ok || err != nil {
 			if err != nil {
 				closeAll(msg)
+			} else if s.sendWaiters.Load() > 0 {
+				s.sendSig.notify()
 			}
 			return err
 		}
+		s.sendWaiters.Add(1)
 		select {
 		case <-s.sendSig:
 		case <-ctx.Done():
+			s.sendWaiters.Add(-1)
 			closeAll(msg)
 			return ctx.Err()
 		case <-s.closing:
 		}
+		s.sendWaiters.Add(-1)
 	}
 }
 
-// Recv receives one whole message. It blocks until one arrives or ctx is done.
-func (s *Socket) Recv(ctx context.Context) ([]Msg, error) {
+// Recv receives one whole message, appending its frames to dst (which may
+// be nil, or a slice reused from the last call). It blocks until a message
+// arrives or ctx is done. The caller owns the frames and closes them.
+func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return nil, ErrClosed
 		}
-		msg, ok, err := s.b.recv()
+		msg, ok, err := s.b.recv(dst)
 		s.mu.Unlock()
 		if ok || err != nil {
 			if ok && s.waiters.Load() > 0 {

@@ -27,9 +27,9 @@ func (b *pair) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *pair) recv() ([]Msg, bool, error) {
+func (b *pair) recv(dst []Msg) ([]Msg, bool, error) {
 	if b.p == nil {
-		return nil, false, nil
+		return dst, false, nil
 	}
 	m, ok := b.p.Read()
 	if !ok {
@@ -37,14 +37,14 @@ func (b *pair) recv() ([]Msg, bool, error) {
 			b.s.forget(b.p)
 			b.p = nil
 		}
-		return nil, false, nil
+		return dst, false, nil
 	}
-	msg := []Msg{m}
+	dst = append(dst, m)
 	for m.More {
 		m, _ = b.p.Read()
-		msg = append(msg, m)
+		dst = append(dst, m)
 	}
-	return msg, true, nil
+	return dst, true, nil
 }
 
 // push: load-balances to PULL peers (RFC 30); cannot receive.
@@ -64,8 +64,8 @@ func (b *push) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *push) recv() ([]Msg, bool, error) {
-	return nil, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
+func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
+	return dst, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
 }
 
 // pull: fair-queues from PUSH peers; cannot send.
@@ -80,8 +80,8 @@ func (b *pull) send([]Msg) (bool, error) {
 	return false, fmt.Errorf("%w: PULL cannot send", ErrNotSupported)
 }
 
-func (b *pull) recv() ([]Msg, bool, error) {
-	msg, p := b.fq.recv(b.s, nil)
+func (b *pull) recv(dst []Msg) ([]Msg, bool, error) {
+	msg, p := b.fq.recv(b.s, dst)
 	return msg, p != nil, nil
 }
 
@@ -103,8 +103,8 @@ func (b *dealer) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *dealer) recv() ([]Msg, bool, error) {
-	msg, p := b.fq.recv(b.s, nil)
+func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) {
+	msg, p := b.fq.recv(b.s, dst)
 	return msg, p != nil, nil
 }
 
@@ -132,22 +132,24 @@ func (b *req) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
-func (b *req) recv() ([]Msg, bool, error) {
+func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
 	if !b.waiting {
-		return nil, false, fmt.Errorf("%w: REQ must send a request before receiving", ErrState)
+		return dst, false, fmt.Errorf("%w: REQ must send a request before receiving", ErrState)
 	}
+	start := len(dst)
 	for {
-		msg, p := b.fq.recv(b.s, nil)
+		msg, p := b.fq.recv(b.s, dst)
 		if p == nil {
-			return nil, false, nil
+			return dst, false, nil
 		}
 		// Drop replies from other peers and replies without the delimiter.
-		if p != b.to || len(msg) < 2 || msg[0].Len() != 0 {
-			closeAll(msg)
+		if p != b.to || len(msg)-start < 2 || msg[start].Len() != 0 {
+			closeAll(msg[start:])
 			continue
 		}
 		b.waiting, b.to = false, nil
-		return msg[1:], true, nil
+		msg = append(msg[:start], msg[start+1:]...)
+		return msg, true, nil
 	}
 }
 
@@ -163,30 +165,32 @@ type rep struct {
 
 func (b *rep) attach(p *Pipe) error { b.fq.add(p); return nil }
 
-func (b *rep) recv() ([]Msg, bool, error) {
+func (b *rep) recv(dst []Msg) ([]Msg, bool, error) {
 	if b.replying {
-		return nil, false, fmt.Errorf("%w: REP must send the reply before receiving again", ErrState)
+		return dst, false, fmt.Errorf("%w: REP must send the reply before receiving again", ErrState)
 	}
+	start := len(dst)
 	for {
-		msg, p := b.fq.recv(b.s, nil)
+		msg, p := b.fq.recv(b.s, dst)
 		if p == nil {
-			return nil, false, nil
+			return dst, false, nil
 		}
 		// The envelope runs up to and including the first empty frame.
+		body := msg[start:]
 		d := -1
-		for i := range msg {
-			if msg[i].Len() == 0 {
+		for i := range body {
+			if body[i].Len() == 0 {
 				d = i
 				break
 			}
 		}
-		if d < 0 || d == len(msg)-1 {
-			closeAll(msg) // malformed: no delimiter or no body
+		if d < 0 || d == len(body)-1 {
+			closeAll(body) // malformed: no delimiter or no body
 			continue
 		}
-		b.envelope = append(b.envelope[:0], msg[:d+1]...)
+		b.envelope = append(b.envelope[:0], body[:d+1]...)
 		b.replying, b.to = true, p
-		return msg[d+1:], true, nil
+		return append(msg[:start], body[d+1:]...), true, nil
 	}
 }
 
@@ -237,12 +241,13 @@ func (b *router) attach(p *Pipe) error {
 	return nil
 }
 
-func (b *router) recv() ([]Msg, bool, error) {
-	msg, p := b.fq.recv(b.s, make([]Msg, 1, 4))
+func (b *router) recv(dst []Msg) ([]Msg, bool, error) {
+	start := len(dst)
+	msg, p := b.fq.recv(b.s, append(dst, Msg{}))
 	if p == nil {
-		return nil, false, nil
+		return dst, false, nil
 	}
-	msg[0] = NewMsg(p.RoutingID)
+	msg[start] = NewMsg(p.RoutingID)
 	return msg, true, nil
 }
 

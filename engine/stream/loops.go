@@ -40,10 +40,10 @@ func (c *conn) readLoop(ctx context.Context) error {
 		}
 		total += int64(h.Size)
 		var m core.Msg
-		if owned || len(body) <= core.InlineMax {
+		if owned {
 			m = core.Adopt(body)
 		} else {
-			m = core.Adopt(append([]byte(nil), body...))
+			m = core.NewMsg(body) // inline, or a pooled copy out of the read buffer
 		}
 		m.More = h.More()
 		parts = append(parts, m)

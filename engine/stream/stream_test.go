@@ -129,7 +129,7 @@ func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
 		if err := push.Send(ctx, []core.Msg{core.NewMsgString(body)}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := pull.Recv(ctx)
+		m, err := pull.Recv(ctx, nil)
 		if err != nil || string(m[0].Bytes()) != body {
 			t.Fatalf("got %v %v", m, err)
 		}
@@ -159,7 +159,7 @@ func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
 	}
 	close(gate.release)
 	for i := 0; i < 100; i++ {
-		if _, err := pull.Recv(ctx); err != nil {
+		if _, err := pull.Recv(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -282,7 +282,7 @@ func TestHostilePeers(t *testing.T) {
 		if err := good.Send(ctx, []core.Msg{core.NewMsgString(tag)}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := pull.Recv(ctx)
+		m, err := pull.Recv(ctx, nil)
 		if err != nil || string(m[0].Bytes()) != tag {
 			t.Fatalf("good peer after %s: %v %v", tag, m, err)
 		}
@@ -437,7 +437,7 @@ func TestZMTP30Peers(t *testing.T) {
 	p := dialRaw(t, ep)
 	p.handshakeAs("SUB", 0)
 	p.write(zmtp.AppendFrame(nil, 0, []byte("\x01fx.")))
-	m, err := pub.Recv(ctx)
+	m, err := pub.Recv(ctx, nil)
 	if err != nil || string(m[0].Bytes()) != "\x01fx." {
 		t.Fatalf("XPUB got %v %v", m, err)
 	}
