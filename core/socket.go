@@ -34,10 +34,10 @@ type Socket struct {
 	opts Options
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	b       behavior
-	pipes   []*Pipe // every attached socket-side pipe end
-	closed  bool
+	mu     sync.Mutex
+	b      behavior
+	pipes  []*Pipe // every attached socket-side pipe end
+	closed bool
 	// Goroutines waiting in Recv and Send. One wake-up wakes one of them;
 	// whoever succeeds passes the wake-up on while others still wait, so
 	// concurrent callers cannot strand each other.
