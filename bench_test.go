@@ -46,6 +46,50 @@ func BenchmarkPushPull(b *testing.B) {
 	}
 }
 
+// BenchmarkPushPullMsg is BenchmarkPushPull on the copy-free receive path.
+func BenchmarkPushPullMsg(b *testing.B) {
+	for _, ep := range []string{"inproc://benchmsg", "tcp://127.0.0.1:*"} {
+		b.Run(ep[:3], func(b *testing.B) {
+			ctx := context.Background()
+			rt := zmqx.NewRuntime(zmqx.Config{})
+			defer rt.Close()
+			pull, _ := rt.Socket(zmqx.PULL)
+			if err := pull.Bind(ep); err != nil {
+				b.Fatal(err)
+			}
+			push, _ := rt.Socket(zmqx.PUSH)
+			push.Connect(pull.LastEndpoint())
+			body := make([]byte, 64)
+			done := make(chan error, 1)
+			go func() {
+				var msg []zmqx.Msg
+				for i := 0; i < b.N; i++ {
+					var err error
+					if msg, err = pull.RecvMsg(ctx, msg[:0]); err != nil {
+						done <- err
+						return
+					}
+					for j := range msg {
+						msg[j].Close()
+					}
+				}
+				done <- nil
+			}()
+			b.ReportAllocs()
+			b.SetBytes(64)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := push.Send(ctx, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
 // BenchmarkReqRep measures round trips of 64-byte messages.
 func BenchmarkReqRep(b *testing.B) {
 	for _, ep := range []string{"inproc://rr", "tcp://127.0.0.1:*"} {
