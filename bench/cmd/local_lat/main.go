@@ -32,15 +32,17 @@ func run(a perf.Args) error {
 	if err := s.Bind(a.Endpoint); err != nil {
 		return err
 	}
+	var msg []zmqx.Msg
 	for i := 0; i < a.Count; i++ {
-		msg, err := s.Recv(ctx)
-		if err != nil {
+		var err error
+		if msg, err = s.RecvMsg(ctx, msg[:0]); err != nil {
 			return err
 		}
-		if len(msg) != 1 || len(msg[0]) != a.Size {
-			return fmt.Errorf("message of %d frames / %d bytes, want 1 / %d", len(msg), len(msg[0]), a.Size)
+		if len(msg) != 1 || msg[0].Len() != a.Size {
+			return fmt.Errorf("message of %d frames / %d bytes, want 1 / %d", len(msg), msg[0].Len(), a.Size)
 		}
-		if err := s.Send(ctx, msg[0]); err != nil {
+		// Echo the received frame itself, as libzmq's local_lat does.
+		if err := s.SendMsg(ctx, msg[0]); err != nil {
 			return err
 		}
 	}
