@@ -7,48 +7,29 @@ import (
 	"github.com/zmqx/zmqx"
 )
 
-// BenchmarkPushPull measures one-way throughput of 64-byte messages.
+// BenchmarkPushPull measures one-way throughput of 64-byte messages with
+// the copying Recv; BenchmarkPushPullMsg with the copy-free RecvMsg.
 func BenchmarkPushPull(b *testing.B) {
-	for _, ep := range []string{"inproc://bench", "tcp://127.0.0.1:*"} {
-		b.Run(ep[:3], func(b *testing.B) {
-			ctx := context.Background()
-			rt := zmqx.NewRuntime(zmqx.Config{})
-			defer rt.Close()
-			pull, _ := rt.Socket(zmqx.PULL)
-			if err := pull.Bind(ep); err != nil {
-				b.Fatal(err)
-			}
-			push, _ := rt.Socket(zmqx.PUSH)
-			push.Connect(pull.LastEndpoint())
-			body := make([]byte, 64)
-			done := make(chan error, 1)
-			go func() {
-				for i := 0; i < b.N; i++ {
-					if _, err := pull.Recv(ctx); err != nil {
-						done <- err
-						return
-					}
-				}
-				done <- nil
-			}()
-			b.ReportAllocs()
-			b.SetBytes(64)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := push.Send(ctx, body); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-		})
-	}
+	pushPull(b, "pp", func(ctx context.Context, s *zmqx.Socket) error {
+		_, err := s.Recv(ctx)
+		return err
+	})
 }
 
-// BenchmarkPushPullMsg is BenchmarkPushPull on the copy-free receive path.
 func BenchmarkPushPullMsg(b *testing.B) {
-	for _, ep := range []string{"inproc://benchmsg", "tcp://127.0.0.1:*"} {
+	var msg []zmqx.Msg
+	pushPull(b, "ppm", func(ctx context.Context, s *zmqx.Socket) error {
+		var err error
+		msg, err = s.RecvMsg(ctx, msg[:0])
+		for j := range msg {
+			msg[j].Close()
+		}
+		return err
+	})
+}
+
+func pushPull(b *testing.B, name string, recv func(context.Context, *zmqx.Socket) error) {
+	for _, ep := range []string{"inproc://" + name, "tcp://127.0.0.1:*"} {
 		b.Run(ep[:3], func(b *testing.B) {
 			ctx := context.Background()
 			rt := zmqx.NewRuntime(zmqx.Config{})
@@ -62,15 +43,10 @@ func BenchmarkPushPullMsg(b *testing.B) {
 			body := make([]byte, 64)
 			done := make(chan error, 1)
 			go func() {
-				var msg []zmqx.Msg
 				for i := 0; i < b.N; i++ {
-					var err error
-					if msg, err = pull.RecvMsg(ctx, msg[:0]); err != nil {
+					if err := recv(ctx, pull); err != nil {
 						done <- err
 						return
-					}
-					for j := range msg {
-						msg[j].Close()
 					}
 				}
 				done <- nil

@@ -1,28 +1,32 @@
 package core
 
-// lb is the load balancer: round-robin over the pipes that can take a
-// message now (RFC 28/30). Pipes whose peer has gone are dropped on the way.
-type lb struct {
+// ring is a list of pipes with a round-robin cursor, the state shared by
+// the load balancer and the fair queue.
+type ring struct {
 	pipes []*Pipe
 	cur   int
 }
 
-func (l *lb) add(p *Pipe) { l.pipes = append(l.pipes, p) }
+func (r *ring) add(p *Pipe) { r.pipes = append(r.pipes, p) }
 
-func (l *lb) remove(p *Pipe) {
-	for i, q := range l.pipes {
+func (r *ring) remove(p *Pipe) {
+	for i, q := range r.pipes {
 		if q == p {
-			l.pipes = append(l.pipes[:i], l.pipes[i+1:]...)
-			if l.cur > i {
-				l.cur--
+			r.pipes = append(r.pipes[:i], r.pipes[i+1:]...)
+			if r.cur > i {
+				r.cur--
 			}
 			break
 		}
 	}
-	if l.cur >= len(l.pipes) {
-		l.cur = 0
+	if r.cur >= len(r.pipes) {
+		r.cur = 0
 	}
 }
+
+// lb is the load balancer: round-robin over the pipes that can take a
+// message now (RFC 28/30). Pipes whose peer has gone are dropped on the way.
+type lb struct{ ring }
 
 // pick returns the next pipe able to take a whole message, or nil.
 func (l *lb) pick(s *Socket) *Pipe {
@@ -55,27 +59,7 @@ func writeMsg(p *Pipe, msg []Msg) {
 }
 
 // fq is the fair queue: round-robin over pipes that have a message.
-type fq struct {
-	pipes []*Pipe
-	cur   int
-}
-
-func (f *fq) add(p *Pipe) { f.pipes = append(f.pipes, p) }
-
-func (f *fq) remove(p *Pipe) {
-	for i, q := range f.pipes {
-		if q == p {
-			f.pipes = append(f.pipes[:i], f.pipes[i+1:]...)
-			if f.cur > i {
-				f.cur--
-			}
-			break
-		}
-	}
-	if f.cur >= len(f.pipes) {
-		f.cur = 0
-	}
-}
+type fq struct{ ring }
 
 // recv reads one whole message from the next pipe that has one. Pipes are
 // flushed a whole message at a time, so once the first frame is readable

@@ -46,7 +46,7 @@ type conn struct {
 // Serve runs one connection; see core.Engine.
 func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	stop := context.AfterFunc(ctx, func() { closeGracefully(nc, h.Options().Linger) })
 	defer stop()
 
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
@@ -81,6 +81,26 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	}
 	return rerr
 }
+
+// closeGracefully ends a connection whose socket is closing. Where the
+// transport can half-close, it sends end-of-stream and lets the reader run
+// until the peer closes too (or the grace period ends), so everything
+// written is read before the connection goes: closing a Unix socket with
+// data still queued towards a peer that is slow to read makes some peers
+// (libzmq over ipc) drop that data. Elsewhere it closes at once.
+func closeGracefully(nc net.Conn, linger time.Duration) {
+	grace := min(linger, maxGrace)
+	hc, ok := nc.(interface{ CloseWrite() error })
+	if grace <= 0 || !ok || hc.CloseWrite() != nil {
+		nc.Close()
+		return
+	}
+	nc.SetWriteDeadline(time.Now()) // a write stuck on a dead peer gives up now
+	nc.SetReadDeadline(time.Now().Add(grace))
+}
+
+// maxGrace bounds how long a closing connection waits for its peer.
+const maxGrace = time.Second
 
 func (c *conn) handshakeConfig() zmtp.HandshakeConfig {
 	cfg := zmtp.HandshakeConfig{SocketType: c.h.SocketType().String(), Identity: c.o.RoutingID}

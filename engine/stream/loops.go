@@ -26,7 +26,9 @@ func (c *conn) readLoop(ctx context.Context) error {
 		// Publish everything decoded so far before blocking on the socket.
 		if !c.frameReady() {
 			c.pipe.Flush()
-			c.setReadDeadline()
+			if ctx.Err() == nil { // closing: the grace deadline stands
+				c.setReadDeadline()
+			}
 		}
 		h, body, owned, err := c.readFrame(total)
 		if err != nil {

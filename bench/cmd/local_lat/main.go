@@ -7,31 +7,20 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/bench/internal/perf"
 )
 
-func main() {
-	a := perf.Parse("local_lat", "roundtrip-count")
-	if err := run(a); err != nil {
-		fmt.Fprintln(os.Stderr, "local_lat:", err)
-		os.Exit(1)
-	}
-}
+func main() { perf.Main("local_lat", "roundtrip-count", run) }
 
 func run(a perf.Args) error {
 	ctx := context.Background()
-	rt := zmqx.NewRuntime(zmqx.Config{})
-	defer rt.Close()
-	s, err := rt.Socket(zmqx.REP)
+	rt, s, err := perf.Open(zmqx.REP, a.Endpoint, true, zmqx.SocketOptions{})
 	if err != nil {
 		return err
 	}
-	if err := s.Bind(a.Endpoint); err != nil {
-		return err
-	}
+	defer rt.Close()
 	var msg []zmqx.Msg
 	for i := 0; i < a.Count; i++ {
 		var err error

@@ -15,25 +15,15 @@ import (
 	"github.com/zmqx/zmqx/bench/internal/perf"
 )
 
-func main() {
-	a := perf.Parse("local_thr", "message-count")
-	if err := run(a); err != nil {
-		fmt.Fprintln(os.Stderr, "local_thr:", err)
-		os.Exit(1)
-	}
-}
+func main() { perf.Main("local_thr", "message-count", run) }
 
 func run(a perf.Args) error {
 	ctx := context.Background()
-	rt := zmqx.NewRuntime(zmqx.Config{})
-	defer rt.Close()
-	s, err := rt.Socket(zmqx.PULL)
+	rt, s, err := perf.Open(zmqx.PULL, a.Endpoint, true, zmqx.SocketOptions{})
 	if err != nil {
 		return err
 	}
-	if err := s.Bind(a.Endpoint); err != nil {
-		return err
-	}
+	defer rt.Close()
 	var start time.Time
 	var msg []zmqx.Msg // reused: the copy-free receive path, like zmq_msg_recv
 	for i := 0; i < a.Count; i++ {

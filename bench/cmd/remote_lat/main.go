@@ -16,25 +16,15 @@ import (
 	"github.com/zmqx/zmqx/bench/internal/perf"
 )
 
-func main() {
-	a := perf.Parse("remote_lat", "roundtrip-count")
-	if err := run(a); err != nil {
-		fmt.Fprintln(os.Stderr, "remote_lat:", err)
-		os.Exit(1)
-	}
-}
+func main() { perf.Main("remote_lat", "roundtrip-count", run) }
 
 func run(a perf.Args) error {
 	ctx := context.Background()
-	rt := zmqx.NewRuntime(zmqx.Config{})
-	defer rt.Close()
-	s, err := rt.Socket(zmqx.REQ)
+	rt, s, err := perf.Open(zmqx.REQ, a.Endpoint, false, zmqx.SocketOptions{})
 	if err != nil {
 		return err
 	}
-	if err := s.Connect(a.Endpoint); err != nil {
-		return err
-	}
+	defer rt.Close()
 	body := make([]byte, a.Size)
 	rtts := make([]time.Duration, a.Count)
 	start := time.Now()

@@ -7,34 +7,22 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/bench/internal/perf"
 )
 
-func main() {
-	a := perf.Parse("remote_thr", "message-count")
-	if err := run(a); err != nil {
-		fmt.Fprintln(os.Stderr, "remote_thr:", err)
-		os.Exit(1)
-	}
-}
+func main() { perf.Main("remote_thr", "message-count", run) }
 
 func run(a perf.Args) error {
 	ctx := context.Background()
-	rt := zmqx.NewRuntime(zmqx.Config{})
-	defer rt.Close()
 	// Like libzmq's tool, do not exit before everything has been written.
-	s, err := rt.Socket(zmqx.PUSH, zmqx.SocketOptions{Linger: time.Hour})
+	rt, s, err := perf.Open(zmqx.PUSH, a.Endpoint, false, zmqx.SocketOptions{Linger: time.Hour})
 	if err != nil {
 		return err
 	}
-	if err := s.Connect(a.Endpoint); err != nil {
-		return err
-	}
+	defer rt.Close()
 	body := make([]byte, a.Size)
 	for i := 0; i < a.Count; i++ {
 		if err := s.Send(ctx, body); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/cpuset"
 )
 
@@ -104,4 +105,33 @@ func Throughput(w io.Writer, size, count int, elapsed time.Duration) {
 	fmt.Fprintf(w, "message count: %d\n", count)
 	fmt.Fprintf(w, "mean throughput: %d [msg/s]\n", int64(thr))
 	fmt.Fprintf(w, "mean throughput: %.3f [Mb/s]\n", thr*float64(size)*8/1e6)
+}
+
+// Main parses the command line as Parse does and runs the tool, exiting
+// non-zero with the error if it fails.
+func Main(name, countName string, run func(Args) error) {
+	a := Parse(name, countName)
+	if err := run(a); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// Open makes a runtime and a socket of type t that binds (bind) or connects
+// to endpoint. Closing the runtime closes the socket.
+func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (*zmqx.Runtime, *zmqx.Socket, error) {
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	s, err := rt.Socket(t, o)
+	if err == nil {
+		if bind {
+			err = s.Bind(endpoint)
+		} else {
+			err = s.Connect(endpoint)
+		}
+	}
+	if err != nil {
+		rt.Close()
+		return nil, nil, err
+	}
+	return rt, s, nil
 }
