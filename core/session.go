@@ -304,6 +304,19 @@ func (h *Host) SocketType() Type { return h.ss.sock.typ }
 // Endpoint is the endpoint the connection belongs to.
 func (h *Host) Endpoint() string { return h.ss.endpoint }
 
+// Grace is how long a connection that is being shut down may wait for its
+// peer to read what was written: what is left of the socket's linger period
+// when the socket is closing (so Close keeps its bound), otherwise the
+// linger period; never more than max, never negative.
+func (h *Host) Grace(limit time.Duration) time.Duration {
+	s := h.ss.sock
+	g := s.opts.Linger
+	if by := s.closeBy.Load(); by != 0 {
+		g = time.Until(time.Unix(0, by))
+	}
+	return max(0, min(g, limit))
+}
+
 // Wake is signalled when the pipe has messages for the engine to write.
 func (h *Host) Wake() <-chan struct{} { return h.ss.recv }
 

@@ -44,6 +44,8 @@ type Socket struct {
 	waiters     atomic.Int32
 	sendWaiters atomic.Int32
 
+	closeBy atomic.Int64 // Close's deadline (Unix ns): connections end by then
+
 	recvSig signal // a pipe we read got data, or a peer attached or left
 	sendSig signal // a pipe we write has room, or a peer attached
 
@@ -275,6 +277,11 @@ func (s *Socket) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
+	if s.opts.Linger > 0 {
+		s.closeBy.Store(time.Now().Add(s.opts.Linger).UnixNano())
+	} else {
+		s.closeBy.Store(time.Now().UnixNano())
+	}
 	close(s.closing)
 	s.mu.Unlock()
 

@@ -46,7 +46,7 @@ type conn struct {
 // Serve runs one connection; see core.Engine.
 func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { closeGracefully(nc, h.Options().Linger) })
+	stop := context.AfterFunc(ctx, func() { closeGracefully(nc, h.Grace(maxGrace)) })
 	defer stop()
 
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
@@ -88,8 +88,7 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 // written is read before the connection goes: closing a Unix socket with
 // data still queued towards a peer that is slow to read makes some peers
 // (libzmq over ipc) drop that data. Elsewhere it closes at once.
-func closeGracefully(nc net.Conn, linger time.Duration) {
-	grace := min(linger, maxGrace)
+func closeGracefully(nc net.Conn, grace time.Duration) {
 	hc, ok := nc.(interface{ CloseWrite() error })
 	if grace <= 0 || !ok || hc.CloseWrite() != nil {
 		nc.Close()
