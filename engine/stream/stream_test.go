@@ -480,3 +480,23 @@ func TestZMTP30Peers(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerTTL: a peer's PING TTL is honoured even when our own heartbeats
+// are off: silence longer than the TTL ends the connection.
+func TestPeerTTL(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+	events := make(chan core.Event, 64)
+	pull := socket(t, rt, core.PULL, core.Options{Events: events})
+	ep, err := pull.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dialRaw(t, ep)
+	p.handshake("PUSH")
+	p.write(zmtp.AppendPing(nil, 1, nil)) // TTL 100 ms
+	if _, body := p.frame(); !bytes.HasPrefix(body, []byte("\x04PONG")) {
+		t.Fatalf("expected PONG, got %q", body)
+	}
+	waitFor(t, ctx, events, core.EventDisconnected, os.ErrDeadlineExceeded, p.c.LocalAddr().String())
+}
