@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/internal/ztest"
 )
 
 // freeTCP returns a loopback endpoint that was free a moment ago.
@@ -25,7 +26,7 @@ func freeTCP(t *testing.T) string {
 func TestConnectBeforeBind(t *testing.T) {
 	for _, ep := range []string{freeTCP(t), "inproc://later"} {
 		t.Run(ep[:3], func(t *testing.T) {
-			ctx := testCtx(t)
+			ctx := ztest.Ctx(t)
 			rt := newRuntime(t)
 			push := mustSocket(t, rt, zmqx.PUSH)
 			if err := push.Connect(ep); err != nil {
@@ -37,7 +38,7 @@ func TestConnectBeforeBind(t *testing.T) {
 			if err := pull.Bind(ep); err != nil {
 				t.Fatal(err)
 			}
-			expect(t, ctx, pull, "early")
+			ztest.Expect(t, ctx, pull, "early")
 			if err := <-sent; err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +47,7 @@ func TestConnectBeforeBind(t *testing.T) {
 }
 
 func TestReconnectAfterPeerRestart(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	ep := freeTCP(t)
 	o, ev := watched()
@@ -61,8 +62,8 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 		if err := pull.Bind(ep); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, push, fmt.Sprint("gen ", gen))
-		expect(t, ctx, pull, fmt.Sprint("gen ", gen))
+		ztest.Send(t, ctx, push, fmt.Sprint("gen ", gen))
+		ztest.Expect(t, ctx, pull, fmt.Sprint("gen ", gen))
 		if err := pull.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 }
 
 func TestSubscriptionsSurviveReconnect(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	ep := freeTCP(t)
 	sub := mustSocket(t, rt, zmqx.SUB, zmqx.SocketOptions{ReconnectInterval: 10 * time.Millisecond})
@@ -86,16 +87,16 @@ func TestSubscriptionsSurviveReconnect(t *testing.T) {
 		if err := pub.Bind(ep); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, ctx, pub, "\x01a")
-		send(t, ctx, pub, "b-skip")
-		send(t, ctx, pub, "a-take")
-		expect(t, ctx, sub, "a-take")
+		ztest.Expect(t, ctx, pub, "\x01a")
+		ztest.Send(t, ctx, pub, "b-skip")
+		ztest.Send(t, ctx, pub, "a-take")
+		ztest.Expect(t, ctx, sub, "a-take")
 		pub.Close()
 	}
 }
 
 func TestManyEndpoints(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	pull := mustSocket(t, rt, zmqx.PULL)
 	var eps []string
@@ -111,18 +112,18 @@ func TestManyEndpoints(t *testing.T) {
 		if err := p.Connect(ep); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, p, ep)
-		expect(t, ctx, pull, ep)
+		ztest.Send(t, ctx, p, ep)
+		ztest.Expect(t, ctx, pull, ep)
 		// One socket may also connect to several endpoints.
 		if err := push.Connect(ep); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := 0; i < 2*len(eps); i++ {
-		send(t, ctx, push, "x")
+		ztest.Send(t, ctx, push, "x")
 	}
 	for i := 0; i < 2*len(eps); i++ {
-		recv(t, ctx, pull)
+		ztest.Recv(t, ctx, pull)
 	}
 	if err := pull.Unbind(eps[0]); err != nil {
 		t.Fatal(err)
@@ -141,7 +142,7 @@ func TestIPv6(t *testing.T) {
 		t.Skipf("no IPv6 loopback on this host: %v", err)
 	}
 	l.Close()
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	rep := mustSocket(t, rt, zmqx.REP)
 	if err := rep.Bind("tcp://[::1]:*"); err != nil {
@@ -151,8 +152,8 @@ func TestIPv6(t *testing.T) {
 	if err := req.Connect(rep.LastEndpoint()); err != nil {
 		t.Fatal(err)
 	}
-	send(t, ctx, req, "v6")
-	expect(t, ctx, rep, "v6")
+	ztest.Send(t, ctx, req, "v6")
+	ztest.Expect(t, ctx, rep, "v6")
 	// A wildcard bind takes IPv4 peers too.
 	all := mustSocket(t, rt, zmqx.PULL)
 	if err := all.Bind("tcp://*:0"); err != nil {
@@ -163,8 +164,8 @@ func TestIPv6(t *testing.T) {
 	if err := push.Connect("tcp://127.0.0.1:" + port); err != nil {
 		t.Fatal(err)
 	}
-	send(t, ctx, push, "v4")
-	expect(t, ctx, all, "v4")
+	ztest.Send(t, ctx, push, "v4")
+	ztest.Expect(t, ctx, all, "v4")
 }
 
 // closeWithin fails the test if f has not returned after a generous bound:
@@ -185,7 +186,7 @@ func closeWithin(t *testing.T, what string, f func() error) {
 
 func TestShutdownIsBounded(t *testing.T) {
 	rt := zmqx.NewRuntime(zmqx.Config{})
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	linger := zmqx.SocketOptions{Linger: 50 * time.Millisecond, SendHWM: 5}
 
 	// A sender blocked on a peer that never comes.
@@ -226,7 +227,7 @@ func TestShutdownIsBounded(t *testing.T) {
 	if err := silent.Connect("tcp://" + l.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
-	send(t, ctx, silent, "queued")
+	ztest.Send(t, ctx, silent, "queued")
 
 	// Unread messages on a live connection.
 	pull := mustSocket(t, rt, zmqx.PULL, linger)
@@ -238,9 +239,9 @@ func TestShutdownIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		send(t, ctx, push, "unread")
+		ztest.Send(t, ctx, push, "unread")
 	}
-	recv(t, ctx, pull) // the connection is up
+	ztest.Recv(t, ctx, pull) // the connection is up
 
 	closeWithin(t, "Runtime.Close", rt.Close)
 	if err := <-blocked; !errors.Is(err, zmqx.ErrClosed) {
@@ -257,7 +258,7 @@ func TestShutdownIsBounded(t *testing.T) {
 }
 
 func TestLingerDeliversQueuedOutput(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	pull := mustSocket(t, rt, zmqx.PULL)
 	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
@@ -269,16 +270,16 @@ func TestLingerDeliversQueuedOutput(t *testing.T) {
 	}
 	const n = 2000
 	for i := 0; i < n; i++ {
-		send(t, ctx, push, fmt.Sprint(i))
+		ztest.Send(t, ctx, push, fmt.Sprint(i))
 	}
 	closeWithin(t, "Close", push.Close) // returns once everything is written
 	for i := 0; i < n; i++ {
-		expect(t, ctx, pull, fmt.Sprint(i))
+		ztest.Expect(t, ctx, pull, fmt.Sprint(i))
 	}
 }
 
 func TestConcurrentUse(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	pull := mustSocket(t, rt, zmqx.PULL)
 	if err := pull.Bind("tcp://127.0.0.1:*"); err != nil {
@@ -353,7 +354,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestPlainAuth(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	o, ev := watched()
 	o.PlainAuth = func(user, pass string) error {
@@ -386,6 +387,6 @@ func TestPlainAuth(t *testing.T) {
 	if err := good.Connect(rep.LastEndpoint()); err != nil {
 		t.Fatal(err)
 	}
-	send(t, ctx, good, "order")
-	expect(t, ctx, rep, "order")
+	ztest.Send(t, ctx, good, "order")
+	ztest.Expect(t, ctx, rep, "order")
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/internal/ztest"
 )
 
 // recorder is a slog.Handler that keeps records for inspection.
@@ -41,7 +42,7 @@ func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
 // TestDroppedPeerIsLogged: a peer dropped for bad input shows up in the
 // application's logger with the reason.
 func TestDroppedPeerIsLogged(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rec := &recorder{got: make(chan struct{}, 1)}
 	rt := zmqx.NewRuntime(zmqx.Config{Logger: slog.New(rec)})
 	defer rt.Close()

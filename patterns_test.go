@@ -9,39 +9,8 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/internal/ztest"
 )
-
-func send(t *testing.T, ctx context.Context, s *zmqx.Socket, frames ...string) {
-	t.Helper()
-	b := make([][]byte, len(frames))
-	for i, f := range frames {
-		b[i] = []byte(f)
-	}
-	if err := s.Send(ctx, b...); err != nil {
-		t.Fatalf("send %q: %v", frames, err)
-	}
-}
-
-func recv(t *testing.T, ctx context.Context, s *zmqx.Socket) []string {
-	t.Helper()
-	msg, err := s.Recv(ctx)
-	if err != nil {
-		t.Fatalf("recv on %s: %v", s.Type(), err)
-	}
-	out := make([]string, len(msg))
-	for i, f := range msg {
-		out[i] = string(f)
-	}
-	return out
-}
-
-func expect(t *testing.T, ctx context.Context, s *zmqx.Socket, want ...string) {
-	t.Helper()
-	got := recv(t, ctx, s)
-	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
-		t.Fatalf("%s received %q, want %q", s.Type(), got, want)
-	}
-}
 
 // transports runs f over each transport, giving it a fresh endpoint.
 func transports(t *testing.T, f func(t *testing.T, ep string)) {
@@ -76,7 +45,7 @@ func watched() (zmqx.SocketOptions, chan zmqx.Event) {
 
 func TestReqRepAlternation(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		rep := mustSocket(t, rt, zmqx.REP)
 		req := mustSocket(t, rt, zmqx.REQ)
@@ -92,22 +61,22 @@ func TestReqRepAlternation(t *testing.T) {
 		if err := rep.Send(ctx, []byte("x")); !errors.Is(err, zmqx.ErrState) {
 			t.Fatalf("REP send before recv: %v", err)
 		}
-		send(t, ctx, req, "a", "", "b") // multipart with an empty frame
+		ztest.Send(t, ctx, req, "a", "", "b") // multipart with an empty frame
 		if err := req.Send(ctx, []byte("again")); !errors.Is(err, zmqx.ErrState) {
 			t.Fatalf("REQ second send: %v", err)
 		}
-		expect(t, ctx, rep, "a", "", "b")
+		ztest.Expect(t, ctx, rep, "a", "", "b")
 		if _, err := rep.Recv(ctx); !errors.Is(err, zmqx.ErrState) {
 			t.Fatalf("REP second recv: %v", err)
 		}
-		send(t, ctx, rep, "c", "d")
-		expect(t, ctx, req, "c", "d")
+		ztest.Send(t, ctx, rep, "c", "d")
+		ztest.Expect(t, ctx, req, "c", "d")
 	})
 }
 
 func TestEnvelopes(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		router := mustSocket(t, rt, zmqx.ROUTER)
 		if err := router.Bind(ep); err != nil {
@@ -117,10 +86,10 @@ func TestEnvelopes(t *testing.T) {
 		if err := req.Connect(router.LastEndpoint()); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, req, "hello")
-		expect(t, ctx, router, "client-1", "", "hello")
-		send(t, ctx, router, "client-1", "", "world")
-		expect(t, ctx, req, "world")
+		ztest.Send(t, ctx, req, "hello")
+		ztest.Expect(t, ctx, router, "client-1", "", "hello")
+		ztest.Send(t, ctx, router, "client-1", "", "world")
+		ztest.Expect(t, ctx, req, "world")
 
 		// DEALER talking to REP builds the envelope itself.
 		rep := mustSocket(t, rt, zmqx.REP)
@@ -135,15 +104,15 @@ func TestEnvelopes(t *testing.T) {
 		if err := dealer.Connect(rep.LastEndpoint()); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, dealer, "", "q")
-		expect(t, ctx, rep, "q")
-		send(t, ctx, rep, "r")
-		expect(t, ctx, dealer, "", "r")
+		ztest.Send(t, ctx, dealer, "", "q")
+		ztest.Expect(t, ctx, rep, "q")
+		ztest.Send(t, ctx, rep, "r")
+		ztest.Expect(t, ctx, dealer, "", "r")
 	})
 }
 
 func TestRouterMandatoryAndGeneratedIDs(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	o, ev := watched()
 	o.RouterMandatory = true
@@ -159,7 +128,7 @@ func TestRouterMandatoryAndGeneratedIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvents(t, ctx, ev, zmqx.EventType(4), 1) // handshaken
-	send(t, ctx, anon, "hi")
+	ztest.Send(t, ctx, anon, "hi")
 	got, err := router.Recv(ctx)
 	if err != nil || len(got) != 2 || len(got[0]) != 5 || got[0][0] != 0 {
 		t.Fatalf("generated id: %q %v", got, err)
@@ -167,7 +136,7 @@ func TestRouterMandatoryAndGeneratedIDs(t *testing.T) {
 	if err := router.Send(ctx, got[0], []byte("back")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, ctx, anon, "back")
+	ztest.Expect(t, ctx, anon, "back")
 
 	plain := mustSocket(t, rt, zmqx.ROUTER)
 	if err := plain.Send(ctx, []byte("nobody"), []byte("x")); err != nil {
@@ -176,7 +145,7 @@ func TestRouterMandatoryAndGeneratedIDs(t *testing.T) {
 }
 
 func TestDealerRoundRobinAndFairQueue(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	o, ev := watched()
 	dealer := mustSocket(t, rt, zmqx.DEALER, o)
@@ -193,10 +162,10 @@ func TestDealerRoundRobinAndFairQueue(t *testing.T) {
 	}
 	waitEvents(t, ctx, ev, zmqx.EventType(2), 3) // accepted
 	for i := 0; i < 6; i++ {
-		send(t, ctx, dealer, fmt.Sprint(i))
+		ztest.Send(t, ctx, dealer, fmt.Sprint(i))
 	}
 	for _, p := range peers {
-		a, b := recv(t, ctx, p), recv(t, ctx, p)
+		a, b := ztest.Recv(t, ctx, p), ztest.Recv(t, ctx, p)
 		if a[0] == b[0] {
 			t.Fatalf("peer got %q twice", a)
 		}
@@ -204,12 +173,12 @@ func TestDealerRoundRobinAndFairQueue(t *testing.T) {
 	// Fair queue: each peer sends two; the dealer alternates between them.
 	for round := 0; round < 2; round++ {
 		for i, p := range peers {
-			send(t, ctx, p, fmt.Sprint("p", i))
+			ztest.Send(t, ctx, p, fmt.Sprint("p", i))
 		}
 	}
 	seen := map[string]int{}
 	for i := 0; i < 6; i++ {
-		seen[recv(t, ctx, dealer)[0]]++
+		seen[ztest.Recv(t, ctx, dealer)[0]]++
 	}
 	for i := range peers {
 		if seen[fmt.Sprint("p", i)] != 2 {
@@ -220,7 +189,7 @@ func TestDealerRoundRobinAndFairQueue(t *testing.T) {
 
 func TestPushRoundRobinNeverBroadcasts(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		o, ev := watched()
 		push := mustSocket(t, rt, zmqx.PUSH, o)
@@ -239,12 +208,12 @@ func TestPushRoundRobinNeverBroadcasts(t *testing.T) {
 			waitEvents(t, ctx, ev, zmqx.EventType(4), 2)
 		}
 		for i := 0; i < 10; i++ {
-			send(t, ctx, push, fmt.Sprint(i))
+			ztest.Send(t, ctx, push, fmt.Sprint(i))
 		}
 		got := map[string]bool{}
 		for i := 0; i < 5; i++ {
 			for _, p := range []*zmqx.Socket{a, b} {
-				m := recv(t, ctx, p)[0]
+				m := ztest.Recv(t, ctx, p)[0]
 				if got[m] {
 					t.Fatalf("message %s delivered twice", m)
 				}
@@ -262,7 +231,7 @@ func TestPushRoundRobinNeverBroadcasts(t *testing.T) {
 
 func TestPubSubFiltering(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		pub := mustSocket(t, rt, zmqx.XPUB)
 		if err := pub.Bind(ep); err != nil {
@@ -275,24 +244,24 @@ func TestPubSubFiltering(t *testing.T) {
 		if err := sub.Connect(pub.LastEndpoint()); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, ctx, pub, "\x01quotes.EUR") // XPUB sees the subscription
-		send(t, ctx, pub, "quotes.USDJPY 150")
-		send(t, ctx, pub, "quotes.EURUSD 1.08", "second frame")
-		expect(t, ctx, sub, "quotes.EURUSD 1.08", "second frame")
+		ztest.Expect(t, ctx, pub, "\x01quotes.EUR") // XPUB sees the subscription
+		ztest.Send(t, ctx, pub, "quotes.USDJPY 150")
+		ztest.Send(t, ctx, pub, "quotes.EURUSD 1.08", "second frame")
+		ztest.Expect(t, ctx, sub, "quotes.EURUSD 1.08", "second frame")
 
 		if err := sub.Subscribe(""); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, ctx, pub, "\x01")
-		send(t, ctx, pub, "anything")
-		expect(t, ctx, sub, "anything")
+		ztest.Expect(t, ctx, pub, "\x01")
+		ztest.Send(t, ctx, pub, "anything")
+		ztest.Expect(t, ctx, sub, "anything")
 		if err := sub.Unsubscribe(""); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, ctx, pub, "\x00") // XPUB sees the cancel
-		send(t, ctx, pub, "other")
-		send(t, ctx, pub, "quotes.EURGBP")
-		expect(t, ctx, sub, "quotes.EURGBP")
+		ztest.Expect(t, ctx, pub, "\x00") // XPUB sees the cancel
+		ztest.Send(t, ctx, pub, "other")
+		ztest.Send(t, ctx, pub, "quotes.EURGBP")
+		ztest.Expect(t, ctx, sub, "quotes.EURGBP")
 		if err := sub.Send(ctx, []byte("x")); !errors.Is(err, zmqx.ErrNotSupported) {
 			t.Fatalf("SUB send: %v", err)
 		}
@@ -301,7 +270,7 @@ func TestPubSubFiltering(t *testing.T) {
 
 func TestXSubForwardsSubscriptions(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		xpub := mustSocket(t, rt, zmqx.XPUB)
 		if err := xpub.Bind(ep); err != nil {
@@ -311,20 +280,20 @@ func TestXSubForwardsSubscriptions(t *testing.T) {
 		if err := xsub.Connect(xpub.LastEndpoint()); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, xsub, "\x01news")
-		expect(t, ctx, xpub, "\x01news")
-		send(t, ctx, xpub, "news: up")
-		send(t, ctx, xpub, "sport: down")
-		send(t, ctx, xpub, "news: down")
-		expect(t, ctx, xsub, "news: up")
-		expect(t, ctx, xsub, "news: down")
-		send(t, ctx, xsub, "\x00news")
-		expect(t, ctx, xpub, "\x00news")
+		ztest.Send(t, ctx, xsub, "\x01news")
+		ztest.Expect(t, ctx, xpub, "\x01news")
+		ztest.Send(t, ctx, xpub, "news: up")
+		ztest.Send(t, ctx, xpub, "sport: down")
+		ztest.Send(t, ctx, xpub, "news: down")
+		ztest.Expect(t, ctx, xsub, "news: up")
+		ztest.Expect(t, ctx, xsub, "news: down")
+		ztest.Send(t, ctx, xsub, "\x00news")
+		ztest.Expect(t, ctx, xpub, "\x00news")
 	})
 }
 
 func TestPubDropsAtHWM(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	pub := mustSocket(t, rt, zmqx.XPUB, zmqx.SocketOptions{SendHWM: 10})
 	if err := pub.Bind("inproc://hwm"); err != nil {
@@ -335,7 +304,7 @@ func TestPubDropsAtHWM(t *testing.T) {
 	if err := sub.Connect("inproc://hwm"); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, ctx, pub, "\x01")
+	ztest.Expect(t, ctx, pub, "\x01")
 	// The subscriber reads nothing: sends must neither block nor queue
 	// beyond the two HWMs.
 	for i := 0; i < 1000; i++ {
@@ -360,7 +329,7 @@ func TestPubDropsAtHWM(t *testing.T) {
 func TestFrameSizes(t *testing.T) {
 	for _, ep := range []string{"tcp://127.0.0.1:*", "ipc://*", "inproc://sizes"} {
 		t.Run(ep[:3], func(t *testing.T) {
-			ctx := testCtx(t)
+			ctx := ztest.Ctx(t)
 			rt := newRuntime(t)
 			pull := mustSocket(t, rt, zmqx.PULL)
 			if err := pull.Bind(ep); err != nil {
@@ -389,7 +358,7 @@ func TestFrameSizes(t *testing.T) {
 
 func TestPair(t *testing.T) {
 	transports(t, func(t *testing.T, ep string) {
-		ctx := testCtx(t)
+		ctx := ztest.Ctx(t)
 		rt := newRuntime(t)
 		a, b := mustSocket(t, rt, zmqx.PAIR), mustSocket(t, rt, zmqx.PAIR)
 		if err := a.Bind(ep); err != nil {
@@ -398,15 +367,15 @@ func TestPair(t *testing.T) {
 		if err := b.Connect(a.LastEndpoint()); err != nil {
 			t.Fatal(err)
 		}
-		send(t, ctx, b, "ping")
-		expect(t, ctx, a, "ping")
-		send(t, ctx, a, "pong", "2")
-		expect(t, ctx, b, "pong", "2")
+		ztest.Send(t, ctx, b, "ping")
+		ztest.Expect(t, ctx, a, "ping")
+		ztest.Send(t, ctx, a, "pong", "2")
+		ztest.Expect(t, ctx, b, "pong", "2")
 	})
 }
 
 func TestSocketTypeErrors(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := ztest.Ctx(t)
 	rt := newRuntime(t)
 	push := mustSocket(t, rt, zmqx.PUSH)
 	if _, err := push.Recv(ctx); !errors.Is(err, zmqx.ErrNotSupported) {

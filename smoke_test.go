@@ -1,18 +1,11 @@
 package zmqx_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/internal/ztest"
 )
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func newRuntime(t *testing.T) *zmqx.Runtime {
 	rt := zmqx.NewRuntime(zmqx.Config{})
@@ -32,7 +25,7 @@ func mustSocket(t *testing.T, rt *zmqx.Runtime, typ zmqx.SocketType, o ...zmqx.S
 func TestSmokeReqRep(t *testing.T) {
 	for _, tr := range []string{"tcp://127.0.0.1:*", "ipc://*", "inproc://smoke"} {
 		t.Run(tr, func(t *testing.T) {
-			ctx := testCtx(t)
+			ctx := ztest.Ctx(t)
 			rt := newRuntime(t)
 			rep := mustSocket(t, rt, zmqx.REP)
 			req := mustSocket(t, rt, zmqx.REQ)

@@ -11,13 +11,8 @@ import (
 	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/internal/zmtp"
+	"github.com/zmqx/zmqx/internal/ztest"
 )
-
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func zsock(t *testing.T, typ zmqx.SocketType, o ...zmqx.SocketOptions) *zmqx.Socket {
 	t.Helper()
@@ -28,30 +23,6 @@ func zsock(t *testing.T, typ zmqx.SocketType, o ...zmqx.SocketOptions) *zmqx.Soc
 		t.Fatal(err)
 	}
 	return s
-}
-
-func zsend(t *testing.T, ctx context.Context, s *zmqx.Socket, frames ...string) {
-	t.Helper()
-	b := make([][]byte, len(frames))
-	for i, f := range frames {
-		b[i] = []byte(f)
-	}
-	if err := s.Send(ctx, b...); err != nil {
-		t.Fatalf("zmqx send: %v", err)
-	}
-}
-
-func zrecv(t *testing.T, ctx context.Context, s *zmqx.Socket) []string {
-	t.Helper()
-	m, err := s.Recv(ctx)
-	if err != nil {
-		t.Fatalf("zmqx %s recv: %v", s.Type(), err)
-	}
-	out := make([]string, len(m))
-	for i, f := range m {
-		out[i] = string(f)
-	}
-	return out
 }
 
 // zexpectPoking waits for a message on s while making the libzmq peer
@@ -81,13 +52,6 @@ func zexpectPoking(t *testing.T, ctx context.Context, s *zmqx.Socket, p *peer, w
 	}
 }
 
-func zexpect(t *testing.T, ctx context.Context, s *zmqx.Socket, want ...string) {
-	t.Helper()
-	if got := zrecv(t, ctx, s); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
-		t.Fatalf("zmqx %s received %.80q, want %.80q", s.Type(), got, want)
-	}
-}
-
 // link joins a zmqx socket and a libzmq peer over TCP, one binding.
 func link(t *testing.T, z *zmqx.Socket, p *peer, zmqxBinds bool) {
 	t.Helper()
@@ -112,24 +76,24 @@ func directions(t *testing.T, f func(t *testing.T, zmqxBinds bool)) {
 func TestReqRep(t *testing.T) {
 	directions(t, func(t *testing.T, zb bool) {
 		t.Run("zmqx-REQ", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			req, rep := zsock(t, zmqx.REQ), newPeer(t, "REP")
 			link(t, req, rep, zb)
 			for i := 0; i < 3; i++ {
-				zsend(t, ctx, req, "hello", "", "multi")
+				ztest.Send(t, ctx, req, "hello", "", "multi")
 				rep.expect("hello", "", "multi")
 				rep.send("world", fmt.Sprint(i))
-				zexpect(t, ctx, req, "world", fmt.Sprint(i))
+				ztest.Expect(t, ctx, req, "world", fmt.Sprint(i))
 			}
 		})
 		t.Run("zmqx-REP", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			rep, req := zsock(t, zmqx.REP), newPeer(t, "REQ")
 			link(t, rep, req, zb)
 			for i := 0; i < 3; i++ {
 				req.send("hello", fmt.Sprint(i))
-				zexpect(t, ctx, rep, "hello", fmt.Sprint(i))
-				zsend(t, ctx, rep, "world", "", "x")
+				ztest.Expect(t, ctx, rep, "hello", fmt.Sprint(i))
+				ztest.Send(t, ctx, rep, "world", "", "x")
 				req.expect("world", "", "x")
 			}
 		})
@@ -139,13 +103,13 @@ func TestReqRep(t *testing.T) {
 func TestPubSub(t *testing.T) {
 	directions(t, func(t *testing.T, zb bool) {
 		t.Run("zmqx-PUB", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			pub, sub := zsock(t, zmqx.PUB), newPeer(t, "SUB", "rcvtimeo 100")
 			sub.sub("a.")
 			link(t, pub, sub, zb)
 			// Publish probes until the subscription has reached us.
 			for {
-				zsend(t, ctx, pub, "a.probe")
+				ztest.Send(t, ctx, pub, "a.probe")
 				if _, ok := sub.recv(); ok {
 					break
 				}
@@ -153,8 +117,8 @@ func TestPubSub(t *testing.T) {
 					t.Fatal("subscription never arrived")
 				}
 			}
-			zsend(t, ctx, pub, "b.filtered")
-			zsend(t, ctx, pub, "a.wanted", "frame 2")
+			ztest.Send(t, ctx, pub, "b.filtered")
+			ztest.Send(t, ctx, pub, "a.wanted", "frame 2")
 			for {
 				m, ok := sub.recv()
 				if !ok {
@@ -170,7 +134,7 @@ func TestPubSub(t *testing.T) {
 			}
 		})
 		t.Run("zmqx-SUB", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			sub, pub := zsock(t, zmqx.SUB), newPeer(t, "PUB")
 			sub.Subscribe("a.")
 			link(t, sub, pub, zb)
@@ -189,7 +153,7 @@ func TestPubSub(t *testing.T) {
 			pub.send("b.filtered")
 			pub.send("a.wanted", "frame 2")
 			for {
-				m := zrecv(t, ctx, sub)
+				m := ztest.Recv(t, ctx, sub)
 				if m[0] == "a.probe" {
 					continue
 				}
@@ -205,35 +169,35 @@ func TestPubSub(t *testing.T) {
 func TestXPubXSub(t *testing.T) {
 	directions(t, func(t *testing.T, zb bool) {
 		t.Run("zmqx-XPUB", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			xpub, xsub := zsock(t, zmqx.XPUB), newPeer(t, "XSUB")
 			link(t, xpub, xsub, zb)
 			xsub.send("\x01topic")
 			zexpectPoking(t, ctx, xpub, xsub, "\x01topic")
-			zsend(t, ctx, xpub, "topic: 1")
+			ztest.Send(t, ctx, xpub, "topic: 1")
 			xsub.expect("topic: 1")
 			xsub.send("\x00topic")
-			zexpect(t, ctx, xpub, "\x00topic")
+			ztest.Expect(t, ctx, xpub, "\x00topic")
 		})
 		t.Run("zmqx-XSUB", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			xsub, xpub := zsock(t, zmqx.XSUB), newPeer(t, "XPUB")
 			link(t, xsub, xpub, zb)
-			zsend(t, ctx, xsub, "\x01topic")
+			ztest.Send(t, ctx, xsub, "\x01topic")
 			xpub.expect("\x01topic")
 			xpub.send("topic: 1")
-			zexpect(t, ctx, xsub, "topic: 1")
-			zsend(t, ctx, xsub, "\x00topic")
+			ztest.Expect(t, ctx, xsub, "topic: 1")
+			ztest.Send(t, ctx, xsub, "\x00topic")
 			xpub.expect("\x00topic")
 		})
 		t.Run("libzmq-SUB-to-zmqx-XPUB", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			xpub, sub := zsock(t, zmqx.XPUB), newPeer(t, "SUB")
 			link(t, xpub, sub, zb)
 			sub.sub("fx.")
 			zexpectPoking(t, ctx, xpub, sub, "\x01fx.")
 			sub.unsub("fx.")
-			zexpect(t, ctx, xpub, "\x00fx.")
+			ztest.Expect(t, ctx, xpub, "\x00fx.")
 		})
 	})
 }
@@ -241,23 +205,23 @@ func TestXPubXSub(t *testing.T) {
 func TestDealerRouter(t *testing.T) {
 	directions(t, func(t *testing.T, zb bool) {
 		t.Run("zmqx-ROUTER", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			router, dealer := zsock(t, zmqx.ROUTER), newPeer(t, "DEALER", "routing_id "+enc([]string{"D-1"}))
 			link(t, router, dealer, zb)
 			dealer.send("hi", "there")
-			zexpect(t, ctx, router, "D-1", "hi", "there")
-			zsend(t, ctx, router, "D-1", "back")
+			ztest.Expect(t, ctx, router, "D-1", "hi", "there")
+			ztest.Send(t, ctx, router, "D-1", "back")
 			dealer.expect("back")
 		})
 		t.Run("zmqx-DEALER", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			dealer := zsock(t, zmqx.DEALER, zmqx.SocketOptions{RoutingID: []byte("Z-1")})
 			router := newPeer(t, "ROUTER", "router_mandatory")
 			link(t, dealer, router, zb)
-			zsend(t, ctx, dealer, "hi")
+			ztest.Send(t, ctx, dealer, "hi")
 			router.expect("Z-1", "hi")
 			router.send("Z-1", "back", "")
-			zexpect(t, ctx, dealer, "back", "")
+			ztest.Expect(t, ctx, dealer, "back", "")
 		})
 	})
 }
@@ -265,7 +229,7 @@ func TestDealerRouter(t *testing.T) {
 func TestPushPullRoundRobin(t *testing.T) {
 	directions(t, func(t *testing.T, zb bool) {
 		t.Run("zmqx-PUSH", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			events := make(chan zmqx.Event, 16)
 			push := zsock(t, zmqx.PUSH, zmqx.SocketOptions{Events: events})
 			a, b := newPeer(t, "PULL"), newPeer(t, "PULL")
@@ -282,7 +246,7 @@ func TestPushPullRoundRobin(t *testing.T) {
 				}
 			}
 			for i := 0; i < 6; i++ {
-				zsend(t, ctx, push, fmt.Sprint(i))
+				ztest.Send(t, ctx, push, fmt.Sprint(i))
 			}
 			ga, gb := []string{}, []string{}
 			for i := 0; i < 3; i++ {
@@ -296,7 +260,7 @@ func TestPushPullRoundRobin(t *testing.T) {
 			}
 		})
 		t.Run("zmqx-PULL", func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			push := newPeer(t, "PUSH")
 			a, b := zsock(t, zmqx.PULL), zsock(t, zmqx.PULL)
 			if zb {
@@ -338,9 +302,9 @@ func TestPushPullRoundRobin(t *testing.T) {
 			}
 			ca, cb := 0, 0
 			for i := 0; i < 3; i++ {
-				zrecv(t, ctx, a)
+				ztest.Recv(t, ctx, a)
 				ca++
-				zrecv(t, ctx, b)
+				ztest.Recv(t, ctx, b)
 				cb++
 			}
 			if ca != 3 || cb != 3 {
@@ -353,13 +317,13 @@ func TestPushPullRoundRobin(t *testing.T) {
 func TestPairAndBigMessages(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 4<<20/16) // 4 MiB
 	directions(t, func(t *testing.T, zb bool) {
-		ctx := ctxFor(t)
+		ctx := ztest.Ctx(t)
 		z, p := zsock(t, zmqx.PAIR), newPeer(t, "PAIR")
 		link(t, z, p, zb)
-		zsend(t, ctx, z, "small", "", big)
+		ztest.Send(t, ctx, z, "small", "", big)
 		p.expect("small", "", big)
 		p.send(big, "tail")
-		zexpect(t, ctx, z, big, "tail")
+		ztest.Expect(t, ctx, z, big, "tail")
 	})
 }
 
@@ -372,14 +336,14 @@ func TestPlain(t *testing.T) {
 	}
 	t.Run("zmqx-server", func(t *testing.T) {
 		directions(t, func(t *testing.T, zb bool) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			events := make(chan zmqx.Event, 16)
 			rep := zsock(t, zmqx.REP, zmqx.SocketOptions{PlainAuth: check, Events: events})
 			good := newPeer(t, "REQ", "plain_client trader s3cret")
 			link(t, rep, good, zb)
 			good.send("order")
-			zexpect(t, ctx, rep, "order")
-			zsend(t, ctx, rep, "filled")
+			ztest.Expect(t, ctx, rep, "order")
+			ztest.Send(t, ctx, rep, "filled")
 			good.expect("filled")
 
 			bad := newPeer(t, "REQ", "plain_client trader guess", "rcvtimeo 300")
@@ -406,14 +370,14 @@ func TestPlain(t *testing.T) {
 	})
 	t.Run("libzmq-server", func(t *testing.T) {
 		directions(t, func(t *testing.T, zb bool) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			rep := newPeer(t, "REP", "plain_server trader s3cret")
 			good := zsock(t, zmqx.REQ, zmqx.SocketOptions{PlainUsername: "trader", PlainPassword: "s3cret"})
 			link(t, good, rep, zb)
-			zsend(t, ctx, good, "order")
+			ztest.Send(t, ctx, good, "order")
 			rep.expect("order")
 			rep.send("filled")
-			zexpect(t, ctx, good, "filled")
+			ztest.Expect(t, ctx, good, "filled")
 
 			events := make(chan zmqx.Event, 16)
 			bad := zsock(t, zmqx.REQ, zmqx.SocketOptions{PlainUsername: "trader", PlainPassword: "guess", Events: events})
@@ -447,7 +411,7 @@ func TestPlain(t *testing.T) {
 func TestCloseDeliversToSlowReader(t *testing.T) {
 	for _, ep := range []string{"ipc://" + tmpDir + "/slow.ipc", "tcp://127.0.0.1:*"} {
 		t.Run(ep[:3], func(t *testing.T) {
-			ctx := ctxFor(t)
+			ctx := ztest.Ctx(t)
 			pull := newPeer(t, "PULL", "rcvhwm 10")
 			bound := pull.bind(ep)
 			rt := zmqx.NewRuntime(zmqx.Config{})
@@ -472,7 +436,7 @@ func TestCloseDeliversToSlowReader(t *testing.T) {
 				got <- i
 			}()
 			for i := 0; i < n; i++ {
-				zsend(t, ctx, push, fmt.Sprintf("%04d", i))
+				ztest.Send(t, ctx, push, fmt.Sprintf("%04d", i))
 			}
 			if err := push.Close(); err != nil {
 				t.Fatal(err)
