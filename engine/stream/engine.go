@@ -15,8 +15,9 @@ import (
 
 // Engine implements core.Engine for ZMTP 3.x over net.Conn.
 type Engine struct {
-	// Writes, when set, is called after every write to a connection with the
-	// number of bytes written: a hook for tests and statistics.
+	// Writes, when set, is called for every write to a connection, just
+	// before it, with the number of bytes to write: a hook for tests and
+	// statistics (counted before the write, so before the peer can see it).
 	Writes func(n int)
 }
 
@@ -177,10 +178,10 @@ func (c *conn) write(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	n, err := c.c.Write(b)
-	if c.eng.Writes != nil && n > 0 {
-		c.eng.Writes(n)
+	if c.eng.Writes != nil {
+		c.eng.Writes(len(b))
 	}
+	_, err := c.c.Write(b)
 	return err
 }
 

@@ -226,11 +226,14 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 		if len(iov) == 1 {
 			err = c.write(iov[0])
 		} else {
-			var n int64
-			n, err = iov.WriteTo(c.c)
-			if c.eng.Writes != nil && n > 0 {
-				c.eng.Writes(int(n))
+			if c.eng.Writes != nil {
+				n := 0
+				for _, b := range iov {
+					n += len(b)
+				}
+				c.eng.Writes(n)
 			}
+			_, err = iov.WriteTo(c.c)
 		}
 		for i := range held {
 			held[i].Close()
