@@ -360,10 +360,13 @@ func TestPlain(t *testing.T) {
 					break
 				}
 			}
-			if zb { // a connecting REQ queues the request; nothing may answer it
-				bad.send("order")
-				if m, ok := bad.recv(); ok {
-					t.Fatalf("refused client got %q", m)
+			if zb {
+				// libzmq may queue the request (until it learns of the
+				// refusal) or refuse it at once; either way nothing answers.
+				if resp := bad.do("send " + enc([]string{"order"})); resp == "ok" {
+					if m, ok := bad.recv(); ok {
+						t.Fatalf("refused client got %q", m)
+					}
 				}
 			}
 		})

@@ -233,6 +233,9 @@ type rbuf struct {
 	rd   io.Reader
 	buf  []byte
 	r, w int
+	// beforeRead, when set, runs before every read from the connection:
+	// the moment to publish what was decoded, since the read may block.
+	beforeRead func()
 }
 
 const rbufSize = 64 << 10
@@ -249,6 +252,9 @@ func (b *rbuf) more() error {
 		copy(b.buf, b.buf[b.r:b.w])
 		b.w -= b.r
 		b.r = 0
+	}
+	if b.beforeRead != nil {
+		b.beforeRead()
 	}
 	n, err := b.rd.Read(b.buf[b.w:])
 	b.w += n
@@ -284,6 +290,9 @@ func (b *rbuf) body(n int) (p []byte, owned bool, err error) {
 	p = make([]byte, n)
 	k := copy(p, b.buf[b.r:b.w])
 	b.r, b.w = 0, 0
+	if b.beforeRead != nil {
+		b.beforeRead()
+	}
 	if _, err := io.ReadFull(b.rd, p[k:]); err != nil {
 		return nil, false, err
 	}

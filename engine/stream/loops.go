@@ -22,14 +22,15 @@ func (c *conn) readLoop(ctx context.Context) error {
 		}
 		c.pipe.Flush()
 	}()
-	for {
-		// Publish everything decoded so far before blocking on the socket.
-		if !c.frameReady() {
-			c.pipe.Flush()
-			if ctx.Err() == nil { // closing: the grace deadline stands
-				c.setReadDeadline()
-			}
+	// Publish everything decoded so far whenever the next read may block:
+	// one flush per read, not per message.
+	c.r.beforeRead = func() {
+		c.pipe.Flush()
+		if ctx.Err() == nil { // closing: the grace deadline stands
+			c.setReadDeadline()
 		}
+	}
+	for {
 		h, body, owned, err := c.readFrame(total)
 		if err != nil {
 			return err
@@ -58,13 +59,6 @@ func (c *conn) readLoop(ctx context.Context) error {
 		clear(parts)
 		parts, total = parts[:0], 0
 	}
-}
-
-// frameReady reports whether a whole frame is already buffered.
-func (c *conn) frameReady() bool {
-	b := c.r.buffered()
-	h, err := zmtp.ParseHeader(b, 0)
-	return err == nil && uint64(len(b)-h.Len) >= h.Size
 }
 
 func (c *conn) setReadDeadline() {
