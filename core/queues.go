@@ -50,6 +50,16 @@ func (l *lb) pick(s *Socket) *Pipe {
 	return nil
 }
 
+// send writes msg to the next pipe that can take it; false if none can.
+func (l *lb) send(s *Socket, msg []Msg) bool {
+	p := l.pick(s)
+	if p == nil {
+		return false
+	}
+	writeMsg(p, msg)
+	return true
+}
+
 // writeMsg writes all frames of msg to p and flushes once.
 func writeMsg(p *Pipe, msg []Msg) {
 	for i := range msg {
@@ -89,4 +99,11 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 		return into, p
 	}
 	return into, nil
+}
+
+// recvAny is recv for sockets that do not care which peer a message came
+// from, in the behaviour's (message, ok, error) form.
+func (f *fq) recvAny(s *Socket, dst []Msg) ([]Msg, bool, error) {
+	msg, p := f.recv(s, dst)
+	return msg, p != nil, nil
 }

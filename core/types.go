@@ -55,14 +55,7 @@ type push struct {
 
 func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
 
-func (b *push) send(msg []Msg) (bool, error) {
-	p := b.lb.pick(b.s)
-	if p == nil {
-		return false, nil
-	}
-	writeMsg(p, msg)
-	return true, nil
-}
+func (b *push) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
 
 func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
 	return dst, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
@@ -80,10 +73,7 @@ func (b *pull) send([]Msg) (bool, error) {
 	return false, fmt.Errorf("%w: PULL cannot send", ErrNotSupported)
 }
 
-func (b *pull) recv(dst []Msg) ([]Msg, bool, error) {
-	msg, p := b.fq.recv(b.s, dst)
-	return msg, p != nil, nil
-}
+func (b *pull) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
 
 // dealer: load-balances out, fair-queues in (RFC 28).
 type dealer struct {
@@ -94,19 +84,9 @@ type dealer struct {
 
 func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
 
-func (b *dealer) send(msg []Msg) (bool, error) {
-	p := b.lb.pick(b.s)
-	if p == nil {
-		return false, nil
-	}
-	writeMsg(p, msg)
-	return true, nil
-}
+func (b *dealer) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
 
-func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) {
-	msg, p := b.fq.recv(b.s, dst)
-	return msg, p != nil, nil
-}
+func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
 
 // req: strict send/receive alternation, an empty delimiter frame before the
 // request, and replies accepted only from the peer that got the request.
