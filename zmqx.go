@@ -63,12 +63,51 @@ func NewZeroCopyMsg(b []byte, release func()) Msg { return core.NewZeroCopyMsg(b
 // NewMsg copies b into a message.
 func NewMsg(b []byte) Msg { return core.NewMsg(b) }
 
+// Idle is how connections wait for work; see IdleBlock, IdleBackoff and
+// IdleSpin.
+type Idle = core.Idle
+
+// Idle strategies.
+const (
+	// IdleBlock parks in the network poller while there is nothing to do:
+	// no CPU burnt, a wake-up's latency. The default.
+	IdleBlock = core.IdleBlock
+	// IdleBackoff spins, then yields, then sleeps up to 1 ms at a time.
+	IdleBackoff = core.IdleBackoff
+	// IdleSpin never gives its CPU up: the lowest latency, a core per loop.
+	IdleSpin = core.IdleSpin
+)
+
+// ParseIdle maps "block", "backoff" and "spin" to an Idle.
+func ParseIdle(s string) (Idle, error) { return core.ParseIdle(s) }
+
 // Config configures a Runtime; the zero value is the defaults.
 type Config struct {
 	// Logger receives connection problems (dropped peers, failed
 	// handshakes). nil discards them; use SocketOptions.Events to watch
 	// them programmatically.
 	Logger *slog.Logger
+	// Idle is how connections wait for work. IdleBlock (the default) uses
+	// the network poller, two goroutines per connection. IdleSpin and
+	// IdleBackoff poll non-blocking sockets with raw system calls, from
+	// Workers I/O workers (each a goroutine locked to an OS thread, pinned
+	// to CPUs when given) or, with Invoker, from the caller's goroutine.
+	// They are available on Unix systems only.
+	Idle Idle
+	// Invoker makes the goroutine that calls Send or Recv do the system
+	// calls of the socket's connections itself, with no hand-off (Aeron's
+	// invoker mode): the lowest latency. Needs IdleSpin or IdleBackoff.
+	// Connections then progress only while the program calls Send, Recv
+	// or Invoke on their socket; Invoke now and then keeps heartbeats
+	// answered on an otherwise idle socket.
+	Invoker bool
+	// Workers is the number of I/O workers for IdleSpin and IdleBackoff
+	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:
+	// GOMAXPROCS must leave room for it and for the program's goroutines.
+	Workers int
+	// CPUs pins the I/O workers to these CPUs, in turn (Linux only); empty
+	// leaves them to the scheduler.
+	CPUs []int
 }
 
 // Runtime owns sockets and everything they share: what libzmq calls a
@@ -79,14 +118,19 @@ type Runtime struct {
 
 // NewRuntime makes a runtime with the tcp:// and ipc:// transports.
 func NewRuntime(c Config) *Runtime {
-	return &Runtime{rt: core.NewRuntime(core.Config{
+	cc := core.Config{
 		Logger: c.Logger,
 		Engine: stream.Engine{},
 		Transports: map[string]core.Transport{
 			"tcp": tcp.TCP{},
 			"ipc": tcp.IPC{},
 		},
-	})}
+		Idle:    c.Idle,
+		Invoker: c.Invoker,
+		Workers: c.Workers,
+		CPUs:    c.CPUs,
+	}
+	return &Runtime{rt: core.NewRuntime(cc)}
 }
 
 // Socket makes a socket. At most one SocketOptions may be given.
@@ -206,6 +250,10 @@ func (s *Socket) Subscribe(topic string) error { return s.s.Subscribe([]byte(top
 
 // Unsubscribe removes one Subscribe of the same topic.
 func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte(topic)) }
+
+// Invoke drives the socket's connections once in invoker mode (reads,
+// writes, heartbeats) and returns how much it did; 0 in other modes.
+func (s *Socket) Invoke() int { return s.s.Invoke() }
 
 // Close closes the socket: pending output gets up to Linger to leave, then
 // connections and listeners are closed. Close returns when they are.

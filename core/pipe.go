@@ -22,9 +22,20 @@ type half struct {
 // Pipe is one end of a bidirectional pipe between a socket and a session (or,
 // for inproc, another socket). Each half is single-producer single-consumer:
 // the end's owner writes out and reads in.
+//
+// A stream pipe (ob and ib set) joins a socket to a stream connection
+// instead: the socket encodes into the connection's Outbound and decodes
+// from its Inbound, and there is no Pipe at the far end.
 type Pipe struct {
 	in, out *half
 	peer    *Pipe
+
+	ob         *Outbound   // stream: the socket's sends, as bytes
+	ib         *Inbound    // stream: the socket's receives, as bytes
+	gone       atomic.Bool // stream: the connection is over for good
+	live       bool        // stream: a connection is attached (socket mu)
+	downgraded bool        // stream: the peer speaks ZMTP 3.0 (socket mu)
+	agent      Agent       // stream, invoker mode: the connection to drive
 
 	inMsgs   int64 // whole messages read from in (reader-local copy)
 	deferAck bool  // engine ends: count a message as read only at Ack
@@ -69,6 +80,27 @@ func newPipePair(a, b pipeEnd) (*Pipe, *Pipe) {
 	return pa, pb
 }
 
+// newStreamPipe makes the socket end of a pipe to a stream connection.
+func newStreamPipe(s *Socket) *Pipe {
+	o := &s.opts
+	p := &Pipe{
+		ob:       newOutbound(o.SendHWM, s.sendSig),
+		ib:       newInbound(o.RecvHWM, o.MaxMsgSize, s.recvSig),
+		detached: new(atomic.Int32),
+	}
+	p.ib.subIn = s.typ == PUB || s.typ == XPUB
+	return p
+}
+
+// Stream reports whether p leads to a stream connection.
+func (p *Pipe) Stream() bool { return p.ob != nil }
+
+// Out is the stream a connection's engine writes out (stream pipes).
+func (p *Pipe) Out() *Outbound { return p.ob }
+
+// In is the stream a connection's engine reads into (stream pipes).
+func (p *Pipe) In() *Inbound { return p.ib }
+
 func hwmSum(a, b int) int64 {
 	if a <= 0 || b <= 0 {
 		if a <= 0 && b <= 0 {
@@ -82,6 +114,9 @@ func hwmSum(a, b int) int64 {
 // CheckWrite reports whether a new message fits under the HWM. When it does
 // not, the writer is registered to be woken when the reader makes room.
 func (p *Pipe) CheckWrite() bool {
+	if p.ob != nil {
+		return !p.gone.Load() && p.ob.CheckWrite()
+	}
 	h := p.out
 	if h.readerGone.Load() {
 		return false
@@ -101,6 +136,14 @@ func (p *Pipe) CheckWrite() bool {
 // Write queues one frame; more says another frame of the message follows.
 // Frames become visible to the reader at Flush, whole messages at a time.
 func (p *Pipe) Write(m Msg) {
+	if p.ob != nil {
+		more := m.More
+		AppendFrame(p.ob, &m, more)
+		if !more {
+			p.ob.EndMessage()
+		}
+		return
+	}
 	p.out.q.write(m, m.More)
 	if !m.More {
 		p.out.written++
@@ -109,6 +152,12 @@ func (p *Pipe) Write(m Msg) {
 
 // Flush publishes what was written and wakes the reader if it sleeps.
 func (p *Pipe) Flush() {
+	if p.ob != nil {
+		if p.agent != nil {
+			p.agent.PumpOut()
+		}
+		return
+	}
 	if !p.out.q.flush() {
 		p.out.readerWake.notify()
 	}
@@ -116,6 +165,9 @@ func (p *Pipe) Flush() {
 
 // Read takes the next frame, if any.
 func (p *Pipe) Read() (Msg, bool) {
+	if p.ib != nil {
+		return p.ib.next()
+	}
 	m, ok := p.in.q.read()
 	if ok && !m.More {
 		p.inMsgs++
@@ -130,6 +182,9 @@ func (p *Pipe) Read() (Msg, bool) {
 // under its HWM, and (for Close's linger) no longer pending. Engines call
 // it once the bytes have been handed to the connection.
 func (p *Pipe) Ack() {
+	if p.ib != nil {
+		return
+	}
 	h := p.in
 	if h.read.Load() == p.inMsgs {
 		return
@@ -140,24 +195,59 @@ func (p *Pipe) Ack() {
 	}
 }
 
-// Peek returns the next frame without taking it, or nil.
-func (p *Pipe) Peek() *Msg { return p.in.q.peek() }
-
 // CheckRead reports whether a frame is readable (and, when none is, arranges
 // to be woken when one arrives).
-func (p *Pipe) CheckRead() bool { return p.in.q.checkRead() }
+func (p *Pipe) CheckRead() bool {
+	if p.ib != nil {
+		return p.ib.checkRead()
+	}
+	return p.in.q.checkRead()
+}
 
 // Dead reports that the peer end has gone and everything it sent was read.
-func (p *Pipe) Dead() bool { return p.in.writerGone.Load() && !p.in.q.checkRead() }
+func (p *Pipe) Dead() bool {
+	if p.ib != nil {
+		return p.gone.Load() && !p.ib.checkRead()
+	}
+	return p.in.writerGone.Load() && !p.in.q.checkRead()
+}
 
 // PeerGone reports that the peer end will read nothing more.
-func (p *Pipe) PeerGone() bool { return p.out.readerGone.Load() }
+func (p *Pipe) PeerGone() bool {
+	if p.ob != nil {
+		return p.gone.Load()
+	}
+	return p.out.readerGone.Load()
+}
 
 // Pending is the number of whole messages written and not yet read by the peer.
-func (p *Pipe) Pending() int64 { return p.out.written - p.out.read.Load() }
+func (p *Pipe) Pending() int64 {
+	if p.ob != nil {
+		return p.ob.Pending()
+	}
+	return p.out.written - p.out.read.Load()
+}
 
 // waitDrain asks to be woken (on this end's send signal) at the next read.
-func (p *Pipe) waitDrain() { p.out.waiting.Store(true) }
+func (p *Pipe) waitDrain() {
+	if p.ob != nil {
+		p.ob.waiting.Store(true)
+		return
+	}
+	p.out.waiting.Store(true)
+}
+
+// End is called by a stream connection's session when it lets go of the
+// pipe for good: the socket sees the peer gone, and whichever of the two
+// lets go last releases what is still queued.
+func (p *Pipe) End() {
+	p.gone.Store(true)
+	p.ib.wake.notify()
+	p.ob.space.notify()
+	if p.detached.Add(1) == 2 {
+		p.ob.Free()
+	}
+}
 
 // Detach lets go of this end: the peer is told nothing more will be written
 // or read from here. The second end to detach releases every message still
@@ -167,6 +257,12 @@ func (p *Pipe) Detach() {
 		return
 	}
 	p.left = true
+	if p.ob != nil {
+		if p.detached.Add(1) == 2 {
+			p.ob.Free()
+		}
+		return
+	}
 	p.out.writerGone.Store(true)
 	p.in.readerGone.Store(true)
 	// Wake the peer wherever it waits so it notices.

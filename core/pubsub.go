@@ -1,6 +1,10 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
 
 // subscriptionMsg builds the ZMTP 3.0 form of a subscription: one frame,
 // 1 (subscribe) or 0 (cancel) followed by the topic. Engines speaking 3.1
@@ -12,6 +16,28 @@ func subscriptionMsg(topic []byte, on bool) Msg {
 	}
 	copy(b[1:], topic)
 	return NewMsg(b)
+}
+
+// writeSub sends a subscription change to the peer: a SUBSCRIBE or CANCEL
+// command for a ZMTP 3.1 stream peer, a 3.0-style message otherwise. A
+// stream pipe between connections sends nothing: the next connection gets
+// every subscription when it attaches.
+func (p *Pipe) writeSub(topic []byte, on bool) {
+	if p.ob == nil || p.downgraded {
+		if p.ob == nil || p.live {
+			p.Write(subscriptionMsg(topic, on))
+		}
+		return
+	}
+	if !p.live {
+		return
+	}
+	name := zmtp.CmdCancel
+	if on {
+		name = zmtp.CmdSubscribe
+	}
+	AppendCommand(p.ob, name, topic)
+	p.ob.EndMessage()
 }
 
 // pub distributes each message to the peers subscribed to a prefix of its
@@ -134,9 +160,7 @@ type sub struct {
 func (b *sub) attach(p *Pipe) error {
 	b.fq.add(p)
 	b.out = append(b.out, p)
-	b.s.subs.each(func(topic []byte) {
-		p.Write(subscriptionMsg(topic, true))
-	})
+	b.s.subs.each(func(topic []byte) { p.writeSub(topic, true) })
 	p.Flush()
 	return nil
 }
@@ -150,9 +174,22 @@ func (b *sub) apply(topic []byte, on bool) {
 	} else {
 		changed = b.s.subs.rm(topic)
 	}
-	if changed {
-		b.broadcast([]Msg{subscriptionMsg(topic, on)})
+	if !changed {
+		return
 	}
+	live := b.out[:0]
+	for _, p := range b.out {
+		if p.PeerGone() {
+			continue
+		}
+		live = append(live, p)
+		// Subscriptions are never dropped at the HWM: losing one would
+		// silently change what the publisher sends.
+		p.writeSub(topic, on)
+		p.Flush()
+	}
+	clear(b.out[len(live):])
+	b.out = live
 }
 
 func (b *sub) broadcast(msg []Msg) {

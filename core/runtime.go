@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -17,6 +18,53 @@ type Config struct {
 	Engine Engine
 	// Transports by endpoint scheme ("tcp", "ipc"). inproc is built in.
 	Transports map[string]Transport
+	// Idle is how connections wait for work: IdleBlock (the default)
+	// parks in the network poller; IdleBackoff and IdleSpin drive the
+	// connections from I/O workers that poll non-blocking sockets, or, with
+	// Invoker, from the goroutines calling Send and Recv.
+	Idle Idle
+	// Invoker makes the goroutine that calls Send or Recv do the
+	// connection's system calls itself, with no hand-off to another
+	// goroutine (Aeron's invoker mode). Needs IdleSpin or IdleBackoff.
+	// Connections then make progress only while the application calls
+	// Send, Recv or Invoke on their socket.
+	Invoker bool
+	// Workers is the number of I/O workers for IdleSpin and IdleBackoff
+	// without Invoker; 0 means 1. Each wants a CPU of its own.
+	Workers int
+	// CPUs lists the CPUs the workers are pinned to, in turn; empty
+	// leaves them unpinned.
+	CPUs []int
+	// PinThread pins the calling, locked OS thread to a CPU; the root
+	// package supplies it where the OS can.
+	PinThread func(cpu int) error
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Idle > IdleSpin:
+		return fmt.Errorf("zmqx: unknown idle strategy %d", c.Idle)
+	case c.Invoker && c.Idle == IdleBlock:
+		return errors.New("zmqx: invoker mode needs the spin or backoff idle strategy: a Recv that blocks in the poller cannot watch several connections")
+	case c.Workers < 0:
+		return errors.New("zmqx: Workers must not be negative")
+	case (c.Invoker || c.Idle != IdleBlock) && !agentsOK(c.Engine):
+		return errors.New("zmqx: the spin and backoff idle strategies and invoker mode need non-blocking sockets this OS does not offer here; use IdleBlock")
+	case len(c.CPUs) > 0 && c.PinThread == nil:
+		return errors.New("zmqx: CPUs given, but this platform cannot pin threads")
+	}
+	for _, cpu := range c.CPUs {
+		if cpu < 0 {
+			return fmt.Errorf("zmqx: CPU %d is negative", cpu)
+		}
+	}
+	return nil
+}
+
+func agentsOK(e Engine) bool {
+	a, ok := e.(interface{ Agents() bool })
+	return ok && a.Agents()
 }
 
 // Runtime holds everything that would otherwise be global: sockets, the
@@ -25,6 +73,17 @@ type Runtime struct {
 	log        *slog.Logger
 	engine     Engine
 	transports map[string]Transport
+
+	idle     Idle
+	invoker  bool
+	nworkers int
+	cpus     []int
+	pin      func(int) error
+	cfgErr   error
+
+	wmu        sync.Mutex
+	workers    []*worker
+	nextWorker int
 
 	mu      sync.Mutex
 	closed  bool
@@ -42,6 +101,12 @@ func NewRuntime(c Config) *Runtime {
 		sockets:    map[*Socket]struct{}{},
 		inproc:     map[string]*Socket{},
 		pending:    map[string][]*inprocConnect{},
+		idle:       c.Idle,
+		invoker:    c.Invoker,
+		nworkers:   c.Workers,
+		cpus:       append([]int(nil), c.CPUs...),
+		pin:        c.PinThread,
+		cfgErr:     c.Validate(),
 	}
 	for k, v := range c.Transports {
 		r.transports[k] = v
@@ -54,6 +119,9 @@ func NewRuntime(c Config) *Runtime {
 
 // Socket makes a socket of type t.
 func (r *Runtime) Socket(t Type, o Options) (*Socket, error) {
+	if r.cfgErr != nil {
+		return nil, r.cfgErr
+	}
 	s, err := newSocket(r, t, o)
 	if err != nil {
 		return nil, err
@@ -105,6 +173,7 @@ func (r *Runtime) Close() error {
 		}()
 	}
 	wg.Wait()
+	r.stopWorkers()
 	return nil
 }
 

@@ -91,7 +91,7 @@ func (s *Socket) Connect(ep string) error {
 	e := &endpoint{name: ep, given: ep, cancel: cancel, done: make(chan struct{})}
 	ss := s.newSession(ep, s.typ != ROUTER)
 	if ss.persistent {
-		if err := s.attachPipe(ss.pipe.peer); err != nil {
+		if err := s.attachPipe(ss.pipe); err != nil {
 			cancel()
 			return err
 		}
@@ -194,31 +194,23 @@ func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
 }
 
 // session owns one peer relationship: an accepted connection, or a
-// connected endpoint across its reconnections. Its pipe end is read and
-// written by the engine of the current connection only.
+// connected endpoint across its reconnections. Its stream pipe's byte
+// streams are consumed (outbound) and produced (inbound) by the engine of
+// the current connection only, and by the session between connections.
 type session struct {
 	sock       *Socket
 	endpoint   string
-	recv, send signal // the engine's wake-ups
-	persistent bool   // the pipe outlives connections (connect side)
-	pipe       *Pipe  // session end; nil until the handshake for !persistent
-	attached   bool   // the current connection completed its handshake
+	persistent bool  // the pipe outlives connections (connect side)
+	pipe       *Pipe // nil until the handshake for !persistent
+	attached   bool  // the current connection completed its handshake
 }
 
 func (s *Socket) newSession(ep string, persistent bool) *session {
-	ss := &session{sock: s, endpoint: ep, recv: newSignal(), send: newSignal(), persistent: persistent}
+	ss := &session{sock: s, endpoint: ep, persistent: persistent}
 	if persistent {
-		_, ss.pipe = newPipePair(s.end(), ss.end())
-		ss.pipe.deferAck = true
+		ss.pipe = newStreamPipe(s)
 	}
 	return ss
-}
-
-func (ss *session) end() pipeEnd {
-	o := &ss.sock.opts
-	// The session adds no queue of its own; the socket's HWMs bound both
-	// directions (its SendHWM on output, its RecvHWM on input).
-	return pipeEnd{recv: ss.recv, send: ss.send, sndhwm: o.RecvHWM, rcvhwm: 0}
 }
 
 // serve runs one connection through the engine.
@@ -235,16 +227,26 @@ func (ss *session) serve(ctx context.Context, c net.Conn) error {
 	} else {
 		ss.sock.log.Info("peer disconnected", "endpoint", ss.endpoint, "peer", h.remote, "err", err)
 	}
-	if !ss.persistent && ss.pipe != nil {
-		ss.pipe.Detach()
-		ss.pipe = nil
+	if ss.pipe != nil {
+		if ss.persistent {
+			// The pipe waits for the next connection. The rest of a message
+			// cut by this one is dropped, never sent as a message of its own
+			// (libzmq: session_base_t::clean_pipes).
+			ss.sock.mu.Lock()
+			ss.pipe.live = false
+			ss.sock.mu.Unlock()
+			ss.pipe.ob.DropPartial()
+		} else {
+			ss.pipe.End()
+			ss.pipe = nil
+		}
 	}
 	return err
 }
 
 func (ss *session) finish() {
 	if ss.pipe != nil {
-		ss.pipe.Detach()
+		ss.pipe.End()
 		ss.pipe = nil
 	}
 }
@@ -265,9 +267,6 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 			ss.sock.event(EventDisconnected, ss.endpoint, remote, err)
 			if ss.attached {
 				ivl = o.ReconnectInterval
-			}
-			if ss.persistent {
-				ss.sock.hiccup(ss.pipe)
 			}
 		} else {
 			if ctx.Err() != nil {
@@ -317,12 +316,45 @@ func (h *Host) Grace(limit time.Duration) time.Duration {
 	return max(0, min(g, limit))
 }
 
-// Wake is signalled when the pipe has messages for the engine to write.
-func (h *Host) Wake() <-chan struct{} { return h.ss.recv }
+// Mode is how the connection is to be driven once attached: the runtime's
+// idle strategy, and whether the socket's callers drive it (invoker).
+func (h *Host) Mode() (Idle, bool) { r := h.ss.sock.rt; return r.idle, r.invoker }
 
-// Space is signalled when the socket has made room in the pipe the engine
-// writes into.
-func (h *Host) Space() <-chan struct{} { return h.ss.send }
+// Drive hands an agent to whoever runs it in this runtime (an I/O worker,
+// or the socket's callers in invoker mode) and waits until done is closed
+// or ctx is done; when Drive returns, nobody runs the agent any more.
+func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
+	s := h.ss.sock
+	if s.rt.invoker {
+		s.mu.Lock()
+		h.ss.pipe.agent = a
+		s.agents = append(s.agents, a)
+		s.mu.Unlock()
+		s.recvSig.notify()
+		s.sendSig.notify()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		h.ss.pipe.agent = nil
+		for i, x := range s.agents {
+			if x == a {
+				s.agents = append(s.agents[:i], s.agents[i+1:]...)
+				break
+			}
+		}
+		s.mu.Unlock()
+		return
+	}
+	w := s.rt.pickWorker()
+	w.add(a)
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	w.remove(a)
+}
 
 // Log reports an engine-level problem through the socket's logger.
 func (h *Host) Log() interface {
@@ -338,21 +370,30 @@ func (h *Host) Log() interface {
 // (a second PAIR peer, a ROUTER id already in use).
 func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	ss := h.ss
+	s := ss.sock
 	peer.RemoteAddr = h.remote
 	if !ss.persistent {
-		sp, ep := newPipePair(ss.sock.end(), ss.end())
-		ep.deferAck = true
-		sp.Peer = peer
-		if err := ss.sock.attachPipe(sp); err != nil {
-			sp.Detach()
-			ep.Detach()
+		p := newStreamPipe(s)
+		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
+		if err := s.attachPipe(p); err != nil {
+			p.End()
+			p.Detach()
 			return nil, err
 		}
-		ss.pipe = ep
+		ss.pipe = p
 	} else {
-		ss.sock.mu.Lock()
-		ss.pipe.peer.Peer = peer
-		ss.sock.mu.Unlock()
+		p := ss.pipe
+		p.ib.Reset()
+		s.mu.Lock()
+		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
+		if s.subs != nil {
+			// As libzmq does after a reconnect: what was queued for the old
+			// connection is stale, the subscriptions are sent afresh (in
+			// the form this peer understands).
+			p.ob.DiscardAll()
+			s.subs.each(func(topic []byte) { p.writeSub(topic, true) })
+		}
+		s.mu.Unlock()
 	}
 	ss.attached = true
 	ss.sock.event(EventHandshaken, ss.endpoint, h.remote, nil)

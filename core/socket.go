@@ -57,6 +57,7 @@ type Socket struct {
 	eps     []*endpoint
 	nextID  uint32 // generated routing ids (ROUTER)
 	subs    *trie  // SUB/XSUB: our subscriptions, re-sent after reconnects
+	agents  []Agent // invoker mode: the connections this socket's callers drive
 }
 
 func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
@@ -154,12 +155,16 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	for i := range msg {
 		msg[i].More = i < len(msg)-1
 	}
-	for {
+	d := idler{kind: s.rt.idle}
+	for try := 0; ; try++ {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			closeAll(msg)
 			return ErrClosed
+		}
+		if try > 0 && s.rt.invoker {
+			s.drive()
 		}
 		ok, err := s.b.send(msg)
 		s.mu.Unlock()
@@ -170,6 +175,14 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 				s.sendSig.notify()
 			}
 			return err
+		}
+		if s.rt.invoker {
+			if err := s.checkDone(ctx); err != nil {
+				closeAll(msg)
+				return err
+			}
+			d.idle()
+			continue
 		}
 		s.sendWaiters.Add(1)
 		select {
@@ -188,6 +201,7 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 // be nil, or a slice reused from the last call). It blocks until a message
 // arrives or ctx is done. The caller owns the frames and closes them.
 func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
+	d := idler{kind: s.rt.idle}
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -195,6 +209,9 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			return nil, ErrClosed
 		}
 		msg, ok, err := s.b.recv(dst)
+		if !ok && err == nil && s.rt.invoker && s.drive() > 0 {
+			msg, ok, err = s.b.recv(dst)
+		}
 		s.mu.Unlock()
 		if ok || err != nil {
 			if ok && s.waiters.Load() > 0 {
@@ -202,6 +219,13 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 				s.recvSig.notify()
 			}
 			return msg, err
+		}
+		if s.rt.invoker {
+			if err := s.checkDone(ctx); err != nil {
+				return nil, err
+			}
+			d.idle()
+			continue
 		}
 		s.waiters.Add(1)
 		select {
@@ -212,6 +236,45 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 		case <-s.closing:
 		}
 		s.waiters.Add(-1)
+	}
+}
+
+// drive runs every connection this socket's callers drive (invoker mode),
+// under mu; it returns how much work they did.
+func (s *Socket) drive() int {
+	work := 0
+	for _, a := range s.agents {
+		work += a.DoWork()
+	}
+	return work
+}
+
+// Invoke drives the socket's connections once, in invoker mode: reads,
+// writes, heartbeats. Send and Recv do this themselves; a program that
+// calls neither for a while calls Invoke instead, so heartbeats are
+// answered. It returns how much work was done (0 outside invoker mode).
+func (s *Socket) Invoke() int {
+	if !s.rt.invoker {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0
+	}
+	return s.drive()
+}
+
+// checkDone is the non-blocking check a spinning caller makes each round.
+func (s *Socket) checkDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
+		return nil
 	}
 }
 
@@ -238,33 +301,6 @@ func (s *Socket) subscribe(topic []byte, on bool) error {
 	}
 	s.b.(*sub).apply(topic, on)
 	return nil
-}
-
-// hiccup is called by a session whose connection restarted on a pipe that
-// outlives connections. What the old connection left unread towards the
-// peer is dropped, and subscriptions are sent again, as in libzmq.
-func (s *Socket) hiccup(sessionEnd *Pipe) {
-	if s.subs == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		m, ok := sessionEnd.Read()
-		if !ok {
-			break
-		}
-		m.Close()
-	}
-	sessionEnd.Ack()
-	if s.closed {
-		return
-	}
-	p := sessionEnd.peer
-	s.subs.each(func(topic []byte) {
-		p.Write(subscriptionMsg(topic, true))
-	})
-	p.Flush()
 }
 
 // Close stops the socket: blocked calls return ErrClosed, queued output is
@@ -315,6 +351,7 @@ func (s *Socket) linger() {
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
+		s.drive() // invoker mode: nobody else writes
 		pending := false
 		for _, p := range s.pipes {
 			if !p.PeerGone() && p.Pending() > 0 {
@@ -326,8 +363,13 @@ func (s *Socket) linger() {
 		if !pending {
 			return
 		}
+		var poll <-chan time.Time
+		if s.rt.invoker {
+			poll = time.After(50 * time.Microsecond)
+		}
 		select {
 		case <-s.sendSig:
+		case <-poll:
 		case <-timer.C:
 			return
 		}

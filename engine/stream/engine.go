@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/internal/rawio"
 	"github.com/zmqx/zmqx/internal/zmtp"
 )
 
@@ -30,18 +32,19 @@ type conn struct {
 	o    *core.Options
 	eng  Engine
 	pipe *core.Pipe
+	ob   *core.Outbound
+	ib   *core.Inbound
 	peer zmtp.Greeting
 	hs   *zmtp.Handshake
 
-	r rbuf
+	r rbuf // the handshake's reads; what is left over goes to ib
 
 	ctlMu sync.Mutex
-	ctl   []byte        // command frames for the writer to send (PONG)
+	ctl   []byte        // command frames for the writer to send (PONG, PING)
 	ctlC  chan struct{} // wakes the writer for ctl
 
 	peerTTL time.Duration // from the peer's PING
-	subIn   bool          // we accept SUBSCRIBE/CANCEL (PUB, XPUB)
-	subOut  bool          // we send subscriptions as commands (SUB/XSUB to a 3.1 peer)
+	gotData atomic.Bool   // bytes arrived since the last heartbeat check
 }
 
 // Serve runs one connection; see core.Engine.
@@ -52,12 +55,9 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
 	c.r.init(nc)
-	t := h.SocketType()
-	c.subIn = t == core.PUB || t == core.XPUB
 	if err := c.handshake(); err != nil {
 		return err
 	}
-	c.subOut = (t == core.SUB || t == core.XSUB) && !c.peer.Downgraded()
 	pipe, err := h.Attach(core.PeerInfo{
 		Type:       c.hs.PeerType,
 		Identity:   append([]byte(nil), c.hs.PeerIdentity...),
@@ -66,21 +66,25 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	if err != nil {
 		return err
 	}
-	c.pipe = pipe
+	c.pipe, c.ob, c.ib = pipe, pipe.Out(), pipe.In()
+	c.ib.SetCommandHandler(c.command)
+	// Bytes that came in behind the handshake belong to the stream.
+	for rest := c.r.buffered(); len(rest) > 0; {
+		k := copy(c.ib.Space(), rest)
+		if _, err := c.ib.Fill(k); err != nil {
+			return err
+		}
+		rest = rest[k:]
+	}
+	c.r = rbuf{}
 
-	done := make(chan struct{})
-	werr := make(chan error, 1)
-	go func() { werr <- c.writeLoop(ctx, done) }()
-	rerr := c.readLoop(ctx)
-	close(done)
-	nc.Close()
-	if err := <-werr; rerr == nil || errors.Is(rerr, net.ErrClosed) && err != nil {
-		rerr = err
+	idle, invoker := h.Mode()
+	if idle != core.IdleBlock || invoker {
+		if err, ok := c.runAgent(ctx); ok {
+			return err
+		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return rerr
+	return c.runBlocking(ctx)
 }
 
 // closeGracefully ends a connection whose socket is closing. Where the
@@ -101,6 +105,10 @@ func closeGracefully(nc net.Conn, grace time.Duration) {
 
 // maxGrace bounds how long a closing connection waits for its peer.
 const maxGrace = time.Second
+
+// Agents reports whether connections can be driven by workers and invokers
+// on this OS (non-blocking raw file descriptors).
+func (Engine) Agents() bool { return rawio.Supported }
 
 func (c *conn) handshakeConfig() zmtp.HandshakeConfig {
 	cfg := zmtp.HandshakeConfig{SocketType: c.h.SocketType().String(), Identity: c.o.RoutingID}

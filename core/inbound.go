@@ -1,0 +1,274 @@
+package core
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// inSegSize is the size of one segment of an Inbound, and so the most one
+// read from the connection takes in.
+const inSegSize = 64 << 10
+
+// minRead is the least free space worth a read syscall; with less, the
+// stream moves on to a fresh segment.
+const minRead = 4 << 10
+
+// maxFrame bounds frames even when MaxMsgSize is unlimited, so a declared
+// size always fits an int.
+const maxFrame = 1 << 40
+
+type iseg struct {
+	buf  []byte
+	n    int   // final length; valid once next is set (sealed)
+	base int64 // stream offset of buf[0]
+	next atomic.Pointer[iseg]
+}
+
+// Inbound is a connection's inbound byte stream, the mirror of Outbound:
+// the engine reads from the connection straight into its segments, checks
+// each frame header (size limits, commands) and publishes whole messages
+// with one atomic store; the socket decodes the frames in place and copies
+// each payload once, into the Msg it hands the user. A message never spans
+// two segments, so decoding never stitches.
+type Inbound struct {
+	committed atomic.Int64 // stream offset just past the last whole message
+	read      atomic.Int64 // whole messages the socket has taken
+
+	asleep   atomic.Bool // the socket waits for data on wake
+	waiting  atomic.Bool // the engine waits for room on space
+	wake     signal      // the socket's receive signal
+	space    signal      // the engine's wake-up
+	hwm      int64
+	maxMsg   int64
+	subIn    bool // SUBSCRIBE and CANCEL commands are messages (PUB, XPUB)
+	onCmd    func(body []byte) error
+	sawFrame bool // a data frame of the current message has been checked
+
+	// Producer side (engine).
+	wseg     *iseg
+	wpos     int   // bytes filled in wseg
+	ppos     int   // parse position in wseg
+	bpos     int   // start of the message being assembled in wseg
+	need     int   // bytes the frame at ppos needs, once its header is known
+	msgBytes int64 // data bytes of the message being assembled
+	msgs     int64 // whole messages published
+
+	// Consumer side (socket).
+	rseg  *iseg
+	rpos  int
+	r     int64
+	limit int64 // committed, as last loaded
+	taken int64 // whole messages taken
+
+	spare atomic.Pointer[iseg]
+}
+
+func newInbound(hwm int, maxMsg int64, wake signal) *Inbound {
+	s := &iseg{buf: make([]byte, inSegSize)}
+	if maxMsg <= 0 {
+		maxMsg = maxFrame
+	}
+	return &Inbound{wseg: s, rseg: s, hwm: int64(max(hwm, 0)), maxMsg: maxMsg, wake: wake, space: newSignal()}
+}
+
+// --- producer (engine) ---
+
+// SetCommandHandler sets the function called with the body of every
+// command frame that is not a subscription for the socket (PING, PONG,
+// ERROR, ...). Its error ends the connection.
+func (in *Inbound) SetCommandHandler(f func(body []byte) error) { in.onCmd = f }
+
+// SpaceSignal is signalled when the socket takes a message while the
+// engine waits at the high-water mark (see Full).
+func (in *Inbound) SpaceSignal() <-chan struct{} { return in.space }
+
+// Full reports whether the socket's receive high-water mark is reached;
+// if so the engine is signalled on SpaceSignal when that changes.
+func (in *Inbound) Full() bool {
+	if in.hwm == 0 || in.msgs-in.read.Load() < in.hwm {
+		return false
+	}
+	in.waiting.Store(true)
+	if in.msgs-in.read.Load() < in.hwm {
+		in.waiting.Store(false)
+		return false
+	}
+	return true
+}
+
+// Reset drops a partly received message: a new connection starts clean.
+func (in *Inbound) Reset() {
+	in.wpos, in.ppos = in.bpos, in.bpos
+	in.need, in.msgBytes, in.sawFrame = 0, 0, false
+}
+
+// Space returns free memory at the end of the stream to read into.
+func (in *Inbound) Space() []byte {
+	s := in.wseg
+	free := len(s.buf) - in.wpos
+	if free >= minRead && (in.need == 0 || in.ppos+in.need <= len(s.buf)) {
+		return s.buf[in.wpos:]
+	}
+	// Move the message being assembled to a segment that holds it whole.
+	partial := in.wpos - in.bpos
+	want := (in.ppos - in.bpos) + max(in.need, 0) + minRead
+	var ns *iseg
+	if want <= inSegSize {
+		if ns = in.spare.Swap(nil); ns == nil {
+			ns = &iseg{buf: make([]byte, inSegSize)}
+		}
+	} else {
+		ns = &iseg{buf: make([]byte, want)}
+	}
+	copy(ns.buf, s.buf[in.bpos:in.wpos])
+	ns.base = s.base + int64(in.bpos)
+	s.n = in.bpos
+	s.next.Store(ns)
+	in.wseg = ns
+	in.ppos -= in.bpos
+	in.wpos = partial
+	in.bpos = 0
+	return ns.buf[in.wpos:]
+}
+
+// Fill takes n bytes just read into Space, checks every frame they
+// complete and publishes the whole messages among them. It reports
+// whether anything was published.
+func (in *Inbound) Fill(n int) (bool, error) {
+	in.wpos += n
+	s := in.wseg
+	before := in.bpos
+	for {
+		b := s.buf[in.ppos:in.wpos]
+		h, err := zmtp.ParseHeader(b, 0)
+		if err == zmtp.ErrShort {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		if h.Command() {
+			if h.Size > uint64(in.maxMsg+256) {
+				return false, fmt.Errorf("%w: command of %d bytes", zmtp.ErrTooLarge, h.Size)
+			}
+		} else if h.Size > uint64(in.maxMsg-in.msgBytes) {
+			return false, fmt.Errorf("%w: %d bytes declared, limit %d", zmtp.ErrTooLarge, h.Size, in.maxMsg-in.msgBytes)
+		}
+		total := h.Len + int(h.Size)
+		if len(b) < total {
+			in.need = total
+			break
+		}
+		in.need = 0
+		in.ppos += total
+		if h.Command() {
+			body := b[h.Len:total]
+			if in.subIn && isSubCommand(body) && !in.sawFrame {
+				in.msgs++
+				in.bpos = in.ppos
+				continue
+			}
+			if in.onCmd != nil {
+				if err := in.onCmd(body); err != nil {
+					return false, err
+				}
+			}
+			if !in.sawFrame {
+				in.bpos = in.ppos // consumers skip it
+			}
+			continue
+		}
+		in.sawFrame = true
+		in.msgBytes += int64(h.Size)
+		if !h.More() {
+			in.msgs++
+			in.bpos = in.ppos
+			in.msgBytes, in.sawFrame = 0, false
+		}
+	}
+	if in.bpos == before {
+		return false, nil
+	}
+	in.committed.Store(s.base + int64(in.bpos))
+	if in.asleep.Load() && in.asleep.CompareAndSwap(true, false) {
+		in.wake.notify()
+	}
+	return true, nil
+}
+
+func isSubCommand(body []byte) bool {
+	if len(body) >= 10 && body[0] == 9 && string(body[1:10]) == zmtp.CmdSubscribe {
+		return true
+	}
+	return len(body) >= 7 && body[0] == 6 && string(body[1:7]) == zmtp.CmdCancel
+}
+
+// --- consumer (socket) ---
+
+// checkRead reports whether a frame can be taken; when none can, the
+// socket is marked asleep so the engine's next publish signals it.
+func (in *Inbound) checkRead() bool {
+	if in.r < in.limit {
+		return true
+	}
+	if in.limit = in.committed.Load(); in.r < in.limit {
+		return true
+	}
+	in.asleep.Store(true)
+	if in.limit = in.committed.Load(); in.r < in.limit {
+		in.asleep.Store(false)
+		return true
+	}
+	return false
+}
+
+// next decodes the next frame into a Msg: the payload copied once, out of
+// the stream into the message (inline up to InlineMax bytes, pooled above).
+// Subscription commands become ZMTP 3.0 style subscription messages;
+// other commands are skipped (the engine has handled them).
+func (in *Inbound) next() (Msg, bool) {
+	for in.checkRead() {
+		s := in.rseg
+		if next := s.next.Load(); next != nil && in.rpos == s.n {
+			in.rseg, in.rpos = next, 0
+			if len(s.buf) == inSegSize {
+				s.next.Store(nil)
+				s.n = 0
+				in.spare.Store(s)
+			}
+			continue
+		}
+		b := s.buf[in.rpos:]
+		flags := b[0]
+		size, hl := int(b[1]), 2
+		if flags&zmtp.FlagLong != 0 {
+			size, hl = int(binary.BigEndian.Uint64(b[1:9])), 9
+		}
+		body := b[hl : hl+size]
+		in.rpos += hl + size
+		in.r += int64(hl + size)
+		var m Msg
+		if flags&zmtp.FlagCommand != 0 {
+			if !in.subIn || !isSubCommand(body) {
+				continue
+			}
+			cmd, _ := zmtp.ParseCommand(body) // checked by the engine
+			m = subscriptionMsg(cmd.Data, cmd.Name == zmtp.CmdSubscribe)
+		} else {
+			m = NewMsg(body)
+			m.More = flags&zmtp.FlagMore != 0
+		}
+		if !m.More {
+			in.taken++
+			in.read.Store(in.taken)
+			if in.waiting.Load() && in.waiting.CompareAndSwap(true, false) {
+				in.space.notify()
+			}
+		}
+		return m, true
+	}
+	return Msg{}, false
+}

@@ -1,0 +1,401 @@
+package core
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// OutBuffer is where a socket encodes the messages it sends to one stream
+// connection: the ZMTP frames go straight into the engine's outbound memory,
+// with no message queue in between. The socket is its only producer and the
+// connection's engine its only consumer.
+//
+// The contract an engine's buffer keeps, whatever memory it is made of (a
+// chain of byte segments for TCP, UMEM frames for AF_XDP):
+//
+//   - Reserve(n) returns at least n contiguous writable bytes (n is at most
+//     MaxReserve) at the current end of the stream; Commit(k) makes k of them
+//     part of the message being written. A frame header is always written
+//     into one reservation, so an engine that splits the stream into packets
+//     can keep headers whole.
+//   - AppendRef adds a payload by reference instead of copying it (large and
+//     zero-copy payloads); the buffer closes the Msg once the engine is done
+//     with it.
+//   - EndMessage publishes everything committed since the last EndMessage as
+//     one whole message. Nothing of a message is visible to the engine before
+//     then, so messages are all-or-nothing, and the engine counts messages
+//     out of the frames it writes (for the high-water mark).
+//
+// Outbound, the TCP implementation, is also what an AF_XDP engine's buffer
+// mirrors: its Reserve hands out the free part of the current UMEM frame
+// after the datagram headers, and EndMessage is where a backlog of messages
+// becomes one TX kick.
+type OutBuffer interface {
+	Reserve(n int) []byte
+	Commit(k int)
+	AppendRef(m Msg)
+	EndMessage()
+}
+
+// MaxReserve is the largest reservation an OutBuffer must honour: a long
+// frame header (9 bytes) with some room to spare.
+const MaxReserve = 16
+
+var _ OutBuffer = (*Outbound)(nil)
+
+// RefMin is the smallest payload AppendFrame sends by reference rather than
+// by copying it into the stream: below it a copy is cheaper than the extra
+// vector entry in the write.
+const RefMin = 8 << 10
+
+// outSegSize is the size of one byte segment of an Outbound.
+const outSegSize = 64 << 10
+
+// oseg is one segment of the outbound stream: bytes written by the socket,
+// or (ref) a payload kept by reference.
+type oseg struct {
+	buf  []byte
+	n    int   // final length; valid once next is set (sealed)
+	base int64 // stream offset of buf[0]
+	ref  Msg   // owner of buf for a reference segment
+	next atomic.Pointer[oseg]
+}
+
+// Outbound is a connection's outbound byte stream: a single-producer
+// single-consumer chain of segments. The producer (the socket, under its
+// lock) encodes frames into it and publishes whole messages with one atomic
+// store; the consumer (the engine) writes the published bytes out, parses
+// the frame headers it passes to count whole messages, and acknowledges
+// them for the high-water mark.
+type Outbound struct {
+	committed atomic.Int64 // stream offset just past the last whole message
+	acked     atomic.Int64 // whole messages the consumer has written out
+
+	sleeping atomic.Bool // the consumer waits for data on wake
+	waiting  atomic.Bool // the producer waits for acks on space
+	wake     signal      // consumer's wake-up
+	space    signal      // producer's wake-up
+
+	// Producer side.
+	wseg    *oseg
+	wpos    int
+	w       int64 // stream bytes written, committed or not
+	written int64 // whole messages written
+	hwm     int64 // 0 = unlimited
+
+	// Consumer side.
+	rseg      *oseg
+	rpos      int
+	r         int64 // stream bytes consumed
+	frameLeft int64 // bytes left of the frame being consumed
+	frameMore bool  // the frame being consumed is not its message's last
+	done      int64 // whole messages consumed
+
+	spare atomic.Pointer[oseg] // one recycled segment, consumer -> producer
+}
+
+func newOutbound(hwm int, space signal) *Outbound {
+	s := &oseg{buf: make([]byte, outSegSize)}
+	return &Outbound{wseg: s, rseg: s, hwm: int64(max(hwm, 0)), wake: newSignal(), space: space}
+}
+
+// Wake is signalled when the producer publishes while the consumer sleeps
+// (see Sleep).
+func (o *Outbound) Wake() <-chan struct{} { return o.wake }
+
+// --- producer ---
+
+// CheckWrite reports whether another message fits under the high-water
+// mark; when it does not, the producer is signalled on its space signal
+// once the consumer acknowledges a message.
+func (o *Outbound) CheckWrite() bool {
+	if o.hwm == 0 || o.written-o.acked.Load() < o.hwm {
+		return true
+	}
+	o.waiting.Store(true)
+	if o.written-o.acked.Load() < o.hwm {
+		o.waiting.Store(false)
+		return true
+	}
+	return false
+}
+
+// Pending is the number of whole messages written and not yet written out.
+func (o *Outbound) Pending() int64 { return o.written - o.acked.Load() }
+
+// Reserve returns at least n contiguous bytes at the end of the stream.
+func (o *Outbound) Reserve(n int) []byte {
+	if len(o.wseg.buf)-o.wpos < n {
+		o.seal(o.newSeg())
+	}
+	return o.wseg.buf[o.wpos:]
+}
+
+// Commit adds k reserved bytes to the stream.
+func (o *Outbound) Commit(k int) { o.wpos += k; o.w += int64(k) }
+
+// AppendRef adds m's payload to the stream without copying it.
+func (o *Outbound) AppendRef(m Msg) {
+	b := m.Bytes()
+	if len(b) == 0 {
+		m.Close()
+		return
+	}
+	s := &oseg{buf: b, ref: m}
+	o.seal(s)
+	o.wpos = len(b)
+	o.w += int64(len(b))
+}
+
+// EndMessage publishes the message written since the last one.
+func (o *Outbound) EndMessage() {
+	o.written++
+	o.committed.Store(o.w)
+	if o.sleeping.Load() && o.sleeping.CompareAndSwap(true, false) {
+		o.wake.notify()
+	}
+}
+
+// seal ends the current segment and continues the stream in s.
+func (o *Outbound) seal(s *oseg) {
+	cur := o.wseg
+	cur.n = o.wpos
+	s.base = o.w
+	cur.next.Store(s)
+	o.wseg, o.wpos = s, 0
+}
+
+func (o *Outbound) newSeg() *oseg {
+	if s := o.spare.Swap(nil); s != nil {
+		return s
+	}
+	return &oseg{buf: make([]byte, outSegSize)}
+}
+
+// appendBytes copies b into ob, across segments as needed.
+func appendBytes(ob OutBuffer, b []byte) {
+	for len(b) > 0 {
+		sp := ob.Reserve(1)
+		k := copy(sp, b)
+		ob.Commit(k)
+		b = b[k:]
+	}
+}
+
+// AppendFrame encodes one frame of payload m into ob: header and body in
+// place, or the body by reference from RefMin bytes on (and for zero-copy
+// payloads of any size worth it). m is consumed.
+func AppendFrame(ob OutBuffer, m *Msg, more bool) {
+	body := m.Bytes()
+	var flags byte
+	if more {
+		flags = zmtp.FlagMore
+	}
+	n := len(body)
+	if n < RefMin || m.ref == nil {
+		// Header and (small) body into one reservation when it fits.
+		if n <= zmtp.MaxShortFrame {
+			sp := ob.Reserve(2)
+			sp[0], sp[1] = flags, byte(n)
+			if k := copy(sp[2:], body); k == n {
+				ob.Commit(2 + n)
+				m.Close()
+				return
+			}
+			ob.Commit(2)
+		} else {
+			sp := ob.Reserve(9)
+			sp[0] = flags | zmtp.FlagLong
+			binary.BigEndian.PutUint64(sp[1:9], uint64(n))
+			ob.Commit(9)
+		}
+		appendBytes(ob, body)
+		m.Close()
+		return
+	}
+	sp := ob.Reserve(9)
+	sp[0] = flags | zmtp.FlagLong
+	binary.BigEndian.PutUint64(sp[1:9], uint64(n))
+	ob.Commit(9)
+	ob.AppendRef(*m)
+	*m = Msg{}
+}
+
+// AppendCommand encodes one command frame into ob.
+func AppendCommand(ob OutBuffer, name string, data []byte) {
+	n := 1 + len(name) + len(data)
+	var hdr [9]byte
+	h := zmtp.AppendHeader(hdr[:0], zmtp.FlagCommand, n)
+	sp := ob.Reserve(len(h))
+	ob.Commit(copy(sp, h))
+	sp = ob.Reserve(1)
+	sp[0] = byte(len(name))
+	ob.Commit(1)
+	appendBytes(ob, []byte(name))
+	appendBytes(ob, data)
+}
+
+// --- consumer ---
+
+// Sleep marks the consumer as waiting for data and reports whether it may
+// really sleep: false when something was published meanwhile.
+func (o *Outbound) Sleep() bool {
+	o.sleeping.Store(true)
+	if o.committed.Load() != o.r {
+		o.sleeping.Store(false)
+		return false
+	}
+	return true
+}
+
+// Available is the number of published bytes not yet consumed.
+func (o *Outbound) Available() int64 { return o.committed.Load() - o.r }
+
+// Gather appends to iov the published bytes not yet consumed, up to about
+// limit bytes, as slices of the stream's own memory (valid until Advance
+// passes them).
+func (o *Outbound) Gather(iov [][]byte, limit int) [][]byte {
+	c := o.committed.Load()
+	s, pos, total := o.rseg, o.rpos, 0
+	for total < limit {
+		end := int(c - s.base)
+		next := s.next.Load()
+		if next != nil {
+			end = min(end, s.n)
+		}
+		if end > pos {
+			iov = append(iov, s.buf[pos:end])
+			total += end - pos
+		}
+		if next == nil || end < s.n {
+			break
+		}
+		s, pos = next, 0
+	}
+	return iov
+}
+
+// Advance consumes n bytes that Gather returned and have been written out,
+// counting the whole messages they complete; it reports whether that
+// acknowledged any (and wakes a producer waiting at its high-water mark).
+func (o *Outbound) Advance(n int) bool {
+	before := o.done
+	o.skip(int64(n))
+	if o.done == before {
+		return false
+	}
+	o.acked.Store(o.done)
+	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
+		o.space.notify()
+	}
+	return true
+}
+
+// AtBoundary reports whether the consumer stands between two messages (where
+// an engine may slip in a command frame of its own).
+func (o *Outbound) AtBoundary() bool { return o.frameLeft == 0 && !o.frameMore }
+
+// DropPartial skips the rest of a message whose first bytes were written to
+// a connection that has ended, so the next connection starts at a message
+// boundary: the tail of a cut message never arrives as a message of its own.
+// Only the consumer may call it, while no engine consumes.
+func (o *Outbound) DropPartial() {
+	if o.AtBoundary() {
+		return
+	}
+	// A message is published whole, so its rest is already there.
+	for !o.AtBoundary() {
+		if o.frameLeft > 0 {
+			o.skip(o.frameLeft)
+		} else {
+			o.skip(1) // parses the next header, then consumes a byte of it
+		}
+	}
+	o.acked.Store(o.done)
+	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
+		o.space.notify()
+	}
+}
+
+// DiscardAll drops every published message not yet started (and the rest of
+// one that was): what a SUB does with stale subscriptions when it
+// reconnects. Consumer only, while no engine consumes.
+func (o *Outbound) DiscardAll() {
+	o.DropPartial()
+	if n := o.committed.Load() - o.r; n > 0 {
+		o.skip(n)
+	}
+	o.acked.Store(o.done)
+	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
+		o.space.notify()
+	}
+}
+
+// skip consumes n bytes, walking frame headers to count messages and
+// recycling or releasing the segments it leaves.
+func (o *Outbound) skip(n int64) {
+	for n > 0 {
+		s := o.rseg
+		next := s.next.Load()
+		if next != nil && o.rpos == s.n {
+			o.release(s)
+			o.rseg, o.rpos = next, 0
+			continue
+		}
+		if o.frameLeft == 0 {
+			// Headers are never split across segments (Reserve).
+			b := s.buf[o.rpos:]
+			flags := b[0]
+			size := int64(b[1])
+			hl := int64(2)
+			if flags&zmtp.FlagLong != 0 {
+				size, hl = int64(binary.BigEndian.Uint64(b[1:9])), 9
+			}
+			o.frameLeft = hl + size
+			o.frameMore = flags&zmtp.FlagMore != 0
+		}
+		k := min(n, o.frameLeft)
+		if next != nil {
+			k = min(k, int64(s.n-o.rpos))
+		}
+		o.rpos += int(k)
+		o.r += k
+		n -= k
+		o.frameLeft -= k
+		if o.frameLeft == 0 && !o.frameMore {
+			o.done++
+		}
+	}
+	// Leave a finished segment at once, so a payload held by reference is
+	// released without waiting for the next write.
+	if next := o.rseg.next.Load(); next != nil && o.rpos == o.rseg.n {
+		o.release(o.rseg)
+		o.rseg, o.rpos = next, 0
+	}
+}
+
+func (o *Outbound) release(s *oseg) {
+	if s.ref.ref != nil || s.ref.ext != nil {
+		s.ref.Close()
+		s.ref = Msg{}
+		return
+	}
+	if len(s.buf) == outSegSize {
+		s.next.Store(nil)
+		s.n = 0
+		o.spare.Store(s)
+	}
+}
+
+// Free releases every reference still in the stream (zero-copy callbacks
+// run). Called once neither end will touch the stream again.
+func (o *Outbound) Free() {
+	for s := o.rseg; s != nil; s = s.next.Load() {
+		if s.ref.ref != nil {
+			s.ref.Close()
+		}
+	}
+	o.rseg = nil
+}

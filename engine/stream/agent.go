@@ -1,0 +1,171 @@
+package stream
+
+import (
+	"context"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/internal/rawio"
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// agent is a connection as a state machine that a worker or an invoker
+// drives: each DoWork makes one non-blocking read into the inbound stream
+// and one non-blocking write of the outbound stream, with raw system calls
+// on the connection's file descriptor, and checks the heartbeat timers now
+// and then. Nothing in it blocks, so the driver decides how to wait.
+type agent struct {
+	c      *conn
+	fd     int
+	vec    rawio.Vec
+	iov    [][]byte
+	ctl    []byte // command frames being written (between messages only)
+	failed bool
+	err    error
+	done   chan struct{}
+
+	rounds    uint32
+	nextCheck time.Time // heartbeat bookkeeping
+	lastData  time.Time
+	pingAt    time.Time
+}
+
+var _ core.Agent = (*agent)(nil)
+
+// runAgent hands the connection to the runtime's worker or to its socket's
+// callers and waits for it to end. ok is false when this connection has no
+// file descriptor to drive (the caller then runs it blocking).
+func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
+	sc, isSC := c.c.(syscall.Conn)
+	if !isSC || !rawio.Supported {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, false
+	}
+	a := &agent{c: c, fd: -1, done: make(chan struct{})}
+	if err := rc.Control(func(fd uintptr) { a.fd = int(fd) }); err != nil || a.fd < 0 {
+		return nil, false
+	}
+	now := time.Now()
+	a.lastData, a.nextCheck = now, now
+	c.h.Drive(ctx, a, a.done)
+	if ctx.Err() != nil {
+		// Closing: nobody drives the agent any more; wait (within the
+		// grace period closeGracefully set) for the peer to finish, as the
+		// blocking reader does, so our last writes are read.
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.c.Read(buf); err != nil {
+				break
+			}
+		}
+		return ctx.Err(), true
+	}
+	return a.err, true
+}
+
+func (a *agent) fail(err error) {
+	if !a.failed {
+		a.failed, a.err = true, err
+		close(a.done)
+	}
+}
+
+// DoWork implements core.Agent.
+func (a *agent) DoWork() int {
+	if a.failed {
+		return 0
+	}
+	work := 0
+	c := a.c
+	if !c.ib.Full() {
+		n, errno := rawio.Read(a.fd, c.ib.Space())
+		switch {
+		case n > 0:
+			work++
+			c.gotData.Store(true)
+			if _, err := c.ib.Fill(n); err != nil {
+				a.fail(err)
+				return work
+			}
+		case n == 0:
+			a.fail(io.EOF)
+			return work
+		case errno != rawio.EAGAIN:
+			a.fail(os.NewSyscallError("read", errno))
+			return work
+		}
+	}
+	work += a.pumpOut()
+	if a.rounds++; a.rounds&255 == 0 {
+		a.timers()
+	}
+	return work
+}
+
+// PumpOut implements core.Agent.
+func (a *agent) PumpOut() {
+	if !a.failed {
+		a.pumpOut()
+	}
+}
+
+func (a *agent) pumpOut() int {
+	c := a.c
+	if len(a.ctl) == 0 {
+		a.ctl = c.takeControl(a.ctl[:0])
+	}
+	a.iov = a.iov[:0]
+	if len(a.ctl) > 0 {
+		a.iov = append(a.iov, a.ctl) // alone: what follows waits for it
+	} else {
+		a.iov = c.ob.Gather(a.iov, c.o.BatchSize)
+	}
+	if len(a.iov) == 0 {
+		return 0
+	}
+	if c.eng.Writes != nil {
+		n := 0
+		for _, b := range a.iov {
+			n += len(b)
+		}
+		c.eng.Writes(n)
+	}
+	n, errno := a.vec.Writev(a.fd, a.iov, false)
+	clear(a.iov)
+	if n < 0 {
+		if errno != rawio.EAGAIN {
+			a.fail(os.NewSyscallError("writev", errno))
+		}
+		return 0
+	}
+	if len(a.ctl) > 0 {
+		a.ctl = a.ctl[n:]
+		return 1
+	}
+	c.ob.Advance(n)
+	return 1
+}
+
+// timers sends PINGs and ends a silent connection, from the loop's own
+// clock: no Go timers on this path.
+func (a *agent) timers() {
+	c := a.c
+	now := time.Now()
+	if c.gotData.Swap(false) {
+		a.lastData = now
+	}
+	if d := c.readTimeout(); d > 0 && now.Sub(a.lastData) > d {
+		a.fail(os.ErrDeadlineExceeded)
+		return
+	}
+	if ivl := c.o.HeartbeatInterval; ivl > 0 && now.After(a.pingAt) {
+		a.pingAt = now.Add(ivl)
+		c.control(zmtp.AppendPing(nil, uint16(c.o.HeartbeatTTL/(100*time.Millisecond)), nil))
+	}
+}

@@ -1,0 +1,183 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// runBlocking drives the connection with two goroutines parked in the
+// network poller: a reader that reads straight into the inbound stream and
+// a writer that writes the outbound stream out.
+func (c *conn) runBlocking(ctx context.Context) error {
+	done := make(chan struct{})
+	werr := make(chan error, 1)
+	go func() { werr <- c.writeLoop(ctx, done) }()
+	rerr := c.readLoop(ctx)
+	close(done)
+	c.c.Close()
+	if err := <-werr; rerr == nil || errors.Is(rerr, net.ErrClosed) && err != nil {
+		rerr = err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return rerr
+}
+
+// readLoop reads into the inbound stream; each read's whole messages are
+// published to the socket at once.
+func (c *conn) readLoop(ctx context.Context) error {
+	for {
+		for c.ib.Full() {
+			select {
+			case <-c.ib.SpaceSignal():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if ctx.Err() == nil { // closing: the grace deadline stands
+			c.setReadDeadline()
+		}
+		n, err := c.c.Read(c.ib.Space())
+		if n > 0 {
+			c.gotData.Store(true)
+			if _, ferr := c.ib.Fill(n); ferr != nil {
+				return ferr
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *conn) setReadDeadline() {
+	if d := c.readTimeout(); d > 0 {
+		c.c.SetReadDeadline(time.Now().Add(d))
+	}
+}
+
+// readTimeout is how long the peer may stay silent: our heartbeat
+// interval plus timeout, or the TTL the peer asked for if shorter.
+func (c *conn) readTimeout() time.Duration {
+	d := time.Duration(0)
+	if c.o.HeartbeatInterval > 0 {
+		d = c.o.HeartbeatInterval + c.o.HeartbeatTimeout
+	}
+	if c.peerTTL > 0 && (d == 0 || c.peerTTL < d) {
+		d = c.peerTTL
+	}
+	return d
+}
+
+// command handles a command frame after the handshake (subscriptions
+// excepted: those go to the socket as messages).
+func (c *conn) command(body []byte) error {
+	cmd, err := zmtp.ParseCommand(body)
+	if err != nil {
+		return err
+	}
+	switch cmd.Name {
+	case zmtp.CmdPing:
+		p, err := zmtp.ParsePing(cmd.Data)
+		if err != nil {
+			return err
+		}
+		if p.TTL > 0 {
+			c.peerTTL = time.Duration(p.TTL) * 100 * time.Millisecond
+		}
+		c.control(zmtp.AppendCommand(nil, zmtp.CmdPong, p.Context))
+		return nil
+	case zmtp.CmdPong, zmtp.CmdSubscribe, zmtp.CmdCancel:
+		return nil // subscriptions reach us here only where they mean nothing
+	case zmtp.CmdError:
+		reason, _ := zmtp.ParseError(cmd.Data)
+		return fmt.Errorf("%w: %q", zmtp.ErrPeerError, reason)
+	}
+	return fmt.Errorf("%w %q after handshake", errUnexpectedCommand, cmd.Name)
+}
+
+// control queues a command frame for the writer.
+func (c *conn) control(frame []byte) {
+	c.ctlMu.Lock()
+	c.ctl = append(c.ctl, frame...)
+	c.ctlMu.Unlock()
+	select {
+	case c.ctlC <- struct{}{}:
+	default:
+	}
+}
+
+// takeControl moves queued command frames into buf, between two messages
+// only.
+func (c *conn) takeControl(buf []byte) []byte {
+	if !c.ob.AtBoundary() {
+		return buf
+	}
+	c.ctlMu.Lock()
+	buf = append(buf, c.ctl...)
+	c.ctl = c.ctl[:0]
+	c.ctlMu.Unlock()
+	return buf
+}
+
+// writeLoop writes the outbound stream out; see the package comment.
+func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
+	batch := c.o.BatchSize
+	var (
+		ctl []byte
+		iov [][]byte
+		w   = newVecWriter(c.c)
+	)
+	var tick <-chan time.Time
+	if c.o.HeartbeatInterval > 0 {
+		t := time.NewTicker(c.o.HeartbeatInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	ttl := uint16(c.o.HeartbeatTTL / (100 * time.Millisecond))
+	for {
+		ctl = c.takeControl(ctl[:0])
+		iov = iov[:0]
+		if len(ctl) > 0 {
+			iov = append(iov, ctl)
+		}
+		iov = c.ob.Gather(iov, batch)
+		if len(iov) == 0 {
+			if !c.ob.Sleep() {
+				continue
+			}
+			select {
+			case <-c.ob.Wake():
+			case <-c.ctlC:
+			case <-tick:
+				c.control(zmtp.AppendPing(nil, ttl, nil))
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		n := 0
+		for _, b := range iov {
+			n += len(b)
+		}
+		if c.eng.Writes != nil {
+			c.eng.Writes(n)
+		}
+		if err := w.write(iov); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		c.ob.Advance(n - len(ctl))
+		clear(iov)
+	}
+}

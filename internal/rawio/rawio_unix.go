@@ -1,0 +1,68 @@
+//go:build unix
+
+package rawio
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether this OS has the raw paths.
+const Supported = true
+
+// EAGAIN is the errno of a non-blocking call that would block.
+const EAGAIN = syscall.EAGAIN
+
+// Read reads into p from a non-blocking fd: n > 0 bytes, 0 at end of
+// stream, or -1 with the errno.
+func Read(fd int, p []byte) (int, syscall.Errno) {
+	if len(p) == 0 {
+		return -1, syscall.EINVAL
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), 0
+}
+
+// Vec is a reusable vector of buffers for Writev; keeping one per
+// connection makes a gathered write allocate nothing.
+type Vec struct{ iov []unix.Iovec }
+
+// maxIov stays well under every kernel's IOV_MAX (1024 on Linux).
+const maxIov = 512
+
+// Writev writes bufs to a non-blocking fd with one system call and returns
+// the bytes written (possibly fewer than asked), or -1 with the errno.
+// blocking makes it an ordinary Syscall, for fds that may block.
+func (v *Vec) Writev(fd int, bufs [][]byte, blocking bool) (int, syscall.Errno) {
+	v.iov = v.iov[:0]
+	for _, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		if len(v.iov) == maxIov {
+			break
+		}
+		var io unix.Iovec
+		io.Base = &b[0]
+		io.SetLen(len(b))
+		v.iov = append(v.iov, io)
+	}
+	if len(v.iov) == 0 {
+		return 0, 0
+	}
+	call := unix.RawSyscall
+	if blocking {
+		call = unix.Syscall
+	}
+	n, _, e := call(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v.iov[0])), uintptr(len(v.iov)))
+	clear(v.iov) // drop references to the buffers
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), 0
+}
