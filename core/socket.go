@@ -55,8 +55,8 @@ type Socket struct {
 	wg      sync.WaitGroup
 	epMu    sync.Mutex
 	eps     []*endpoint
-	nextID  uint32 // generated routing ids (ROUTER)
-	subs    *trie  // SUB/XSUB: our subscriptions, re-sent after reconnects
+	nextID  uint32  // generated routing ids (ROUTER)
+	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 }
 
