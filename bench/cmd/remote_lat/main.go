@@ -79,7 +79,7 @@ func run(a perf.Args) error {
 			sched = now.Add(-interval)
 		}
 		if len(msg) != 1 || len(msg[0]) != a.Size {
-			return fmt.Errorf("reply of %d frames / %d bytes, want 1 / %d", len(msg), len(msg[0]), a.Size)
+			return fmt.Errorf("reply of %d frames, want 1 of %d bytes", len(msg), a.Size)
 		}
 	}
 	total := time.Since(start)
