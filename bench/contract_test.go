@@ -1,16 +1,18 @@
 package bench
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
 
-// build compiles the four tools, and the libzmq peer when it can.
+// build compiles the tools, and the libzmq peer when it can.
 func build(t *testing.T) (dir string, libzmq bool) {
 	dir = t.TempDir()
 	out, err := exec.Command("go", "build", "-o", dir, "./cmd/...").CombinedOutput()
@@ -53,7 +55,7 @@ func pair(t *testing.T, server, client []string) (string, string) {
 }
 
 var (
-	latLines = regexp.MustCompile(`^message size: 64 \[B\]\nroundtrip count: 200\naverage latency: [0-9]+\.[0-9]{3} \[us\]\nlatency percentiles \[us\]: p50=[0-9.]+ p90=[0-9.]+ p99=[0-9.]+ p99\.9=[0-9.]+ max=[0-9.]+\n$`)
+	latLines = regexp.MustCompile(`^message size: 64 \[B\]\nroundtrip count: 200\naverage latency: [0-9]+\.[0-9]{3} \[us\]\nlatency percentiles \[us\]: p50=[0-9.]+ p90=[0-9.]+ p99=[0-9.]+ p99\.9=[0-9.]+ max=[0-9.]+\nlatency tail \[us\]: p99\.99=[0-9.]+ p99\.999=[0-9.]+\n$`)
 	thrLines = regexp.MustCompile(`^message size: 64 \[B\]\nmessage count: 5000\nmean throughput: [0-9]+ \[msg/s\]\nmean throughput: [0-9]+\.[0-9]{3} \[Mb/s\]\n$`)
 )
 
@@ -90,6 +92,91 @@ func TestToolContract(t *testing.T) {
 	}
 }
 
+// checkHgrm checks that path holds an HdrHistogram percentile distribution
+// of n values: the column header, rows ending at percentile 1 with all n
+// counted, and the #[Mean, #[Max and #[Buckets footer.
+func checkHgrm(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) < 6 {
+		t.Fatalf("%s: %d lines:\n%s", path, len(lines), b)
+	}
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "Value Percentile TotalCount 1/(1-Percentile)" {
+		t.Errorf("%s: header %q", path, lines[0])
+	}
+	foot := lines[len(lines)-3:]
+	for i, prefix := range []string{"#[Mean", "#[Max", "#[Buckets"} {
+		if !strings.HasPrefix(foot[i], prefix) {
+			t.Errorf("%s: footer line %q, want it to start with %q", path, foot[i], prefix)
+		}
+	}
+	last := strings.Fields(lines[len(lines)-4])
+	if len(last) != 4 || last[1] != "1.000000" || last[2] != fmt.Sprint(n) || last[3] != "inf" {
+		t.Errorf("%s: last row %q, want percentile 1.000000 and count %d", path, lines[len(lines)-4], n)
+	}
+}
+
+// TestLatencyOptions runs remote_lat with the options only it has: the
+// histogram file and a fixed request rate.
+func TestLatencyOptions(t *testing.T) {
+	dir, _ := build(t)
+	tool := func(name string) string { return filepath.Join(dir, name) }
+	hgrm := filepath.Join(dir, "rtt.hgrm")
+	for i, opts := range [][]string{{"--hgrm", hgrm}, {"--rate", "4000"}} {
+		ep := fmt.Sprintf("ipc://%s/opt%d", dir, i)
+		_, out := pair(t, []string{tool("local_lat"), ep, "64", "200"}, append(append([]string{tool("remote_lat")}, opts...), ep, "64", "200"))
+		if !latLines.MatchString(out) {
+			t.Errorf("remote_lat %q: output\n%s", opts, out)
+		}
+	}
+	checkHgrm(t, hgrm, 200)
+}
+
+// TestFloorLat runs floor_lat's server and client in each mode this OS has
+// and checks that the client prints remote_lat's lines.
+func TestFloorLat(t *testing.T) {
+	dir, _ := build(t)
+	modes := []string{"block"}
+	if runtime.GOOS == "linux" {
+		modes = append(modes, "spin")
+	}
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			bin := filepath.Join(dir, "floor_lat")
+			srv := exec.Command(bin, "--mode", mode, "server", "127.0.0.1:0", "64", "200")
+			stderr, err := srv.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Wait()
+			// The server says where it listens once it does.
+			line, err := bufio.NewReader(stderr).ReadString('\n')
+			addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+			if err != nil || !ok {
+				srv.Process.Kill()
+				t.Fatalf("server's first line %q, %v", line, err)
+			}
+			hgrm := filepath.Join(dir, mode+".hgrm")
+			out, err := exec.Command(bin, "--mode", mode, "--warmup", "10", "--hgrm", hgrm, "client", addr, "64", "200").CombinedOutput()
+			if err != nil {
+				srv.Process.Kill()
+				t.Fatalf("client: %v\n%s", err, out)
+			}
+			if !latLines.MatchString(string(out)) {
+				t.Errorf("client output\n%s", out)
+			}
+			checkHgrm(t, hgrm, 200)
+		})
+	}
+}
+
 func TestToolUsage(t *testing.T) {
 	dir, _ := build(t)
 	for _, args := range [][]string{
@@ -97,6 +184,11 @@ func TestToolUsage(t *testing.T) {
 		{"remote_lat", "tcp://127.0.0.1:1", "x", "10"},
 		{"local_thr", "--idle", "nap", "tcp://127.0.0.1:0", "1", "1"},
 		{"local_thr", "tcp://127.0.0.1:0", "1", "0"},
+		{"local_lat", "--rate", "10", "tcp://127.0.0.1:0", "1", "1"},
+		{"remote_lat", "--rate", "-1", "tcp://127.0.0.1:1", "1", "1"},
+		{"floor_lat", "--mode", "nap", "server", "127.0.0.1:0", "1", "1"},
+		{"floor_lat", "listen", "127.0.0.1:0", "1", "1"},
+		{"floor_lat", "server", "127.0.0.1:0", "0", "1"},
 	} {
 		out, err := exec.Command(filepath.Join(dir, args[0]), args[1:]...).CombinedOutput()
 		if err == nil {

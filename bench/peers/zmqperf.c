@@ -7,7 +7,9 @@
 //   zmqperf local_thr  <bind-to>    <message-size> <message-count>     (PULL)
 //   zmqperf remote_thr <connect-to> <message-size> <message-count>     (PUSH)
 //
-// remote_lat also prints the round-trip percentile line of zmqx's tools.
+// remote_lat also prints the round-trip percentile and tail lines of zmqx's
+// tools (exact nearest-rank values here; zmqx's come from a histogram with
+// 3 significant digits).
 #include <zmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,8 @@ int main(int argc, char **argv) {
 		printf("latency percentiles [us]: p50=%.2f p90=%.2f p99=%.2f p99.9=%.2f max=%.2f\n",
 		       quantile(rtt, count, 0.5), quantile(rtt, count, 0.9), quantile(rtt, count, 0.99),
 		       quantile(rtt, count, 0.999), rtt[count - 1]);
+		printf("latency tail [us]: p99.99=%.2f p99.999=%.2f\n",
+		       quantile(rtt, count, 0.9999), quantile(rtt, count, 0.99999));
 	} else if (local) {
 		double start = 0;
 		for (int i = 0; i < count; i++) {

@@ -3,13 +3,36 @@
 // messages one at a time and prints the average one-way latency, plus the
 // percentiles of the round trips.
 //
-//	remote_lat [--idle spin|backoff|block] [--cpu N] [--invoker] <connect-to> <message-size> <roundtrip-count>
+//	remote_lat [--idle spin|backoff|block] [--cpu N] [--invoker] [--hgrm FILE] [--rate N] <connect-to> <message-size> <roundtrip-count>
+//
+// --hgrm writes the round trips' percentile distribution to FILE in
+// HdrHistogram's .hgrm text format, in microseconds.
+//
+// --rate N sends N requests per second on a fixed schedule (request i is due
+// at start + i/N) and measures each round trip from the time its request was
+// due, not from when it was actually sent. Without that, a slow reply would
+// also postpone the next requests and their wait would never be counted (the
+// "coordinated omission" of closed-loop benchmarks). A REQ socket allows only
+// one request in flight: it cannot send before the previous reply is in, so a
+// late reply delays the next send, and that delay is counted in the next
+// round trip, as a client sending on its own schedule would see it. A DEALER
+// client could pipeline instead: keep sending on schedule while replies are
+// outstanding and match each reply to its request, which also measures how
+// the server copes with queued requests. The average latency line is then
+// half the mean of those round trips (the elapsed time of a paced run says
+// nothing about latency). The schedule starts when the first reply is in,
+// so that connecting (possibly after a reconnect interval, when the server
+// was not listening yet) is not a backlog the whole run pays for; that first
+// round trip is measured from its send, as without --rate.
+//
+// The schedule is kept by spinning on the clock, for sub-microsecond
+// precision, after sleeping when a request is due in more than 200 µs (a
+// sleep's wake-up can be tens of microseconds late).
 package main
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/zmqx/zmqx"
@@ -17,6 +40,10 @@ import (
 )
 
 func main() { perf.Main("remote_lat", "roundtrip-count", run) }
+
+// sleepMargin is how early before a due time waiting switches from sleeping
+// to spinning.
+const sleepMargin = 200 * time.Microsecond
 
 func run(a perf.Args) error {
 	ctx := context.Background()
@@ -26,10 +53,19 @@ func run(a perf.Args) error {
 	}
 	defer rt.Close()
 	body := make([]byte, a.Size)
-	rtts := make([]time.Duration, a.Count)
+	rec := perf.NewRecorder()
+	var interval time.Duration
+	if a.Rate > 0 {
+		interval = time.Second / time.Duration(a.Rate)
+	}
 	start := time.Now()
-	for i := range rtts {
+	var sched time.Time // when request 0 would have been due
+	for i := 0; i < a.Count; i++ {
 		t0 := time.Now()
+		if interval > 0 && i > 0 {
+			t0 = sched.Add(time.Duration(i) * interval)
+			waitUntil(t0)
+		}
 		if err := s.Send(ctx, body); err != nil {
 			return err
 		}
@@ -37,11 +73,27 @@ func run(a perf.Args) error {
 		if err != nil {
 			return err
 		}
-		rtts[i] = time.Since(t0)
+		now := time.Now()
+		rec.Record(now.Sub(t0))
+		if i == 0 {
+			sched = now.Add(-interval)
+		}
 		if len(msg) != 1 || len(msg[0]) != a.Size {
-			return fmt.Errorf("reply of %d frames / %d bytes, want 1 / %d", len(msg), len(msg[0]), a.Size)
+			return fmt.Errorf("reply of %d frames, want 1 of %d bytes", len(msg), a.Size)
 		}
 	}
-	perf.Latency(os.Stdout, a.Size, rtts, time.Since(start))
-	return nil
+	total := time.Since(start)
+	if interval > 0 {
+		total = rec.Sum()
+	}
+	return rec.Report(a.Size, total, a.Hgrm)
+}
+
+// waitUntil returns at t, or at once if t has passed.
+func waitUntil(t time.Time) {
+	if d := time.Until(t); d > sleepMargin {
+		time.Sleep(d - sleepMargin)
+	}
+	for time.Now().Before(t) {
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 
@@ -23,19 +22,32 @@ type Args struct {
 	Count    int
 	Idle     string
 	CPU      int
+	// Hgrm and Rate are remote_lat's own options: the file for the
+	// histogram's percentile distribution, and the fixed request rate per
+	// second (0: as fast as the replies come back).
+	Hgrm string
+	Rate int
 }
 
 // Parse reads "[--idle spin|backoff|block] [--cpu N] [--invoker]
 // <endpoint> <message-size> <count>", applies --cpu, and exits with usage
-// on bad input.
+// on bad input. remote_lat also takes "[--hgrm FILE] [--rate N]"; the other
+// tools do not offer them, so a misplaced option fails instead of being
+// ignored.
 func Parse(name, countName string) Args {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var a Args
 	fs.StringVar(&a.Idle, "idle", "block", "idle strategy: spin, backoff or block")
 	fs.IntVar(&a.CPU, "cpu", -1, "pin the process to this CPU")
 	invoker := fs.Bool("invoker", false, "drive engines from the socket's goroutine")
+	extra := ""
+	if name == "remote_lat" {
+		fs.StringVar(&a.Hgrm, "hgrm", "", "write the round trips' percentile distribution (HdrHistogram .hgrm, microseconds) to this file")
+		fs.IntVar(&a.Rate, "rate", 0, "send this many requests per second on a fixed schedule, measuring from each scheduled send time")
+		extra = " [--hgrm FILE] [--rate N]"
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker] <endpoint> <message-size> <%s>\n", name, countName)
+		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker]%s <endpoint> <message-size> <%s>\n", name, extra, countName)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -57,6 +69,9 @@ func Parse(name, countName string) Args {
 	if a.Count, err = strconv.Atoi(fs.Arg(2)); err != nil || a.Count < 1 {
 		fail(fmt.Errorf("%s %q is not a positive integer", countName, fs.Arg(2)))
 	}
+	if a.Rate < 0 {
+		fail(fmt.Errorf("--rate %d is negative", a.Rate))
+	}
 	switch a.Idle {
 	case "block":
 	case "spin", "backoff":
@@ -73,25 +88,6 @@ func Parse(name, countName string) Args {
 		}
 	}
 	return a
-}
-
-// Latency prints libzmq's remote_lat lines and the percentile line from the
-// measured round trips.
-func Latency(w io.Writer, size int, rtts []time.Duration, total time.Duration) {
-	fmt.Fprintf(w, "message size: %d [B]\n", size)
-	fmt.Fprintf(w, "roundtrip count: %d\n", len(rtts))
-	fmt.Fprintf(w, "average latency: %.3f [us]\n", float64(total.Nanoseconds())/1e3/float64(2*len(rtts)))
-	s := slices.Clone(rtts)
-	slices.Sort(s)
-	us := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Nanoseconds())/1e3, 'f', 2, 64) }
-	fmt.Fprintf(w, "latency percentiles [us]: p50=%s p90=%s p99=%s p99.9=%s max=%s\n",
-		us(Quantile(s, 0.50)), us(Quantile(s, 0.90)), us(Quantile(s, 0.99)), us(Quantile(s, 0.999)), us(s[len(s)-1]))
-}
-
-// Quantile returns the q-quantile of sorted (nearest rank).
-func Quantile(sorted []time.Duration, q float64) time.Duration {
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // Throughput prints libzmq's local_thr lines.

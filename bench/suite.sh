@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The benchmark suite: zmqx against libzmq (bench/peers/zmqperf.c) over tcp
+# loopback, latency (REQ/REP) and throughput (PUSH/PULL), next to the raw
+# TCP floor (floor_lat, spinning and blocking), at each message size.
+# Rounds are interleaved (every round runs every case once), so that slow
+# drifts of the machine touch all cases alike, and the table reports the
+# median over rounds. The server end is pinned to $SERVER_CPU (default 1),
+# the client end to $CLIENT_CPU (default 0) with taskset.
+#
+#   bench/suite.sh [rounds] [sizes] [roundtrips] [messages]
+#   defaults:       5        64,1024  20000       1000000
+#
+# Environment: SERVER_CPU, CLIENT_CPU; BIN, a directory with the built tools
+# and zmqperf (built into a temporary one otherwise); MIXED=1 adds the
+# zmqx/libzmq mixed pairings; OUT, the file for the Markdown table (default:
+# stdout only). Every run's raw output is printed first, labelled, so the
+# table can be checked against it. Needs gcc, pkg-config and libzmq3-dev
+# (unless BIN has zmqperf) and taskset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000}
+scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+	bin=$work/bin
+	mkdir -p "$bin"
+	go build -o "$bin" ./bench/cmd/...
+	# shellcheck disable=SC2046 # pkg-config's flags are separate words
+	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq)
+fi
+port=$((20000 + RANDOM % 20000))
+pairings="zmqx:zmqx libzmq:libzmq"
+[ "${MIXED:-0}" = 1 ] && pairings="$pairings zmqx:libzmq libzmq:zmqx"
+
+# tool IMPL NAME: the command line prefix of one side.
+tool() { if [ "$1" = zmqx ]; then echo "$bin/$2"; else echo "$bin/zmqperf $2"; fi; }
+
+# run LABEL SERVER-COMMAND -- CLIENT-COMMAND: runs both pinned, prints both
+# outputs under LABEL, leaves the client's in $work/client.out and the
+# server's in $work/server.out.
+run() {
+	local label=$1 srv=() cli=()
+	shift
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	taskset -c "$scpu" "${srv[@]}" >"$work/server.out" &
+	local pid=$!
+	taskset -c "$ccpu" "${cli[@]}" >"$work/client.out"
+	wait "$pid"
+	echo "== $label"
+	cat "$work/client.out" "$work/server.out"
+}
+
+# lat_row FILE: the figures of one latency run, appended to FILE.
+lat_row() {
+	awk '/^average latency:/ { avg = $3 }
+		/^latency (percentiles|tail)/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END { print avg, v["p50"], v["p90"], v["p99"], v["p99.9"], v["p99.99"] }' "$work/client.out" >>"$1"
+}
+
+for r in $(seq "$rounds"); do
+	echo "### round $r"
+	for size in ${sizes//,/ }; do
+		for p in $pairings; do
+			s=${p%%:*} c=${p##*:} port=$((port + 1))
+			ep=tcp://127.0.0.1:$port
+			# shellcheck disable=SC2046
+			run "lat size=$size server=$s client=$c" $(tool "$s" local_lat) "$ep" "$size" "$rts" -- $(tool "$c" remote_lat) "$ep" "$size" "$rts"
+			lat_row "$work/lat.$size.server=$s client=$c"
+		done
+		for mode in spin block; do
+			port=$((port + 1))
+			run "lat size=$size floor $mode" "$bin/floor_lat" --mode "$mode" server "127.0.0.1:$port" "$size" "$rts" -- \
+				"$bin/floor_lat" --mode "$mode" client "127.0.0.1:$port" "$size" "$rts"
+			lat_row "$work/lat.$size.floor_lat --mode $mode"
+		done
+		for p in $pairings; do
+			s=${p%%:*} c=${p##*:} port=$((port + 1))
+			ep=tcp://127.0.0.1:$port
+			# shellcheck disable=SC2046
+			run "thr size=$size server=$s client=$c" $(tool "$s" local_thr) "$ep" "$size" "$msgs" -- $(tool "$c" remote_thr) "$ep" "$size" "$msgs"
+			awk '/\[msg\/s\]/ { print $3 }' "$work/server.out" >>"$work/thr.$size.server=$s client=$c"
+		done
+	done
+done
+
+# median FILE COLUMN [FORMAT]: the median of a column (the mean of the
+# middle two for an even count), printed with FORMAT (default %.2f).
+median() {
+	awk -v c="$2" '{ print $c }' "$1" | sort -g |
+		awk -v f="${3:-%.2f}\n" '{ v[NR] = $1 } END { printf f, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+table() {
+	echo "Medians of $rounds interleaved rounds; $rts round trips and $msgs messages per run; server on CPU $scpu, client on CPU $ccpu."
+	echo
+	echo "| size [B] | latency (server / client) | avg one-way [us] | RTT p50 | p90 | p99 | p99.9 | p99.99 |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for size in ${sizes//,/ }; do
+		for f in "$work"/lat."$size".*; do
+			name=${f#"$work/lat.$size."}
+			echo "| $size | $name | $(median "$f" 1) | $(median "$f" 2) | $(median "$f" 3) | $(median "$f" 4) | $(median "$f" 5) | $(median "$f" 6) |"
+		done
+	done
+	echo
+	echo "| size [B] | throughput (server PULL / client PUSH) | median msg/s | min | max |"
+	echo "|---|---|---|---|---|"
+	for size in ${sizes//,/ }; do
+		for f in "$work"/thr."$size".*; do
+			name=${f#"$work/thr.$size."}
+			echo "| $size | $name | $(median "$f" 1 %.0f) | $(sort -g "$f" | head -n1) | $(sort -g "$f" | tail -n1) |"
+		done
+	done
+}
+echo
+if [ -n "${OUT:-}" ]; then table | tee "$OUT"; else table; fi
