@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/engine/stream"
@@ -158,6 +159,23 @@ type Socket struct {
 	s    *core.Socket
 	mu   sync.Mutex
 	last string
+	// frames is a frame slice for Send and Recv to borrow: one atomic swap
+	// instead of a sync.Pool round trip; concurrent callers that find it
+	// taken use the pool.
+	frames atomic.Pointer[[]core.Msg]
+}
+
+func (s *Socket) getFrames() *[]core.Msg {
+	if sp := s.frames.Swap(nil); sp != nil {
+		return sp
+	}
+	return scratch.Get().(*[]core.Msg)
+}
+
+func (s *Socket) putFrames(sp *[]core.Msg) {
+	if !s.frames.CompareAndSwap(nil, sp) {
+		scratch.Put(sp)
+	}
 }
 
 // Type returns the socket type.
@@ -197,20 +215,12 @@ func (s *Socket) Disconnect(endpoint string) error { return s.s.Disconnect(endpo
 // neither allocates one per message.
 var scratch = sync.Pool{New: func() any { return new([]core.Msg) }}
 
-// Send sends one message made of the given frames (copied: up to 33 bytes
-// inside the message, larger into pooled buffers). It blocks only where the
+// Send sends one message made of the given frames, copied before Send
+// returns (into the connection's outbound bytes, or for inproc into the
+// message), so the caller may reuse them at once. It blocks only where the
 // pattern must wait for a peer, until ctx is done.
 func (s *Socket) Send(ctx context.Context, frames ...[]byte) error {
-	sp := scratch.Get().(*[]core.Msg)
-	msg := (*sp)[:0]
-	for _, f := range frames {
-		msg = append(msg, core.NewMsg(f))
-	}
-	err := s.s.Send(ctx, msg)
-	clear(msg)
-	*sp = msg[:0]
-	scratch.Put(sp)
-	return err
+	return s.s.SendBytes(ctx, frames)
 }
 
 // SendMsg sends one message of prepared frames (for zero-copy payloads).
@@ -222,8 +232,8 @@ func (s *Socket) SendMsg(ctx context.Context, frames ...Msg) error {
 // Recv receives one whole message, its frames in order. The slices belong
 // to the caller. RecvMsg avoids the copies this makes.
 func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
-	sp := scratch.Get().(*[]core.Msg)
-	defer scratch.Put(sp)
+	sp := s.getFrames()
+	defer s.putFrames(sp)
 	msg, err := s.s.Recv(ctx, (*sp)[:0])
 	if err != nil {
 		return nil, err

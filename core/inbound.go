@@ -25,6 +25,36 @@ type iseg struct {
 	n    int   // final length; valid once next is set (sealed)
 	base int64 // stream offset of buf[0]
 	next atomic.Pointer[iseg]
+	// owner counts the stream's own reference (dropped when the socket has
+	// read past the segment) and one per received Msg that points into it;
+	// at zero a standard segment goes back to the engine for reuse.
+	owner buffer
+	in    *Inbound
+}
+
+func (in *Inbound) newSeg(size int) *iseg {
+	if size <= inSegSize {
+		if s := in.spare.get(); s != nil {
+			s.owner.refs.Store(1)
+			return s
+		}
+		size = inSegSize
+	}
+	s := &iseg{buf: make([]byte, size), in: in}
+	s.owner.data, s.owner.class = s.buf, -1
+	s.owner.release = s.recycle
+	s.owner.refs.Store(1)
+	return s
+}
+
+// recycle runs when the last reference to s is dropped, on whichever
+// goroutine dropped it.
+func (s *iseg) recycle() {
+	if len(s.buf) == inSegSize {
+		s.next.Store(nil)
+		s.n = 0
+		s.in.spare.put(s)
+	}
 }
 
 // Inbound is a connection's inbound byte stream, the mirror of Outbound:
@@ -63,15 +93,17 @@ type Inbound struct {
 	limit int64 // committed, as last loaded
 	taken int64 // whole messages taken
 
-	spare atomic.Pointer[iseg]
+	spare spares[iseg]
 }
 
 func newInbound(hwm int, maxMsg int64, wake signal) *Inbound {
-	s := &iseg{buf: make([]byte, inSegSize)}
 	if maxMsg <= 0 {
 		maxMsg = maxFrame
 	}
-	return &Inbound{wseg: s, rseg: s, hwm: int64(max(hwm, 0)), maxMsg: maxMsg, wake: wake, space: newSignal()}
+	in := &Inbound{hwm: int64(max(hwm, 0)), maxMsg: maxMsg, wake: wake, space: newSignal()}
+	in.wseg = in.newSeg(inSegSize)
+	in.rseg = in.wseg
+	return in
 }
 
 // --- producer (engine) ---
@@ -115,14 +147,7 @@ func (in *Inbound) Space() []byte {
 	// Move the message being assembled to a segment that holds it whole.
 	partial := in.wpos - in.bpos
 	want := (in.ppos - in.bpos) + max(in.need, 0) + minRead
-	var ns *iseg
-	if want <= inSegSize {
-		if ns = in.spare.Swap(nil); ns == nil {
-			ns = &iseg{buf: make([]byte, inSegSize)}
-		}
-	} else {
-		ns = &iseg{buf: make([]byte, want)}
-	}
+	ns := in.newSeg(want)
 	copy(ns.buf, s.buf[in.bpos:in.wpos])
 	ns.base = s.base + int64(in.bpos)
 	s.n = in.bpos
@@ -225,19 +250,19 @@ func (in *Inbound) checkRead() bool {
 	return false
 }
 
-// next decodes the next frame into a Msg: the payload copied once, out of
-// the stream into the message (inline up to InlineMax bytes, pooled above).
+// next decodes the next frame into a Msg: a payload of up to InlineMax
+// bytes is copied into the message, a larger one is handed out in place
+// (a reference to the segment, which is reused once every such message is
+// closed).
 // Subscription commands become ZMTP 3.0 style subscription messages;
 // other commands are skipped (the engine has handled them).
-func (in *Inbound) next() (Msg, bool) {
+func (in *Inbound) next(m *Msg) bool {
 	for in.checkRead() {
 		s := in.rseg
 		if next := s.next.Load(); next != nil && in.rpos == s.n {
 			in.rseg, in.rpos = next, 0
-			if len(s.buf) == inSegSize {
-				s.next.Store(nil)
-				s.n = 0
-				in.spare.Store(s)
+			if s.owner.refs.Add(-1) == 0 {
+				s.recycle()
 			}
 			continue
 		}
@@ -250,15 +275,20 @@ func (in *Inbound) next() (Msg, bool) {
 		body := b[hl : hl+size]
 		in.rpos += hl + size
 		in.r += int64(hl + size)
-		var m Msg
 		if flags&zmtp.FlagCommand != 0 {
 			if !in.subIn || !isSubCommand(body) {
 				continue
 			}
 			cmd, _ := zmtp.ParseCommand(body) // checked by the engine
-			m = subscriptionMsg(cmd.Data, cmd.Name == zmtp.CmdSubscribe)
+			*m = subscriptionMsg(cmd.Data, cmd.Name == zmtp.CmdSubscribe)
+		} else if len(body) <= InlineMax {
+			m.n = uint8(copy(m.inline[:], body))
+			m.More = flags&zmtp.FlagMore != 0
 		} else {
-			m = NewMsg(body)
+			// Larger payloads are handed out in place: the segment stays
+			// out of reuse until the last such Msg is closed.
+			s.owner.refs.Add(1)
+			m.ext, m.ref = body[:len(body):len(body)], &s.owner
 			m.More = flags&zmtp.FlagMore != 0
 		}
 		if !m.More {
@@ -268,7 +298,7 @@ func (in *Inbound) next() (Msg, bool) {
 				in.space.notify()
 			}
 		}
-		return m, true
+		return true
 	}
-	return Msg{}, false
+	return false
 }

@@ -20,6 +20,9 @@ type Msg struct {
 	ref    *buffer
 	n      uint8 // inline length
 	More   bool  // another frame of the same message follows
+	// borrowed: ext is the caller's, valid only during the Send that
+	// carries it; whatever keeps the frame longer copies it first.
+	borrowed bool
 	inline [InlineMax]byte
 }
 
@@ -52,6 +55,39 @@ func NewZeroCopyMsg(b []byte, release func()) Msg {
 	buf := &buffer{data: b, release: release, class: -1}
 	buf.refs.Store(1)
 	return Msg{ext: b, ref: buf}
+}
+
+// Borrow wraps b for the duration of one Send without copying it: a stream
+// connection encodes it into its outbound bytes at once, and a pipe that
+// must keep the frame (inproc) copies it. Payloads up to InlineMax bytes
+// are copied into the Msg, which is as cheap.
+func Borrow(b []byte) Msg {
+	var m Msg
+	if len(b) <= InlineMax {
+		m.n = uint8(copy(m.inline[:], b))
+		return m
+	}
+	m.ext, m.borrowed = b, true
+	return m
+}
+
+// BorrowInto is Borrow writing into *m, a zero Msg (no copy of the Msg
+// itself on the way).
+func BorrowInto(m *Msg, b []byte) {
+	if len(b) <= InlineMax {
+		m.n = uint8(copy(m.inline[:], b))
+		return
+	}
+	m.ext, m.borrowed = b, true
+}
+
+// own makes a borrowed frame one that can outlive the Send.
+func (m *Msg) own() {
+	if m.borrowed {
+		more := m.More
+		*m = defaultPool.copyMsg(m.ext)
+		m.More = more
+	}
 }
 
 // Adopt wraps b, which the caller gives up, without copying. Used by engines
@@ -101,13 +137,14 @@ func (m *Msg) Detach() []byte {
 	if m.Inline() {
 		return append([]byte(nil), m.inline[:m.n]...)
 	}
-	if m.ref == nil {
+	if m.ref == nil && !m.borrowed {
 		b := m.ext
 		m.ext = nil
 		return b
 	}
 	b := append([]byte(nil), m.ext...)
 	m.Close()
+	m.ext = nil
 	return b
 }
 

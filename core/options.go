@@ -51,7 +51,7 @@ const (
 	DefaultMaxMsgSize        = 64 << 20
 	DefaultHandshakeTimeout  = 30 * time.Second
 	DefaultReconnectInterval = 100 * time.Millisecond
-	DefaultBatchSize         = 8192
+	DefaultBatchSize         = 64 << 10
 )
 
 // Options configure one socket. The zero value means "the defaults"; every

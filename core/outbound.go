@@ -93,7 +93,7 @@ type Outbound struct {
 	frameMore bool  // the frame being consumed is not its message's last
 	done      int64 // whole messages consumed
 
-	spare atomic.Pointer[oseg] // one recycled segment, consumer -> producer
+	spare spares[oseg] // recycled segments, consumer -> producer
 }
 
 func newOutbound(hwm int, space signal) *Outbound {
@@ -168,7 +168,7 @@ func (o *Outbound) seal(s *oseg) {
 }
 
 func (o *Outbound) newSeg() *oseg {
-	if s := o.spare.Swap(nil); s != nil {
+	if s := o.spare.get(); s != nil {
 		return s
 	}
 	return &oseg{buf: make([]byte, outSegSize)}
@@ -221,6 +221,25 @@ func AppendFrame(ob OutBuffer, m *Msg, more bool) {
 	ob.Commit(9)
 	ob.AppendRef(*m)
 	*m = Msg{}
+}
+
+// appendShort is AppendFrame's common case written out for the TCP stream,
+// where the compiler can inline it: a short frame that fits the current
+// segment. It reports false, having written nothing, otherwise.
+func (o *Outbound) appendShort(body []byte, more bool) bool {
+	n := len(body)
+	if n > zmtp.MaxShortFrame || len(o.wseg.buf)-o.wpos < n+2 {
+		return false
+	}
+	b := o.wseg.buf[o.wpos:]
+	b[0], b[1] = 0, byte(n)
+	if more {
+		b[0] = zmtp.FlagMore
+	}
+	copy(b[2:], body)
+	o.wpos += n + 2
+	o.w += int64(n + 2)
+	return true
 }
 
 // AppendCommand encodes one command frame into ob.
@@ -385,7 +404,7 @@ func (o *Outbound) release(s *oseg) {
 	if len(s.buf) == outSegSize {
 		s.next.Store(nil)
 		s.n = 0
-		o.spare.Store(s)
+		o.spare.put(s)
 	}
 }
 

@@ -144,6 +144,7 @@ func (p *Pipe) Write(m Msg) {
 		}
 		return
 	}
+	m.own()
 	p.out.q.write(m, m.More)
 	if !m.More {
 		p.out.written++
@@ -163,10 +164,40 @@ func (p *Pipe) Flush() {
 	}
 }
 
+// readInto takes the next frame into *m (a zero Msg), if any: Read
+// without copying the message around.
+func (p *Pipe) readInto(m *Msg) bool {
+	if p.ib != nil {
+		return p.ib.next(m)
+	}
+	var ok bool
+	*m, ok = p.Read()
+	return ok
+}
+
+// writeFrame is Write for a frame the caller gives up in place.
+func (p *Pipe) writeFrame(m *Msg) {
+	if p.ob != nil {
+		more := m.More
+		if p.ob.appendShort(m.Bytes(), more) {
+			m.Close()
+		} else {
+			AppendFrame(p.ob, m, more)
+		}
+		if !more {
+			p.ob.EndMessage()
+		}
+		return
+	}
+	p.Write(*m)
+}
+
 // Read takes the next frame, if any.
 func (p *Pipe) Read() (Msg, bool) {
 	if p.ib != nil {
-		return p.ib.next()
+		var m Msg
+		ok := p.ib.next(&m)
+		return m, ok
 	}
 	m, ok := p.in.q.read()
 	if ok && !m.More {

@@ -63,7 +63,7 @@ func (l *lb) send(s *Socket, msg []Msg) bool {
 // writeMsg writes all frames of msg to p and flushes once.
 func writeMsg(p *Pipe, msg []Msg) {
 	for i := range msg {
-		p.Write(msg[i])
+		p.writeFrame(&msg[i])
 	}
 	p.Flush()
 }
@@ -80,8 +80,10 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 			f.cur = 0
 		}
 		p := f.pipes[f.cur]
-		m, ok := p.Read()
-		if !ok {
+		into = append(into, Msg{})
+		m := &into[len(into)-1]
+		if !p.readInto(m) {
+			into = into[:len(into)-1]
 			if p.Dead() {
 				f.remove(p)
 				s.forget(p)
@@ -91,10 +93,10 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 			continue
 		}
 		f.cur++
-		into = append(into, m)
 		for m.More {
-			m, _ = p.Read()
-			into = append(into, m)
+			into = append(into, Msg{})
+			m = &into[len(into)-1]
+			p.readInto(m)
 		}
 		return into, p
 	}

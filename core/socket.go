@@ -58,6 +58,7 @@ type Socket struct {
 	nextID  uint32  // generated routing ids (ROUTER)
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
+	scratch []Msg   // SendBytes's frames, under mu
 }
 
 func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
@@ -155,6 +156,22 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	for i := range msg {
 		msg[i].More = i < len(msg)-1
 	}
+	return s.send(ctx, msg, nil)
+}
+
+// SendBytes is Send for frames the caller keeps: they are copied (into a
+// connection's outbound bytes, or into messages for inproc) before it
+// returns, with no Msg made for them outside the socket's lock.
+func (s *Socket) SendBytes(ctx context.Context, frames [][]byte) error {
+	if len(frames) == 0 {
+		return ErrEmptyMessage
+	}
+	return s.send(ctx, nil, frames)
+}
+
+// send is Send's loop: msg, or frames borrowed into the socket's scratch
+// slice under the lock on each try.
+func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 	d := idler{kind: s.rt.idle}
 	for try := 0; ; try++ {
 		s.mu.Lock()
@@ -166,7 +183,21 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 		if try > 0 && s.rt.invoker {
 			s.drive()
 		}
-		ok, err := s.b.send(msg)
+		var ok bool
+		var err error
+		if frames != nil {
+			m := s.scratch[:0]
+			for i, f := range frames {
+				m = append(m, Msg{})
+				BorrowInto(&m[i], f)
+				m[i].More = i < len(frames)-1
+			}
+			ok, err = s.b.send(m)
+			clear(m) // the caller's buffers are theirs again
+			s.scratch = m[:0]
+		} else {
+			ok, err = s.b.send(msg)
+		}
 		s.mu.Unlock()
 		if ok || err != nil {
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -29,6 +30,11 @@ type Args struct {
 	Rate int
 }
 
+var (
+	config     zmqx.Config // the runtime configuration the options asked for
+	cpuProfile string
+)
+
 // Parse reads "[--idle spin|backoff|block] [--cpu N] [--invoker]
 // <endpoint> <message-size> <count>", applies --cpu, and exits with usage
 // on bad input. remote_lat also takes "[--hgrm FILE] [--rate N]"; the other
@@ -40,6 +46,7 @@ func Parse(name, countName string) Args {
 	fs.StringVar(&a.Idle, "idle", "block", "idle strategy: spin, backoff or block")
 	fs.IntVar(&a.CPU, "cpu", -1, "pin the process to this CPU")
 	invoker := fs.Bool("invoker", false, "drive engines from the socket's goroutine")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	extra := ""
 	if name == "remote_lat" {
 		fs.StringVar(&a.Hgrm, "hgrm", "", "write the round trips' percentile distribution (HdrHistogram .hgrm, microseconds) to this file")
@@ -72,15 +79,13 @@ func Parse(name, countName string) Args {
 	if a.Rate < 0 {
 		fail(fmt.Errorf("--rate %d is negative", a.Rate))
 	}
-	switch a.Idle {
-	case "block":
-	case "spin", "backoff":
-		fail(fmt.Errorf("--idle %s is not available yet: this build only has the blocking idle strategy", a.Idle))
-	default:
-		fail(fmt.Errorf("--idle must be spin, backoff or block, not %q", a.Idle))
+	idle, err := zmqx.ParseIdle(a.Idle)
+	if err != nil {
+		fail(err)
 	}
-	if *invoker {
-		fail(errors.New("--invoker is not available yet: this build always hands off to engine goroutines"))
+	config = zmqx.Config{Idle: idle, Invoker: *invoker}
+	if *invoker && idle == zmqx.IdleBlock {
+		fail(errors.New("--invoker needs --idle spin or --idle backoff"))
 	}
 	if a.CPU >= 0 {
 		if err := cpuset.PinProcess(a.CPU); err != nil {
@@ -107,6 +112,18 @@ func Throughput(w io.Writer, size, count int, elapsed time.Duration) {
 // non-zero with the error if it fails.
 func Main(name, countName string, run func(Args) error) {
 	a := Parse(name, countName)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(a); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
@@ -116,7 +133,7 @@ func Main(name, countName string, run func(Args) error) {
 // Open makes a runtime and a socket of type t that binds (bind) or connects
 // to endpoint. Closing the runtime closes the socket.
 func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (*zmqx.Runtime, *zmqx.Socket, error) {
-	rt := zmqx.NewRuntime(zmqx.Config{})
+	rt := zmqx.NewRuntime(config)
 	s, err := rt.Socket(t, o)
 	if err == nil {
 		if bind {
