@@ -16,14 +16,14 @@ const InlineMax = 33
 // callback (zero-copy). A Msg is moved, not copied: after handing it to a
 // pipe the sender no longer touches it. Close releases a reference.
 type Msg struct {
-	ext    []byte // payload when larger than InlineMax (or zero-copy)
-	ref    *buffer
-	n      uint8 // inline length
-	More   bool  // another frame of the same message follows
+	ext  []byte // payload when larger than InlineMax (or zero-copy)
+	ref  *buffer
+	n    uint8 // inline length
+	More bool  // another frame of the same message follows
 	// borrowed: ext is the caller's, valid only during the Send that
 	// carries it; whatever keeps the frame longer copies it first.
 	borrowed bool
-	inline [InlineMax]byte
+	inline   [InlineMax]byte
 }
 
 // buffer is the shared owner of a large payload.
