@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -34,11 +35,25 @@ type iseg struct {
 
 func (in *Inbound) newSeg(size int) *iseg {
 	if size <= inSegSize {
-		if s := in.spare.get(); s != nil {
+		s := in.spare.get()
+		if s == nil {
+			s = sharedIn.get()
+		}
+		if s != nil {
+			s.in = in
 			s.owner.refs.Store(1)
 			return s
 		}
 		size = inSegSize
+	} else if c := bigClass(size); c < bigClasses {
+		// A message larger than a segment gets a segment of its own, from
+		// a pool by power-of-two size, so large messages recycle too.
+		if s := bigSegs[c].get(); s != nil {
+			s.in = in
+			s.owner.refs.Store(1)
+			return s
+		}
+		size = 1 << (c + bigMinShift)
 	}
 	s := &iseg{buf: make([]byte, size), in: in}
 	s.owner.data, s.owner.class = s.buf, -1
@@ -50,11 +65,35 @@ func (in *Inbound) newSeg(size int) *iseg {
 // recycle runs when the last reference to s is dropped, on whichever
 // goroutine dropped it.
 func (s *iseg) recycle() {
+	s.next.Store(nil)
+	s.n, s.base = 0, 0
 	if len(s.buf) == inSegSize {
-		s.next.Store(nil)
-		s.n = 0
-		s.in.spare.put(s)
+		if !s.in.spare.put(s) {
+			s.in = nil
+			sharedIn.put(s)
+		}
+	} else if c := bigClass(len(s.buf)); c < bigClasses && len(s.buf) == 1<<(c+bigMinShift) {
+		s.in = nil
+		bigSegs[c].put(s)
 	}
+}
+
+// Pools of segments for messages larger than inSegSize, by size class.
+const (
+	bigMinShift = 17 // 128 KiB
+	bigClasses  = 10 // up to 64 MiB
+)
+
+var bigSegs = func() (l [bigClasses]freeList[iseg]) {
+	for i := range l {
+		l[i].limit = max(2, 256>>i) // 32 MiB a class
+	}
+	return
+}()
+
+func bigClass(n int) int {
+	c := bits.Len(uint(n-1)) - bigMinShift
+	return max(c, 0)
 }
 
 // Inbound is a connection's inbound byte stream, the mirror of Outbound:

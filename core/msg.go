@@ -2,7 +2,6 @@ package core
 
 import (
 	"math/bits"
-	"sync"
 	"sync/atomic"
 )
 
@@ -31,6 +30,7 @@ type buffer struct {
 	refs    atomic.Int32
 	data    []byte
 	release func() // zero-copy: the caller's callback
+	zc      bool   // from zcBuffers
 	class   int    // pool size class, or -1
 	pool    *bufferPool
 }
@@ -48,11 +48,17 @@ func NewMsgString(s string) Msg {
 	return defaultPool.copyMsg([]byte(s))
 }
 
+var zcBuffers = freeList[buffer]{limit: 4096}
+
 // NewZeroCopyMsg wraps b without copying. release (if non-nil) is called
 // exactly once, from whichever goroutine drops the last reference, after the
 // last engine has written or discarded the frame. b must not change before.
 func NewZeroCopyMsg(b []byte, release func()) Msg {
-	buf := &buffer{data: b, release: release, class: -1}
+	buf := zcBuffers.get()
+	if buf == nil {
+		buf = new(buffer)
+	}
+	buf.data, buf.release, buf.class, buf.zc = b, release, -1, true
 	buf.refs.Store(1)
 	return Msg{ext: b, ref: buf}
 }
@@ -159,6 +165,17 @@ func (m *Msg) Close() {
 }
 
 func (b *buffer) free() {
+	if b.zc {
+		// The owner struct of a zero-copy payload is recycled, so sending
+		// a caller's buffer allocates nothing.
+		release := b.release
+		*b = buffer{}
+		zcBuffers.put(b)
+		if release != nil {
+			release()
+		}
+		return
+	}
 	if b.release != nil {
 		b.release()
 		return
@@ -171,7 +188,7 @@ func (b *buffer) free() {
 // bufferPool recycles large-message buffers by power-of-two size class so
 // the steady state of copying sends allocates nothing.
 type bufferPool struct {
-	classes [poolClasses]sync.Pool
+	classes [poolClasses]freeList[buffer]
 }
 
 const (
@@ -196,7 +213,7 @@ func (p *bufferPool) copyMsg(b []byte) Msg {
 		m.ext = append([]byte(nil), b...)
 		return m
 	}
-	buf, _ := p.classes[class].Get().(*buffer)
+	buf := p.classes[class].get()
 	if buf == nil {
 		buf = &buffer{data: make([]byte, 1<<(class+poolMinShift)), class: class, pool: p}
 	}
@@ -206,4 +223,13 @@ func (p *bufferPool) copyMsg(b []byte) Msg {
 	return m
 }
 
-func (p *bufferPool) put(b *buffer) { p.classes[b.class].Put(b) }
+func (p *bufferPool) put(b *buffer) {
+	c := &p.classes[b.class]
+	if c.limit == 0 {
+		c.mu.Lock()
+		// Keep about 4 MiB per class: enough for a pipe's worth in flight.
+		c.limit = max(4, (4<<20)>>(b.class+poolMinShift))
+		c.mu.Unlock()
+	}
+	c.put(b)
+}

@@ -50,6 +50,18 @@ var _ OutBuffer = (*Outbound)(nil)
 // vector entry in the write.
 const RefMin = 8 << 10
 
+// refSegs recycles the segment structs of payloads sent by reference.
+var osegs = freeList[oseg]{limit: 4096}
+
+// oblock is the memory behind byte segments. A payload sent by reference
+// ends a byte segment; the stream continues in the rest of the same block
+// (another segment), so the block returns to the spares only when every
+// segment cut from it has been written out.
+type oblock struct {
+	data []byte
+	refs atomic.Int32
+}
+
 // outSegSize is the size of one byte segment of an Outbound.
 const outSegSize = 64 << 10
 
@@ -57,9 +69,10 @@ const outSegSize = 64 << 10
 // or (ref) a payload kept by reference.
 type oseg struct {
 	buf  []byte
-	n    int   // final length; valid once next is set (sealed)
-	base int64 // stream offset of buf[0]
-	ref  Msg   // owner of buf for a reference segment
+	n    int     // final length; valid once next is set (sealed)
+	base int64   // stream offset of buf[0]
+	ref  Msg     // owner of buf for a reference segment
+	blk  *oblock // memory of a byte segment
 	next atomic.Pointer[oseg]
 }
 
@@ -93,12 +106,16 @@ type Outbound struct {
 	frameMore bool  // the frame being consumed is not its message's last
 	done      int64 // whole messages consumed
 
-	spare spares[oseg] // recycled segments, consumer -> producer
+	tail  []byte         // producer: the rest of the block a reference cut
+	tblk  *oblock        // ... and that block
+	spare spares[oblock] // recycled blocks, consumer -> producer
 }
 
 func newOutbound(hwm int, space signal) *Outbound {
-	s := &oseg{buf: make([]byte, outSegSize)}
-	return &Outbound{wseg: s, rseg: s, hwm: int64(max(hwm, 0)), wake: newSignal(), space: space}
+	o := &Outbound{hwm: int64(max(hwm, 0)), wake: newSignal(), space: space}
+	o.wseg = o.newSeg(1)
+	o.rseg = o.wseg
+	return o
 }
 
 // Wake is signalled when the producer publishes while the consumer sleeps
@@ -128,7 +145,7 @@ func (o *Outbound) Pending() int64 { return o.written - o.acked.Load() }
 // Reserve returns at least n contiguous bytes at the end of the stream.
 func (o *Outbound) Reserve(n int) []byte {
 	if len(o.wseg.buf)-o.wpos < n {
-		o.seal(o.newSeg())
+		o.seal(o.newSeg(n))
 	}
 	return o.wseg.buf[o.wpos:]
 }
@@ -136,17 +153,30 @@ func (o *Outbound) Reserve(n int) []byte {
 // Commit adds k reserved bytes to the stream.
 func (o *Outbound) Commit(k int) { o.wpos += k; o.w += int64(k) }
 
-// AppendRef adds m's payload to the stream without copying it.
+// AppendRef adds m's payload to the stream without copying it, taking
+// the Msg over. (m is taken by value, and never by address, so that a
+// caller's Msg does not escape to the heap through the interface.)
 func (o *Outbound) AppendRef(m Msg) {
-	b := m.Bytes()
-	if len(b) == 0 {
-		m.Close()
+	s := osegs.get()
+	if s == nil {
+		s = new(oseg)
+	}
+	s.ref = m
+	s.buf = s.ref.Bytes()
+	if len(s.buf) == 0 {
+		s.ref.Close()
+		s.ref, s.buf = Msg{}, nil
+		osegs.put(s)
 		return
 	}
-	s := &oseg{buf: b, ref: m}
+	cur := o.wseg
+	if cur.blk != nil {
+		o.tail, o.tblk = cur.buf[o.wpos:], cur.blk
+		o.tblk.refs.Add(1)
+	}
 	o.seal(s)
-	o.wpos = len(b)
-	o.w += int64(len(b))
+	o.wpos = len(s.buf)
+	o.w += int64(len(s.buf))
 }
 
 // EndMessage publishes the message written since the last one.
@@ -167,11 +197,38 @@ func (o *Outbound) seal(s *oseg) {
 	o.wseg, o.wpos = s, 0
 }
 
-func (o *Outbound) newSeg() *oseg {
-	if s := o.spare.get(); s != nil {
-		return s
+// newSeg returns a byte segment with room for n bytes: the rest of a block
+// that a reference cut, or a recycled or new block.
+func (o *Outbound) newSeg(n int) *oseg {
+	s := osegs.get()
+	if s == nil {
+		s = new(oseg)
 	}
-	return &oseg{buf: make([]byte, outSegSize)}
+	if t := o.tblk; t != nil {
+		o.tblk = nil
+		if len(o.tail) >= n {
+			s.buf, s.blk = o.tail, t // the reference AppendRef took moves here
+			o.tail = nil
+			return s
+		}
+		o.tail = nil
+		o.dropBlock(t)
+	}
+	b := o.spare.get()
+	if b == nil {
+		if b = sharedOut.get(); b == nil {
+			b = &oblock{data: make([]byte, outSegSize)}
+		}
+	}
+	b.refs.Store(1)
+	s.buf, s.blk = b.data, b
+	return s
+}
+
+func (o *Outbound) dropBlock(b *oblock) {
+	if b.refs.Add(-1) == 0 && !o.spare.put(b) {
+		sharedOut.put(b)
+	}
 }
 
 // appendBytes copies b into ob, across segments as needed.
@@ -388,24 +445,25 @@ func (o *Outbound) skip(n int64) {
 		}
 	}
 	// Leave a finished segment at once, so a payload held by reference is
-	// released without waiting for the next write.
+	// released without waiting for the next write; the last one written
+	// is released even while the producer has not moved on from it.
 	if next := o.rseg.next.Load(); next != nil && o.rpos == o.rseg.n {
 		o.release(o.rseg)
 		o.rseg, o.rpos = next, 0
+	} else if s := o.rseg; s.blk == nil && o.rpos == len(s.buf) {
+		s.ref.Close()
 	}
 }
 
 func (o *Outbound) release(s *oseg) {
-	if s.ref.ref != nil || s.ref.ext != nil {
+	if s.blk != nil {
+		o.dropBlock(s.blk)
+	} else {
 		s.ref.Close()
-		s.ref = Msg{}
-		return
 	}
-	if len(s.buf) == outSegSize {
-		s.next.Store(nil)
-		s.n = 0
-		o.spare.put(s)
-	}
+	s.ref, s.buf, s.blk, s.n, s.base = Msg{}, nil, nil, 0, 0
+	s.next.Store(nil)
+	osegs.put(s)
 }
 
 // Free releases every reference still in the stream (zero-copy callbacks

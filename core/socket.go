@@ -183,21 +183,21 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		if try > 0 && s.rt.invoker {
 			s.drive()
 		}
-		var ok bool
-		var err error
+		// The frames go to the behaviour from the socket's own slice, so
+		// the caller's (often a variadic argument) never escapes to the heap.
+		m := s.scratch[:0]
 		if frames != nil {
-			m := s.scratch[:0]
 			for i, f := range frames {
 				m = append(m, Msg{})
 				BorrowInto(&m[i], f)
 				m[i].More = i < len(frames)-1
 			}
-			ok, err = s.b.send(m)
-			clear(m) // the caller's buffers are theirs again
-			s.scratch = m[:0]
 		} else {
-			ok, err = s.b.send(msg)
+			m = append(m, msg...)
 		}
+		ok, err := s.b.send(m)
+		clear(m) // consumed, or still the caller's
+		s.scratch = m[:0]
 		s.mu.Unlock()
 		if ok || err != nil {
 			if err != nil {

@@ -40,7 +40,7 @@ type ypipe struct {
 	r      int64 // items read
 	limit  int64 // items known to be flushed
 
-	spare atomic.Pointer[chunk] // one recycled chunk, handed reader -> writer
+	spare spares[chunk] // recycled chunks, handed reader -> writer
 }
 
 func newYpipe() *ypipe {
@@ -62,7 +62,7 @@ func (p *ypipe) write(m Msg, incomplete bool) {
 		p.f = p.w
 	}
 	if p.wpos == chunkLen {
-		nc := p.spare.Swap(nil)
+		nc := p.spare.get()
 		if nc == nil {
 			nc = new(chunk)
 		}
@@ -130,7 +130,7 @@ func (p *ypipe) take() Msg {
 		old := p.rchunk
 		p.rchunk, p.rpos = old.next, 0
 		old.next = nil
-		p.spare.Store(old)
+		p.spare.put(old)
 	}
 	return m
 }

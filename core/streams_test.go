@@ -1,0 +1,200 @@
+package core
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/zmqx/zmqx/internal/zmtp"
+)
+
+// msgBody is the payload of message i, frame f: its size varies from empty
+// to several segments, and its bytes say where they belong.
+func msgBody(rng *rand.Rand, i, f int) []byte {
+	var n int
+	switch rng.IntN(4) {
+	case 0:
+		n = rng.IntN(34)
+	case 1:
+		n = rng.IntN(300)
+	case 2:
+		n = rng.IntN(5000)
+	default:
+		n = rng.IntN(200 << 10)
+	}
+	b := make([]byte, n)
+	for k := range b {
+		b[k] = byte(i*7 + f*13 + k)
+	}
+	return b
+}
+
+// TestInboundStream feeds a random ZMTP byte stream into an Inbound in
+// random read sizes from one goroutine and takes messages from another,
+// holding some received frames for a while (in-place payloads keep their
+// segment out of reuse), and checks every byte.
+func TestInboundStream(t *testing.T) {
+	const msgs = 3000
+	rng := rand.New(rand.NewPCG(1, 2))
+	var wire []byte
+	var want [][][]byte
+	for i := range msgs {
+		nf := 1 + rng.IntN(3)
+		var m [][]byte
+		for f := range nf {
+			b := msgBody(rng, i, f)
+			m = append(m, b)
+			var flags byte
+			if f < nf-1 {
+				flags = zmtp.FlagMore
+			}
+			wire = zmtp.AppendFrame(wire, flags, b)
+		}
+		if i%50 == 0 { // a PING the consumer must skip
+			wire = zmtp.AppendCommand(wire, zmtp.CmdPing, zmtp.AppendPing(nil, 0, nil)[1+len(zmtp.CmdPing):])
+		}
+		want = append(want, m)
+	}
+	wake := newSignal()
+	in := newInbound(100, 0, wake)
+	pings := 0
+	in.SetCommandHandler(func([]byte) error { pings++; return nil })
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(3, 4))
+		for len(wire) > 0 {
+			for in.Full() {
+				<-in.SpaceSignal()
+			}
+			sp := in.Space()
+			k := min(len(sp), len(wire), 1+r.IntN(70000))
+			copy(sp, wire[:k])
+			wire = wire[k:]
+			if _, err := in.Fill(k); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var held []Msg
+	for i := 0; i < msgs; i++ {
+		for f := 0; ; f++ {
+			var m Msg
+			for !in.next(&m) {
+				<-wake
+			}
+			if !bytes.Equal(m.Bytes(), want[i][f]) {
+				t.Fatalf("message %d frame %d: %d bytes, want %d", i, f, m.Len(), len(want[i][f]))
+			}
+			if m.More != (f < len(want[i])-1) {
+				t.Fatalf("message %d frame %d: More %v", i, f, m.More)
+			}
+			held = append(held, m)
+			if !m.More {
+				break
+			}
+		}
+		if rng.IntN(10) == 0 || len(held) > 20 {
+			for j := range held {
+				// Still intact while held: the segment is not reused.
+				if b := held[j].Bytes(); len(b) > 0 && b[len(b)-1] == 0 && b[0] == 0 && len(b) > 1<<20 {
+					t.Fatal("impossible")
+				}
+				held[j].Close()
+			}
+			held = held[:0]
+		}
+	}
+	wg.Wait()
+	if pings == 0 {
+		t.Fatal("no PING reached the command handler")
+	}
+}
+
+// TestOutboundStream writes messages with copied, referenced and zero-copy
+// frames into an Outbound from one goroutine and drains it from another in
+// random write sizes, checking the bytes, the message count and that every
+// zero-copy payload is released exactly once.
+func TestOutboundStream(t *testing.T) {
+	const msgs = 3000
+	rng := rand.New(rand.NewPCG(5, 6))
+	space := newSignal()
+	o := newOutbound(50, space)
+	var want []byte
+	var released, zc int
+	var mu sync.Mutex
+	var msgsList [][]Msg
+	for i := range msgs {
+		nf := 1 + rng.IntN(3)
+		var m []Msg
+		for f := range nf {
+			b := msgBody(rng, i, f)
+			var flags byte
+			if f < nf-1 {
+				flags = zmtp.FlagMore
+			}
+			want = zmtp.AppendFrame(want, flags, b)
+			if rng.IntN(3) == 0 {
+				zc++
+				m = append(m, NewZeroCopyMsg(b, func() { mu.Lock(); released++; mu.Unlock() }))
+			} else {
+				m = append(m, NewMsg(b))
+			}
+			m[f].More = f < nf-1
+		}
+		msgsList = append(msgsList, m)
+	}
+	done := make(chan []byte)
+	go func() {
+		r := rand.New(rand.NewPCG(7, 8))
+		var got []byte
+		for len(got) < len(want) {
+			iov := o.Gather(nil, 1+r.IntN(100000))
+			if len(iov) == 0 {
+				if o.Sleep() {
+					<-o.Wake()
+				}
+				continue
+			}
+			n := 0
+			for _, b := range iov {
+				k := min(len(b), 1+r.IntN(80000))
+				got = append(got, b[:k]...)
+				n += k
+				if k < len(b) {
+					break
+				}
+			}
+			o.Advance(n)
+		}
+		done <- got
+	}()
+	for _, m := range msgsList {
+		for !o.CheckWrite() {
+			<-space
+		}
+		for f := range m {
+			AppendFrame(o, &m[f], m[f].More)
+		}
+		o.EndMessage()
+	}
+	got := <-done
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("stream differs at byte %d of %d", i, len(want))
+	}
+	if o.done != msgs || o.acked.Load() != msgs {
+		t.Fatalf("%d messages counted, %d acknowledged, want %d", o.done, o.acked.Load(), msgs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if released != zc {
+		t.Fatalf("%d zero-copy payloads released, want %d", released, zc)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package zmqx_test
+
+const raceEnabled = true
