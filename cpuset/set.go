@@ -136,12 +136,14 @@ func (s *Set) UnmarshalText(text []byte) error {
 }
 
 // Parse reads a CPU list in the syntax of the kernel's bitmap_parselist,
-// which sysfs files (cpulist, cpu/online), taskset -c and the isolcpus= boot
-// parameter use: comma-separated elements, each a CPU ("8"), an inclusive
+// which sysfs files (cpulist, cpu/online) and boot parameters such as
+// isolcpus= use: comma-separated elements, each a CPU ("8"), an inclusive
 // range ("0-3"), or a range with a group pattern "a-b:used/group" that takes
 // the first used CPUs of every group of group CPUs starting at a
-// ("0-15:2/8" is 0,1,8,9). Space around elements and a trailing newline, as
-// sysfs files end with, are ignored; the empty string is the empty set.
+// ("0-15:2/8" is 0,1,8,9). The stride form "a-b:s" of taskset -c is
+// accepted too, as "a-b:1/s" ("0-7:2" is 0,2,4,6). Space around elements
+// and a trailing newline, as sysfs files end with, are ignored; the empty
+// string is the empty set.
 //
 // The kernel's "N" (last CPU) and "all" are not accepted, because their
 // meaning depends on the machine's CPU count, not on the text.
@@ -188,7 +190,8 @@ func parseElem(set *Set, elem string) error {
 		}
 		u, g, ok := strings.Cut(pattern, "/")
 		if !ok {
-			return fmt.Errorf("group pattern in %q must be used/group", elem)
+			// taskset's "a-b:stride" is the kernel's "a-b:1/stride".
+			u, g = "1", pattern
 		}
 		if used, err = parseNumber(u, elem); err != nil {
 			return err

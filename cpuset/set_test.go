@@ -37,6 +37,8 @@ func TestParse(t *testing.T) {
 		{"0-7:1/2", []int{0, 2, 4, 6}, "0,2,4,6"},
 		{"0-8:3/4", []int{0, 1, 2, 4, 5, 6, 8}, "0-2,4-6,8"},
 		{"2-3:4/4", []int{2, 3}, "2-3"},
+		{"0-7:2", []int{0, 2, 4, 6}, "0,2,4,6"},
+		{"1-10:3", []int{1, 4, 7, 10}, "1,4,7,10"},
 		{"0-9:1/99999999999", []int{0}, "0"},
 		{"1020-1023,0", []int{0, 1020, 1021, 1022, 1023}, "0,1020-1023"},
 	}
@@ -80,7 +82,8 @@ func TestParseErrors(t *testing.T) {
 		{"0 1", "not a cpu number"},
 		{"0x1", "not a cpu number"},
 		{"4:1/2", "needs a range before the colon"},
-		{"0-7:2", "must be used/group"},
+		{"0-7:0", "needs 0 < used <= group"},
+		{"0-7:2/", "missing number"},
 		{"0-7:0/2", "needs 0 < used <= group"},
 		{"0-7:3/2", "needs 0 < used <= group"},
 		{"0-7:1/0", "needs 0 < used <= group"},
@@ -180,7 +183,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, seed := range []string{"", "0", "0-3,8,10-11\n", "3-1", "-1", "a", "0-15:2/8", "1023", "1024", " 1 , 2 ", "0-1023:1/3"} {
+	for _, seed := range []string{"", "0", "0-3,8,10-11\n", "3-1", "-1", "a", "0-15:2/8", "1023", "1024", " 1 , 2 ", "0-1023:1/3", "0-9:4"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
