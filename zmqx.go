@@ -106,8 +106,10 @@ type Config struct {
 	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:
 	// GOMAXPROCS must leave room for it and for the program's goroutines.
 	Workers int
-	// CPUs pins the I/O workers to these CPUs, in turn (Linux only); empty
-	// leaves them to the scheduler.
+	// CPUs pins the I/O workers to these CPUs, in turn (Linux only). Empty
+	// means automatic: the CPUs of the NUMA node of the network interface
+	// the first connection goes through, and no pinning where the system
+	// has no NUMA information for it (loopback, virtual NICs).
 	CPUs []int
 }
 
@@ -126,10 +128,12 @@ func NewRuntime(c Config) *Runtime {
 			"tcp": tcp.TCP{},
 			"ipc": tcp.IPC{},
 		},
-		Idle:    c.Idle,
-		Invoker: c.Invoker,
-		Workers: c.Workers,
-		CPUs:    c.CPUs,
+		Idle:      c.Idle,
+		Invoker:   c.Invoker,
+		Workers:   c.Workers,
+		CPUs:      c.CPUs,
+		PinThread: pinThread(),
+		Place:     placeNearNIC,
 	}
 	return &Runtime{rt: core.NewRuntime(cc)}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -38,6 +39,11 @@ type Config struct {
 	// PinThread pins the calling, locked OS thread to a CPU; the root
 	// package supplies it where the OS can.
 	PinThread func(cpu int) error
+	// Place, when CPUs is empty, picks the CPUs for the I/O workers from
+	// the local address of the first connection they serve: the CPUs of the
+	// NUMA node of the network interface it goes through. nil, or an empty
+	// answer (no NUMA information), leaves the workers unpinned.
+	Place func(local net.Addr) []int
 }
 
 // Validate reports a configuration that cannot work.
@@ -79,6 +85,7 @@ type Runtime struct {
 	nworkers int
 	cpus     []int
 	pin      func(int) error
+	place    func(net.Addr) []int
 	cfgErr   error
 
 	wmu        sync.Mutex
@@ -106,6 +113,7 @@ func NewRuntime(c Config) *Runtime {
 		nworkers:   c.Workers,
 		cpus:       append([]int(nil), c.CPUs...),
 		pin:        c.PinThread,
+		place:      c.Place,
 		cfgErr:     c.Validate(),
 	}
 	for k, v := range c.Transports {

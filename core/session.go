@@ -216,7 +216,7 @@ func (s *Socket) newSession(ep string, persistent bool) *session {
 // serve runs one connection through the engine.
 func (ss *session) serve(ctx context.Context, c net.Conn) error {
 	ss.attached = false
-	h := &Host{ss: ss, remote: c.RemoteAddr().String()}
+	h := &Host{ss: ss, remote: c.RemoteAddr().String(), local: c.LocalAddr()}
 	err := ss.sock.rt.engine.Serve(ctx, c, h)
 	if ctx.Err() != nil {
 		return nil
@@ -292,6 +292,7 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 type Host struct {
 	ss     *session
 	remote string
+	local  net.Addr
 }
 
 // Options are the socket's options, defaults resolved.
@@ -332,9 +333,32 @@ func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
 		s.mu.Unlock()
 		s.recvSig.notify()
 		s.sendSig.notify()
-		select {
-		case <-done:
-		case <-ctx.Done():
+		// What a send could not write at once (the socket buffer was full)
+		// is finished here, in the poller, so it does not wait for the
+		// program's next call.
+		var backlog <-chan struct{}
+		bl, _ := a.(interface {
+			Backlog() <-chan struct{}
+			AwaitWritable() error
+		})
+		if bl != nil {
+			backlog = bl.Backlog()
+		}
+	wait:
+		for {
+			select {
+			case <-done:
+				break wait
+			case <-ctx.Done():
+				break wait
+			case <-backlog:
+				if bl.AwaitWritable() != nil {
+					break wait
+				}
+				s.mu.Lock()
+				a.PumpOut()
+				s.mu.Unlock()
+			}
 		}
 		s.mu.Lock()
 		h.ss.pipe.agent = nil
@@ -347,7 +371,7 @@ func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
 		s.mu.Unlock()
 		return
 	}
-	w := s.rt.pickWorker()
+	w := s.rt.pickWorker(h.local)
 	w.add(a)
 	select {
 	case <-done:

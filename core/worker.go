@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"time"
@@ -215,15 +216,23 @@ func (b *barrier) PumpOut()    {}
 
 // pickWorker returns the worker for a new connection, starting the
 // workers on first use: round-robin over Config.Workers of them.
-func (r *Runtime) pickWorker() *worker {
+func (r *Runtime) pickWorker(local net.Addr) *worker {
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	if r.workers == nil {
 		n := max(r.nworkers, 1)
+		cpus := r.cpus
+		if len(cpus) == 0 && r.place != nil && local != nil {
+			// Automatic placement: near the NIC this connection uses.
+			cpus = r.place(local)
+			if len(cpus) > 0 {
+				r.log.Info("I/O workers placed by the NIC's NUMA node", "local", local.String(), "cpus", cpus)
+			}
+		}
 		for i := range n {
 			cpu := -1
-			if len(r.cpus) > 0 {
-				cpu = r.cpus[i%len(r.cpus)]
+			if len(cpus) > 0 {
+				cpu = cpus[i%len(cpus)]
 			}
 			r.workers = append(r.workers, r.startWorker(cpu))
 		}

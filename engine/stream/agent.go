@@ -27,10 +27,13 @@ type agent struct {
 	err    error
 	done   chan struct{}
 
-	rounds    uint32
-	nextCheck time.Time // heartbeat bookkeeping
-	lastData  time.Time
-	pingAt    time.Time
+	rc       syscall.RawConn
+	backlog  chan struct{} // output is left after a pump (invoker mode)
+	waitOnce bool
+
+	rounds   uint32
+	lastData time.Time // heartbeat bookkeeping
+	pingAt   time.Time
 }
 
 var _ core.Agent = (*agent)(nil)
@@ -47,12 +50,12 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	a := &agent{c: c, fd: -1, done: make(chan struct{})}
+	a := &agent{c: c, fd: -1, done: make(chan struct{}), backlog: make(chan struct{}, 1), rc: rc}
 	if err := rc.Control(func(fd uintptr) { a.fd = int(fd) }); err != nil || a.fd < 0 {
 		return nil, false
 	}
 	now := time.Now()
-	a.lastData, a.nextCheck = now, now
+	a.lastData = now
 	c.h.Drive(ctx, a, a.done)
 	if ctx.Err() != nil {
 		// Closing: nobody drives the agent any more; wait (within the
@@ -141,15 +144,47 @@ func (a *agent) pumpOut() int {
 	if n < 0 {
 		if errno != rawio.EAGAIN {
 			a.fail(os.NewSyscallError("writev", errno))
+			return 0
 		}
+		a.leftOver()
 		return 0
 	}
 	if len(a.ctl) > 0 {
 		a.ctl = a.ctl[n:]
-		return 1
+	} else {
+		c.ob.Advance(n)
 	}
-	c.ob.Advance(n)
+	if len(a.ctl) > 0 || c.ob.Available() > 0 {
+		a.leftOver()
+	}
 	return 1
+}
+
+// leftOver tells the driver that output remains after a pump.
+func (a *agent) leftOver() {
+	select {
+	case a.backlog <- struct{}{}:
+	default:
+	}
+}
+
+// Backlog is signalled when a pump leaves output behind: the invoker's
+// session then finishes it once the socket is writable (see core.Host).
+func (a *agent) Backlog() <-chan struct{} { return a.backlog }
+
+// AwaitWritable waits in the poller until the connection can take more
+// (or fails), without writing.
+func (a *agent) AwaitWritable() error {
+	a.waitOnce = false
+	return a.rc.Write(a.writable)
+}
+
+func (a *agent) writable(uintptr) bool {
+	if !a.waitOnce {
+		a.waitOnce = true
+		return false // wait for the poller to say writable
+	}
+	return true
 }
 
 // timers sends PINGs and ends a silent connection, from the loop's own
