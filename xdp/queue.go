@@ -46,6 +46,16 @@ func monotonicNanos() int64 { return int64(time.Since(epoch)) + 1 }
 // ErrTxStalled.
 const stalledAfter = 3
 
+func pow2(n int) bool { return n > 0 && n&(n-1) == 0 }
+
+func roundPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
+
 // initPools assigns the frames [first, first+rx) to RX and the next tx to TX.
 func (q *queue) initPools(first, rx, tx int) {
 	fs := q.frameSize

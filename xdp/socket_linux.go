@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,16 +22,6 @@ type Socket struct {
 	first   int // first frame of this socket's slice of the Umem
 	count   int
 	maps    [4][]byte
-}
-
-func pow2(n int) bool { return n > 0 && n&(n-1) == 0 }
-
-func roundPow2(n int) int {
-	p := 1
-	for p < n {
-		p <<= 1
-	}
-	return p
 }
 
 func (o *SocketOptions) resolve() error {
@@ -214,7 +205,7 @@ func (s *Socket) bind(owner *Socket, o *SocketOptions) error {
 		// Mode and need_wakeup are the owner's; the kernel refuses them here.
 		sa.Flags = unix.XDP_SHARED_UMEM
 		sa.SharedUmemFD = uint32(owner.fd)
-		if err := unix.Bind(s.fd, sa); err != nil {
+		if err := bindRetry(s.fd, sa); err != nil {
 			return fmt.Errorf("xdp: binding device %d queue %d to a shared UMEM: %w", s.ifindex, s.queueID, os.NewSyscallError("bind", err))
 		}
 		return nil
@@ -235,7 +226,7 @@ func (s *Socket) bind(owner *Socket, o *SocketOptions) error {
 	var errs []error
 	for _, f := range tries {
 		sa.Flags = f | wake
-		err := unix.Bind(s.fd, sa)
+		err := bindRetry(s.fd, sa)
 		if err == nil {
 			return nil
 		}
@@ -250,6 +241,20 @@ func (s *Socket) bind(owner *Socket, o *SocketOptions) error {
 		err = fmt.Errorf("%w: %w", ErrNotSupported, err)
 	}
 	return fmt.Errorf("xdp: binding device %d queue %d: %w", s.ifindex, s.queueID, err)
+}
+
+// bindRetry binds, retrying EBUSY for up to about 100ms: the kernel frees a
+// closed socket's hold on its queue from a workqueue, so a queue closed a
+// moment ago can still look taken.
+func bindRetry(fd int, sa *unix.SockaddrXDP) error {
+	var err error
+	for range 50 {
+		if err = unix.Bind(fd, sa); err != unix.EBUSY {
+			return err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return err
 }
 
 func setBusyPoll(fd int, b BusyPoll) error {
