@@ -10,3 +10,6 @@ func Attach(ifindex int, o Options) (*Steering, error) { return nil, ErrNotSuppo
 
 // Close returns ErrNotSupported outside Linux.
 func (s *Steering) Close() error { return ErrNotSupported }
+
+// ProbeAttach returns ErrNotSupported outside Linux.
+func ProbeAttach(ifindex int, mode AttachMode) error { return ErrNotSupported }
