@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/zmqx/zmqx/bpf"
 	"github.com/zmqx/zmqx/internal/netns"
 	"github.com/zmqx/zmqx/internal/vethtest"
@@ -114,5 +116,51 @@ func TestZeroCopyRefusedOnVeth(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBusyPoll sets the busy-poll options, reads them back from the kernel,
+// and runs an exchange whose receiver busy-polls (a recvfrom on every empty
+// Receive).
+func TestBusyPoll(t *testing.T) {
+	p := vethtest.New(t, 1)
+	bp := xdp.BusyPoll{Usecs: 20, Budget: 16, Prefer: true}
+	a := newHost(t, &p.A, bpf.AttachNative, 1, xdp.SocketOptions{RxFrames: 64, TxFrames: 64})
+	b := newHost(t, &p.B, bpf.AttachNative, 1, xdp.SocketOptions{RxFrames: 64, TxFrames: 64, BusyPoll: bp})
+	fd := b.socks[0].FD()
+	for opt, want := range map[int]int{unix.SO_BUSY_POLL: 20, unix.SO_BUSY_POLL_BUDGET: 16, unix.SO_PREFER_BUSY_POLL: 1} {
+		got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt)
+		if err == unix.ENOPROTOOPT && opt == unix.SO_BUSY_POLL_BUDGET {
+			continue // the kernel lets the budget be set but not read
+		}
+		if err != nil {
+			t.Fatalf("reading socket option %d: %v", opt, err)
+		}
+		if got != want {
+			t.Fatalf("socket option %d = %d, want %d", opt, got, want)
+		}
+	}
+	// Nothing has been sent: an empty Receive must still enter the kernel
+	// to busy-poll, where without busy polling it would not.
+	var d [4]xdp.Desc
+	if n, err := b.socks[0].Receive(d[:]); n != 0 || err != nil {
+		t.Fatalf("Receive before any traffic: %d, %v", n, err)
+	}
+	if n, err := a.socks[0].Receive(d[:]); n != 0 || err != nil {
+		t.Fatalf("Receive before any traffic: %d, %v", n, err)
+	}
+	stA, _ := a.socks[0].Stats()
+	stB, _ := b.socks[0].Stats()
+	if stB.RxWakeups != 1 || stA.RxWakeups != 0 {
+		t.Fatalf("empty receives made %d syscalls with busy polling (want 1) and %d without (want 0)", stB.RxWakeups, stA.RxWakeups)
+	}
+	h := header(&p.A, &p.B, testPort, testPort)
+	var ps [][]byte
+	for i := range 10 {
+		ps = append(ps, payload('a', i))
+	}
+	sendAll(t, a.socks[0], &h, ps)
+	for i, f := range recvN(t, b.socks[0], 10) {
+		checkPayload(t, f.payload, 'a', i)
 	}
 }
