@@ -48,6 +48,9 @@ export GODEBUG=asyncpreemptoff=1
 one() {
 	local transport=$1 attach=$2 port=$((20000 + RANDOM % 20000))
 	local common=(-transport "$transport" -attach "$attach" -count "$count" -size "$size")
+	# A fresh file: the background redirection truncates it only when the
+	# server starts, and an old "ready" must not start the client early.
+	rm -f "$bin/server.out"
 	ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" -role server -cpu 1 -iface "$lb" \
 		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &
 	local pid=$!
@@ -56,9 +59,18 @@ one() {
 		sleep 0.05
 	done
 	echo "== $transport${attach:+ ($attach)}"
-	ip netns exec "$nsa" "$bin/xdp_floor" "${common[@]}" -role client -cpu 0 -iface "$la" \
-		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" | grep -v '^ready$'
-	wait "$pid"
+	if ! ip netns exec "$nsa" "$bin/xdp_floor" "${common[@]}" -role client -cpu 0 -iface "$la" \
+		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$bin/client.out" 2>&1; then
+		cat "$bin/client.out"
+		echo "-- server:"
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		cat "$bin/server.out"
+		return 1
+	fi
+	grep -v '^ready$' "$bin/client.out"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 for r in $(seq "$rounds"); do
 	echo "## round $r"

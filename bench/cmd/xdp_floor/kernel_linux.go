@@ -88,9 +88,17 @@ func (k *kernelPinger) recv(b []byte) (int, error) {
 		want = k.stream
 	}
 	got := 0
-	for {
+	var deadline time.Time
+	for spins := 0; ; spins++ {
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(k.fd), uintptr(unsafe.Pointer(&b[got])), uintptr(want-got), unix.MSG_DONTWAIT, 0, 0)
 		if e == unix.EAGAIN {
+			if spins&0xffff == 0xffff && got == 0 {
+				if deadline.IsZero() {
+					deadline = time.Now().Add(2 * time.Second)
+				} else if time.Now().After(deadline) {
+					return 0, errNoReply
+				}
+			}
 			continue
 		}
 		if e != 0 {

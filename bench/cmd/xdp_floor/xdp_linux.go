@@ -89,7 +89,7 @@ func (p *xdpPinger) recv(b []byte) (int, error) {
 				deadline = time.Now().Add(2 * time.Second)
 			} else if time.Now().After(deadline) {
 				st, _ := p.s.Stats()
-				return 0, fmt.Errorf("no frame for 2s (stats %+v)", st)
+				return 0, fmt.Errorf("%w (socket stats %+v)", errNoReply, st)
 			}
 		}
 	}
