@@ -117,13 +117,19 @@ func (u *Umem) Close() error {
 }
 
 // raiseMemlock lifts RLIMIT_MEMLOCK so that need more bytes can be locked
-// (the kernel charges a UMEM to it unless the process has CAP_IPC_LOCK).
+// (the kernel charges a UMEM to it unless the process has CAP_IPC_LOCK):
+// to unlimited when the process may raise its hard limit, else the soft
+// limit up to the hard one. It reports an error when the result is still
+// short of need.
 func raiseMemlock(need uint64) error {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim); err != nil {
 		return err
 	}
-	if lim.Cur == unix.RLIM_INFINITY || lim.Cur >= need+64<<20 {
+	// Leave room for what the process has locked already (BPF maps on
+	// older kernels are charged here too).
+	want := need + 64<<20
+	if lim.Cur == unix.RLIM_INFINITY || lim.Cur >= want {
 		return nil
 	}
 	inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
@@ -132,7 +138,12 @@ func raiseMemlock(need uint64) error {
 	}
 	if lim.Cur < lim.Max {
 		lim.Cur = lim.Max
-		return unix.Setrlimit(unix.RLIMIT_MEMLOCK, &lim)
+		if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &lim); err != nil {
+			return err
+		}
 	}
-	return errors.ErrUnsupported
+	if lim.Max != unix.RLIM_INFINITY && lim.Max < need {
+		return fmt.Errorf("hard RLIMIT_MEMLOCK %d bytes is below the %d the UMEM needs: %w", lim.Max, need, errors.ErrUnsupported)
+	}
+	return nil
 }
