@@ -208,7 +208,7 @@ func frames() [][]byte {
 		cat(eth(0x8100), tag(0x0800), v4(17, 0, udp(modelPort))),
 		cat(eth(0x88a8), tag(0x8100), tag(0x86dd), v6(17, udp(modelPort))),
 		cat(eth(0x8100), tag(0x8100), tag(0x8100), v4(17, 0, udp(modelPort))), // three tags
-		cat(eth(0x0806), make([]byte, 28)), // ARP
+		cat(eth(0x0806), make([]byte, 28)),                                    // ARP
 		cat(eth(0x0800), []byte{0x46, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 0, 1, 10, 77, 0, 2, 1, 1, 1, 1}, udp(modelPort)), // IP options
 	}
 }
