@@ -19,18 +19,37 @@
 //
 // # Several processes on one host
 //
-// An interface carries one XDP program per mode, so processes cannot each
-// attach their own. The program is built for sharing: the ports map says
-// which owner (0..15) a port belongs to, and the XSKMAP has one slot per
-// owner and queue (owner*64+queue), so each process's datagrams go to its
-// own sockets. The intended arrangement (part 2 of the kernel-bypass work;
-// today each Steering is a single owner, Options.Owner 0 by default) is:
-// the first zmqx process on an interface loads the program, pins its maps
-// and its link under /sys/fs/bpf/zmqx/IFACE, and takes owner 0; later
-// processes open the pinned maps, claim a free owner index with a
-// BPF_NOEXIST insert into an owners map keyed by index (value: pid and
-// start time, so a dead owner's entry is recognised and reclaimed), and
-// register only their own ports and XSKMAP slots. Releasing a port deletes
-// its entry only when the owner matches. The pinned link keeps the program
-// attached while any process uses it; the last one to leave unpins it.
+// Two kernel rules shape this. An interface carries one XDP program per
+// attach mode, so processes cannot each attach their own; and a NIC queue
+// takes one UMEM (a second bind on the queue fails with EBUSY), so two
+// processes cannot each bind their own AF_XDP socket to the same queue.
+//
+// The program is therefore built to be shared by owners (0..MaxOwners-1):
+// the ports map says which owner a UDP port belongs to, and the XSKMAP has
+// one slot per owner and queue (owner*MaxQueues+queue). The intended
+// arrangement (part 2 of the kernel-bypass work; today a Steering is one
+// owner, Options.Owner, 0 by default) is:
+//   - The first zmqx process on an interface loads the program, pins its
+//     maps and its link under /sys/fs/bpf/zmqx/IFACE/, and claims owner 0.
+//     Later processes open the pinned maps instead of attaching. An owner
+//     index is claimed by holding an exclusive flock on
+//     /sys/fs/bpf/zmqx/IFACE/owner-N (the kernel drops it when the process
+//     dies, so a crashed owner's index, and its ports, can be reclaimed).
+//   - Processes use disjoint queues: each owns some of the interface's
+//     queues and binds its sockets there, and the NIC's flow steering
+//     (ethtool -N IFACE flow-type udp4 dst-port P action Q) sends each
+//     process's ports to its own queues. A datagram that lands on a queue
+//     where its port's owner has no socket finds an empty XSKMAP slot and
+//     goes to the kernel (the redirect's XDP_PASS fallback), never into
+//     another process's socket.
+//   - RegisterPort refuses a port another owner holds; ReleasePort deletes
+//     only this owner's entry. The pinned link outlives a crash of every
+//     process; it then steers nothing (all slots empty: XDP_PASS), and the
+//     next process cleans the stale ports. The last process to leave (no
+//     owner lock held) unpins the link, which detaches the program.
+//
+// Processes that must share one queue would have to share its UMEM: pass
+// the socket over a unix socket (SCM_RIGHTS) and bind with XDP_SHARED_UMEM
+// on the same queue, which makes the FILL and COMPLETION rings shared and
+// needs a lock across processes. That is not planned.
 package bpf

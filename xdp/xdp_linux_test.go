@@ -164,3 +164,43 @@ func TestBusyPoll(t *testing.T) {
 		checkPayload(t, f.payload, 'a', i)
 	}
 }
+
+// TestOneUmemPerQueue pins down the kernel rule the multi-process design in
+// package bpf rests on: a queue that has a socket from one UMEM refuses a
+// socket from another (two processes cannot share a queue by each binding
+// their own socket), while another queue accepts it.
+func TestOneUmemPerQueue(t *testing.T) {
+	p := vethtest.New(t, 2)
+	err := netns.Do(p.A.NS, func() error {
+		o := xdp.SocketOptions{RxFrames: 16, TxFrames: 16}
+		u1, err := xdp.NewUmem(xdp.UmemOptions{FrameCount: 32})
+		if err != nil {
+			return err
+		}
+		defer u1.Close()
+		u2, err := xdp.NewUmem(xdp.UmemOptions{FrameCount: 32})
+		if err != nil {
+			return err
+		}
+		defer u2.Close()
+		s1, err := u1.Open(p.A.Index, 0, o)
+		if err != nil {
+			return err
+		}
+		defer s1.Close()
+		if s, err := u2.Open(p.A.Index, 0, o); err == nil {
+			s.Close()
+			return errors.New("a second UMEM bound to a queue that has one")
+		} else if !errors.Is(err, unix.EBUSY) {
+			return fmt.Errorf("second UMEM on queue 0: %w, want EBUSY", err)
+		}
+		s2, err := u2.Open(p.A.Index, 1, o)
+		if err != nil {
+			return fmt.Errorf("second UMEM on queue 1: %w", err)
+		}
+		return s2.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
