@@ -1,6 +1,7 @@
 package xdp_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -288,4 +289,77 @@ func TestCloseAndReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestHeadroom receives into a Umem with headroom: the kernel leaves the
+// bytes before each frame free, descriptors point past them, and Release
+// still returns the whole frame to FILL.
+func TestHeadroom(t *testing.T) {
+	p := vethtest.New(t, 1)
+	const headroom = 256
+	var steer *bpf.Steering
+	var u *xdp.Umem
+	var s *xdp.Socket
+	t.Cleanup(func() {
+		if steer != nil {
+			steer.Close()
+		}
+		if s != nil {
+			s.Close()
+		}
+		if u != nil {
+			u.Close()
+		}
+	})
+	err := netns.Do(p.B.NS, func() error {
+		var err error
+		if steer, err = bpf.Attach(p.B.Index, bpf.Options{Mode: bpf.AttachGeneric}); err != nil {
+			return err
+		}
+		if u, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: 16, FrameSize: 2048, Headroom: headroom}); err != nil {
+			return err
+		}
+		if s, err = u.Open(p.B.Index, 0, xdp.SocketOptions{RxFrames: 4, TxFrames: 4}); err != nil {
+			return err
+		}
+		return errors.Join(steer.RegisterSocket(0, s.FD()), steer.RegisterPort(testPort))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn *net.UDPConn
+	if err := netns.Do(p.A.NS, func() error {
+		var err error
+		conn, err = net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.B.Addr, testPort)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Twice the RX pool: the second half only arrives if Release gave the
+	// frames back whole.
+	for i := range 8 {
+		if _, err := conn.Write(payload('h', i)); err != nil {
+			t.Fatal(err)
+		}
+		f := recvN(t, s, 1)[0]
+		checkPayload(t, f.payload, 'h', i)
+	}
+	var d [1]xdp.Desc
+	if _, err := conn.Write(payload('h', 8)); err != nil {
+		t.Fatal(err)
+	}
+	for idle := 0; ; idle++ {
+		if n, _ := s.Receive(d[:]); n == 1 {
+			break
+		}
+		if idle == 100 {
+			t.Fatal("last datagram never arrived")
+		}
+		s.Wait(100)
+	}
+	if off := d[0].Addr % 2048; off < headroom {
+		t.Fatalf("frame data at offset %d, inside the %d bytes of headroom", off, headroom)
+	}
+	s.Release(d[:])
 }
