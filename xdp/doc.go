@@ -32,5 +32,11 @@
 //   - Close order: detach the steering program (close its link) first, then
 //     close the sockets, then the Umem.
 //
+// Kernel facts the tests pin down: a queue takes sockets from one Umem only
+// (EBUSY otherwise); a queue closed a moment ago stays busy until a kernel
+// workqueue releases it, so bind retries EBUSY for about 100ms; veth grants
+// copy mode only, and in generic attach mode every frame a veth receives
+// reports RX queue 0, whatever queue the peer sent it on.
+//
 // Outside Linux every constructor returns ErrNotSupported.
 package xdp
