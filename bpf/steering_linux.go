@@ -75,14 +75,23 @@ func (s *Steering) ProgramID() (uint32, error) {
 func portKey(port uint16) [2]byte { return [2]byte{byte(port >> 8), byte(port)} }
 
 // RegisterPort steers UDP datagrams to port into this owner's sockets.
-// It fails if another owner has the port.
+// Registering a port twice is not an error; a port another owner holds is.
+// The insert is BPF_NOEXIST, so two owners racing for a port cannot both
+// win.
 func (s *Steering) RegisterPort(port uint16) error {
-	var cur uint32
-	if err := s.objs.Ports.Lookup(portKey(port), &cur); err == nil && cur != s.owner {
-		return fmt.Errorf("bpf: UDP port %d is steered for owner %d", port, cur)
+	err := s.objs.Ports.Update(portKey(port), s.owner, ebpf.UpdateNoExist)
+	if err == nil {
+		return nil
 	}
-	if err := s.objs.Ports.Put(portKey(port), s.owner); err != nil {
+	if !errors.Is(err, ebpf.ErrKeyExist) {
 		return fmt.Errorf("bpf: registering UDP port %d: %w", port, err)
+	}
+	var cur uint32
+	if err := s.objs.Ports.Lookup(portKey(port), &cur); err != nil {
+		return fmt.Errorf("bpf: registering UDP port %d: %w", port, err)
+	}
+	if cur != s.owner {
+		return fmt.Errorf("bpf: UDP port %d is steered for owner %d", port, cur)
 	}
 	return nil
 }

@@ -270,6 +270,9 @@ func testSteering(t *testing.T, mode bpf.AttachMode) {
 	if err := r.steer.RegisterPort(steeredPort); err != nil {
 		t.Fatal(err)
 	}
+	if err := r.steer.RegisterPort(steeredPort); err != nil {
+		t.Fatalf("registering a port this owner holds: %v", err)
+	}
 	r.sendUDP(t, steeredPort, "again")
 	if _, p := r.readXSK(t); p != "again" {
 		t.Fatalf("after re-registering: %q", p)
