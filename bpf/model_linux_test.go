@@ -257,3 +257,35 @@ func FuzzProgram(f *testing.F) {
 	r := newRunner(f)
 	f.Fuzz(func(t *testing.T, b []byte) { r.check(t, b) })
 }
+
+// TestPortOwnership checks that a port another owner holds can be neither
+// registered nor released, and that the program then steers it to the
+// holder's slot, not ours.
+func TestPortOwnership(t *testing.T) {
+	r := newRunner(t) // port 7777 belongs to owner 0, whose queue-0 slot has a socket
+	other := &Steering{objs: r.objs, owner: 1}
+	if err := other.RegisterPort(modelPort); err == nil {
+		t.Fatal("owner 1 registered a port owner 0 holds")
+	}
+	if err := other.ReleasePort(modelPort); err == nil {
+		t.Fatal("owner 1 released a port owner 0 holds")
+	}
+	if err := other.RegisterPort(7778); err != nil {
+		t.Fatal(err)
+	}
+	// Owner 1 has no socket: its port falls back to the kernel.
+	f := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 0, 1, 10, 77, 0, 2,
+		0x0f, 0xa0, 0x1e, 0x62, 0, 8, 0, 0} // UDP 4000 -> 7778
+	ret, err := r.objs.Steer.Run(&ebpf.RunOptions{Data: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret != 2 {
+		t.Fatalf("owner 1's port with no owner-1 socket: action %d, want XDP_PASS", ret)
+	}
+	binary.BigEndian.PutUint16(f[36:], modelPort)
+	if ret, _ := r.objs.Steer.Run(&ebpf.RunOptions{Data: f}); ret != 4 {
+		t.Fatalf("owner 0's port: action %d, want XDP_REDIRECT", ret)
+	}
+}
