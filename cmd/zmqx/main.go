@@ -60,6 +60,9 @@ func main() {
 var errUsage = errors.New("usage: zmqx send|recv [flags] [frames...] (zmqx send -h for flags)")
 
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "doctor" {
+		return doctor(args[1:], stdout)
+	}
 	if len(args) == 0 || (args[0] != "send" && args[0] != "recv") {
 		return errUsage
 	}

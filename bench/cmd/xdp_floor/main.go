@@ -1,0 +1,172 @@
+// Command xdp_floor measures the round-trip floor of the transports under
+// zmqx, with no messaging layer: a raw AF_XDP UDP ping-pong on package xdp
+// (steered by package bpf), and for comparison kernel UDP and kernel TCP
+// ping-pongs. Both ends spin (non-blocking raw syscalls, no netpoller) and
+// are meant to be pinned to one CPU each. bench/xdp_floor.sh makes the two
+// network namespaces and runs every transport in the same session.
+//
+//	xdp_floor -transport xdp -attach generic -role server -iface veth0 -local 10.77.0.2:7777 -peer 10.77.0.1:7777 -peer-mac 02:..
+//	xdp_floor -transport udp -role client -local 10.77.0.1:7777 -peer 10.77.0.2:7777 -count 100000
+//
+// The client prints the benchmark contract's percentile line (round trips,
+// microseconds). The server echoes until killed.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/zmqx/zmqx/cpuset"
+)
+
+type config struct {
+	transport, role, iface, attach string
+	local, peer                    netip.AddrPort
+	peerMAC                        net.HardwareAddr
+	size, count, warmup, cpu       int
+}
+
+// pinger is one end of a ping-pong: send one message, spin until one
+// message arrives.
+type pinger interface {
+	send(p []byte) error
+	recv(p []byte) (int, error) // spins until a message arrives
+	close() error
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "xdp_floor:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var c config
+	var local, peer, mac string
+	flag.StringVar(&c.transport, "transport", "xdp", "xdp, udp or tcp")
+	flag.StringVar(&c.role, "role", "client", "client (measures) or server (echoes)")
+	flag.StringVar(&c.iface, "iface", "", "xdp: the device to bind")
+	flag.StringVar(&c.attach, "attach", "generic", "xdp: native or generic")
+	flag.StringVar(&local, "local", "", "this end's IPv4 address and port")
+	flag.StringVar(&peer, "peer", "", "the other end's IPv4 address and port")
+	flag.StringVar(&mac, "peer-mac", "", "xdp: the other end's MAC address")
+	flag.IntVar(&c.size, "size", 64, "payload bytes")
+	flag.IntVar(&c.count, "count", 100000, "measured round trips")
+	flag.IntVar(&c.warmup, "warmup", 10000, "round trips before measuring")
+	flag.IntVar(&c.cpu, "cpu", -1, "pin the process to this CPU")
+	flag.Parse()
+	var err error
+	if c.local, err = netip.ParseAddrPort(local); err != nil {
+		return fmt.Errorf("-local: %w", err)
+	}
+	if c.peer, err = netip.ParseAddrPort(peer); err != nil {
+		return fmt.Errorf("-peer: %w", err)
+	}
+	if c.size < 8 || c.size > 1400 {
+		return errors.New("-size: 8 to 1400 bytes")
+	}
+	if c.cpu >= 0 {
+		if err := cpuset.PinProcess(c.cpu); err != nil {
+			return err
+		}
+	}
+	var p pinger
+	switch c.transport {
+	case "xdp":
+		if c.peerMAC, err = net.ParseMAC(mac); err != nil {
+			return fmt.Errorf("-peer-mac: %w", err)
+		}
+		p, err = openXDP(&c)
+	case "udp", "tcp":
+		p, err = openKernel(&c)
+	default:
+		return fmt.Errorf("-transport %q: want xdp, udp or tcp", c.transport)
+	}
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	fmt.Println("ready")
+	if c.role == "server" {
+		return serve(p, &c)
+	}
+	return measure(p, &c)
+}
+
+func seq(b []byte) int { return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3]) }
+
+// serve echoes until the peer goes away or the process is killed (the
+// script kills it once the client is done: the kernel then detaches the
+// steering program, whose link dies with the process).
+func serve(p pinger, c *config) error {
+	buf := make([]byte, 2048)
+	for {
+		n, err := p.recv(buf)
+		if errors.Is(err, errNoReply) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.send(buf[:n]); err != nil {
+			return err
+		}
+	}
+}
+
+// errNoReply is returned by a pinger's recv when nothing arrived for two
+// seconds: a lost frame, since nothing else slows a spinning peer that much.
+var errNoReply = errors.New("no reply for 2s")
+
+func measure(p pinger, c *config) error {
+	out := make([]byte, c.size)
+	in := make([]byte, 2048)
+	rtts := make([]time.Duration, 0, c.count)
+	lost := 0
+	for i := 0; i < c.count+c.warmup; i++ {
+		out[0], out[1], out[2], out[3] = byte(i>>24), byte(i>>16), byte(i>>8), byte(i)
+		t0 := time.Now()
+		if err := p.send(out); err != nil {
+			return err
+		}
+		n, err := p.recv(in)
+		for err == nil && n >= 4 && in[3] != out[3] && seq(in) < i {
+			n, err = p.recv(in) // a late reply to a resent warm-up message
+		}
+		if errors.Is(err, errNoReply) && i < c.warmup {
+			// Warm-up covers the path's first use; resend, and say so.
+			lost++
+			i--
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("round trip %d: %w", i, err)
+		}
+		rtt := time.Since(t0)
+		if n != c.size || seq(in) != i {
+			return fmt.Errorf("round trip %d: got %d bytes % x, want %d bytes % x", i, n, in[:min(n, 4)], c.size, out[:4])
+		}
+		if i >= c.warmup {
+			rtts = append(rtts, rtt)
+		}
+	}
+	if lost > 0 {
+		fmt.Printf("warm-up messages resent after 2s without a reply: %d\n", lost)
+	}
+	slices.Sort(rtts)
+	us := func(q float64) float64 {
+		return float64(rtts[min(len(rtts)-1, int(q*float64(len(rtts))))].Nanoseconds()) / 1e3
+	}
+	fmt.Printf("message size: %d [B]\n", c.size)
+	fmt.Printf("roundtrip count: %d\n", c.count)
+	fmt.Printf("latency percentiles [us]: p50=%.2f p90=%.2f p99=%.2f p99.9=%.2f max=%.2f\n",
+		us(0.50), us(0.90), us(0.99), us(0.999), float64(rtts[len(rtts)-1].Nanoseconds())/1e3)
+	return nil
+}

@@ -1,0 +1,114 @@
+package udpframe
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+)
+
+// HeaderLen is the size of the Ethernet, IPv4 (no options) and UDP headers
+// Append writes.
+const HeaderLen = 14 + 20 + 8
+
+// Header holds the addressing of one frame.
+type Header struct {
+	DstMAC, SrcMAC [6]byte
+	Src, Dst       netip.AddrPort // IPv4 addresses and UDP ports
+	TTL            uint8          // 0 means 64
+}
+
+var (
+	errShort   = errors.New("udpframe: frame too short")
+	errNotIPv4 = errors.New("udpframe: not IPv4")
+	errNotUDP  = errors.New("udpframe: not UDP")
+	errLength  = errors.New("udpframe: length fields disagree with the frame")
+	errBig     = errors.New("udpframe: payload too large")
+)
+
+// Append appends a complete frame carrying payload to b and returns the
+// extended slice. The IPv4 header checksum is filled in; the UDP checksum is
+// left zero (allowed for IPv4), which every receiver accepts.
+func Append(b []byte, h *Header, payload []byte) ([]byte, error) {
+	if len(payload) > 0xffff-28 {
+		return b, errBig
+	}
+	if !h.Src.Addr().Is4() || !h.Dst.Addr().Is4() {
+		return b, errNotIPv4
+	}
+	b = append(b, h.DstMAC[:]...)
+	b = append(b, h.SrcMAC[:]...)
+	b = append(b, 0x08, 0x00)
+	ttl := h.TTL
+	if ttl == 0 {
+		ttl = 64
+	}
+	ip := len(b)
+	total := 20 + 8 + len(payload)
+	b = append(b, 0x45, 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(total))
+	b = append(b, 0, 0, 0x40, 0) // id 0, don't fragment
+	b = append(b, ttl, 17, 0, 0)
+	s4, d4 := h.Src.Addr().As4(), h.Dst.Addr().As4()
+	b = append(b, s4[:]...)
+	b = append(b, d4[:]...)
+	binary.BigEndian.PutUint16(b[ip+10:], Checksum(b[ip:ip+20]))
+	b = binary.BigEndian.AppendUint16(b, h.Src.Port())
+	b = binary.BigEndian.AppendUint16(b, h.Dst.Port())
+	b = binary.BigEndian.AppendUint16(b, uint16(8+len(payload)))
+	b = append(b, 0, 0)
+	b = append(b, payload...)
+	return b, nil
+}
+
+// Parse decodes a frame written by Append or by any IPv4 stack (IP options
+// allowed, no fragments) and returns its header and a slice of b holding
+// the UDP payload.
+func Parse(b []byte) (h Header, payload []byte, err error) {
+	if len(b) < HeaderLen {
+		return h, nil, errShort
+	}
+	if b[12] != 0x08 || b[13] != 0x00 {
+		return h, nil, errNotIPv4
+	}
+	copy(h.DstMAC[:], b[0:6])
+	copy(h.SrcMAC[:], b[6:12])
+	ip := b[14:]
+	if ip[0]>>4 != 4 {
+		return h, nil, errNotIPv4
+	}
+	ihl := int(ip[0]&0x0f) * 4
+	if ihl < 20 || len(ip) < ihl+8 {
+		return h, nil, errShort
+	}
+	if ip[9] != 17 {
+		return h, nil, errNotUDP
+	}
+	total := int(binary.BigEndian.Uint16(ip[2:]))
+	if total < ihl+8 || total > len(ip) {
+		return h, nil, errLength
+	}
+	h.TTL = ip[8]
+	udp := ip[ihl:total]
+	ulen := int(binary.BigEndian.Uint16(udp[4:]))
+	if ulen < 8 || ulen > len(udp) {
+		return h, nil, errLength
+	}
+	h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(udp[0:]))
+	h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(udp[2:]))
+	return h, udp[8:ulen], nil
+}
+
+// Checksum is the Internet checksum (RFC 1071) of b.
+func Checksum(b []byte) uint16 {
+	var sum uint32
+	for ; len(b) >= 2; b = b[2:] {
+		sum += uint32(b[0])<<8 | uint32(b[1])
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return ^uint16(sum)
+}
