@@ -1,12 +1,62 @@
 // Package core is the machinery behind zmqx sockets, after the ØMQ
-// architecture: messages (inline, refcounted, zero-copy), lock-free
-// single-producer single-consumer pipes with high-water marks and the
-// "reader asleep" wake-up protocol, the socket-type behaviours (load
-// balancing, fair queuing, distribution, subscription tries), sessions that
-// own peer relationships and reconnect, and the ownership tree that makes
-// shutdown bounded.
+// architecture: messages (inline, refcounted, zero-copy), the socket-type
+// behaviours (load balancing, fair queuing, distribution, subscription
+// tries), sessions that own peer relationships and reconnect, the
+// ownership tree that makes shutdown bounded, and the I/O workers and idle
+// strategies that drive connections.
 //
-// core knows nothing of wire formats or transports: engines (ZMTP over a byte
-// stream) and transports (tcp, ipc) are handed to a Runtime by the caller, so
-// there is no package-level registry and no global state.
+// # The message path
+//
+// Between a socket and a stream connection there are bytes, not message
+// structs. Send picks the peer under the socket's rules, then encodes the
+// ZMTP frames straight into that connection's outbound buffer, an
+// [OutBuffer]. The TCP implementation, [Outbound], is a single-producer
+// single-consumer chain of 64 KiB segments: the socket reserves and commits
+// bytes in place (a frame header is never split), adds payloads of RefMin
+// bytes and more by reference (zero-copy), and publishes each whole message
+// with one atomic store. The engine writes the published bytes out with
+// writev in batches of up to Options.BatchSize, walking the frame headers it
+// passes to count whole messages: the high-water mark stays counted in
+// messages, and a message is all or nothing. When a connection ends in the
+// middle of a message, the rest of it is dropped (Outbound.DropPartial), so
+// a new connection always starts on a message boundary.
+//
+// The receive side is the mirror, an [Inbound]: the engine reads from the
+// connection straight into its segments, checks each frame header (size
+// limits, commands) and publishes whole messages; the socket decodes the
+// frames in place. Payloads of up to InlineMax bytes are copied into the
+// Msg; larger ones are handed out in place, a reference to the segment,
+// which is reused once every such message is closed. A message never spans
+// two segments (a message larger than a segment gets one of its own, from a
+// pool by size).
+//
+// inproc keeps message pipes (ypipe: chunked, lock-free, one atomic per
+// flush, the "reader asleep" wake-up): there is nothing to encode.
+//
+// # The contract for other engines
+//
+// OutBuffer is written so that an engine whose memory is not a byte chain
+// can be the buffer: the AF_XDP engine gives UMEM frames. Reserve(n) returns
+// at least n contiguous bytes at the end of the stream (n is at most
+// MaxReserve), Commit(k) makes k of them part of the current message,
+// AppendRef adds a payload by reference and EndMessage publishes the
+// message. A UMEM-backed buffer hands out the free part of the current frame
+// after the datagram headers, starts a new frame when a reservation does not
+// fit, copies referenced payloads into frames (or chains them where the
+// driver allows), and turns EndMessage into "one TX kick per batch when a
+// backlog exists". AppendFrame and AppendCommand encode into any OutBuffer.
+//
+// # Driving connections
+//
+// An engine runs a connection as an [Agent] (Aeron's Agent: DoWork, PumpOut)
+// where the runtime's Config asks for it: on I/O workers (goroutines locked
+// to OS threads, pinned to CPUs when configured or placed on the NIC's NUMA
+// node) with the spin or backoff idle strategy, or in invoker mode, inside
+// the goroutine that calls Send and Recv, with no hand-off. The default,
+// IdleBlock, parks a reader and a writer goroutine per connection in the
+// network poller.
+//
+// core knows nothing of transports: engines and transports are handed to a
+// Runtime by the caller, so there is no package-level registry. The only
+// process-wide state is caches of free memory (segments, buffers), bounded.
 package core

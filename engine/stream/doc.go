@@ -1,12 +1,23 @@
 // Package stream is the ZMTP engine for reliable byte streams (TCP, IPC, and
-// the AF_XDP channel): the greeting and security handshake, heartbeats, and
-// the codec loops that move messages between a connection and a session's
-// pipe.
+// later the AF_XDP channel): the greeting and security handshake, then the
+// connection's part of the byte path (see package core): reading into the
+// socket's Inbound stream and writing its Outbound stream out, heartbeats,
+// and the commands that are the engine's business (PING, PONG, ERROR).
 //
-// Each connection has a reader and a writer goroutine. The reader decodes
-// everything one read returned and publishes it to the socket with a single
-// pipe flush. The writer is the only place that batches: it takes what is
-// queued when it wakes — one message alone if one is queued, everything up
-// to Options.BatchSize if messages piled up behind the previous write — and
-// writes it at once. No timers, no waiting for more.
+// The handshake runs blocking on the net.Conn. After it the connection is
+// driven one of two ways, as the runtime's Config says:
+//
+//   - IdleBlock (the default): a reader goroutine reads straight into the
+//     inbound segments and publishes each read's whole messages at once; a
+//     writer goroutine is the only place that batches. It takes what is
+//     published when it wakes — one message alone if one is there, up to
+//     Options.BatchSize if messages piled up behind the previous write — and
+//     writes it with one writev. No timers, no waiting for more.
+//   - An agent (spin or backoff, on a worker or in invoker mode): DoWork makes
+//     one non-blocking read and one non-blocking writev on the raw file
+//     descriptor with unix.RawSyscall (internal/rawio) and checks the
+//     heartbeat timers from its own clock now and then. In invoker mode a
+//     Send pumps its message out at once (one write system call, no hand-off);
+//     what the socket buffer could not take is finished by the connection's
+//     session goroutine in the poller.
 package stream
