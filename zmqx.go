@@ -253,8 +253,10 @@ func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
 
 // RecvMsg receives one whole message without copying it: its frames are
 // appended to dst (nil, or the slice from the last call, to reuse it). Read
-// each frame with Bytes and Close it when done; closing hands pooled
-// buffers back, so steady-state receiving allocates nothing.
+// each frame with Bytes and Close it when done. Payloads over 33 bytes
+// point into the connection's receive buffer, which is reused only once
+// every frame in it is closed: close frames promptly (or copy what you
+// keep) so the buffer recycles and steady-state receiving allocates nothing.
 func (s *Socket) RecvMsg(ctx context.Context, dst []Msg) ([]Msg, error) {
 	return s.s.Recv(ctx, dst)
 }
