@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The benchmark suite: zmqx against libzmq (bench/peers/zmqperf.c) over tcp
 # loopback, latency (REQ/REP) and throughput (PUSH/PULL), next to the raw
-# TCP floor (floor_lat, spinning and blocking), at each message size.
+# TCP floor (floor_lat, spinning and blocking), at each message size; and
+# fan-out, PUB→10 SUBs (SUBSCRIBERS) with 64-byte messages (pub_thr, one XPUB,
+# on the server CPU; sub_thr, one process with all the SUB sockets, on the
+# client CPU), reported as the messages delivered to all subscribers
+# together per second (a PUB drops at the HWM, so the share delivered and
+# the publisher's send rate are reported too).
 # Rounds are interleaved (every round runs every case once), so that slow
 # drifts of the machine touch all cases alike, and the table reports the
 # median over rounds. The server end is pinned to $SERVER_CPU (default 1),
 # the client end to $CLIENT_CPU (default 0) with taskset.
 #
-#   bench/suite.sh [rounds] [sizes] [roundtrips] [messages]
-#   defaults:       5        64,1024  20000       1000000
+#   bench/suite.sh [rounds] [sizes] [roundtrips] [messages] [fan-out messages]
+#   defaults:       5        64,1024  20000       1000000    1000000
 #
-# Environment: SERVER_CPU, CLIENT_CPU; BIN, a directory with the built tools
+# Environment: SERVER_CPU, CLIENT_CPU; SUBSCRIBERS, the SUB sockets of the
+# fan-out case (default 10; 0 leaves the case out); BIN, a directory with the built tools
 # and zmqperf (built into a temporary one otherwise); MIXED=1 adds the
 # zmqx/libzmq mixed pairings; OUT, the file for the Markdown table (default:
 # stdout only). Every run's raw output is printed first, labelled, so the
@@ -18,7 +24,8 @@
 # (unless BIN has zmqperf) and taskset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000}
+rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000} fanmsgs=${5:-1000000}
+nsubs=${SUBSCRIBERS:-10}
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,7 +35,7 @@ if [ -z "$bin" ]; then
 	mkdir -p "$bin"
 	go build -o "$bin" ./bench/cmd/...
 	# shellcheck disable=SC2046 # pkg-config's flags are separate words
-	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq)
+	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
 fi
 port=$((20000 + RANDOM % 20000))
 pairings="zmqx:zmqx libzmq:libzmq"
@@ -85,6 +92,17 @@ for r in $(seq "$rounds"); do
 			awk '/\[msg\/s\]/ { print $3 }' "$work/server.out" >>"$work/thr.$size.server=$s client=$c"
 		done
 	done
+	[ "$nsubs" -gt 0 ] || continue
+	for p in $pairings; do
+		s=${p%%:*} c=${p##*:} port=$((port + 1))
+		ep=tcp://127.0.0.1:$port
+		# shellcheck disable=SC2046
+		run "fan-out size=64 pub=$s subs=$c subscribers=$nsubs" $(tool "$s" pub_thr) "$ep" 64 "$fanmsgs" "$nsubs" -- \
+			$(tool "$c" sub_thr) "$ep" 64 "$fanmsgs" "$nsubs"
+		# aggregate delivered msg/s, delivered %, the publisher's send rate
+		echo "$(awk '/\[msg\/s\]/ { a = $3 } /^delivered:/ { d = $2 } END { print a, d }' "$work/client.out")" \
+			"$(awk '/\[msg\/s\]/ { print $3 }' "$work/server.out")" >>"$work/fan.pub=$s subs=$c"
+	done
 done
 
 # median FILE COLUMN [FORMAT]: the median of a column (the mean of the
@@ -113,6 +131,17 @@ table() {
 			name=${f#"$work/thr.$size."}
 			echo "| $size | $name | $(median "$f" 1 %.0f) | $(sort -g "$f" | head -n1) | $(sort -g "$f" | tail -n1) |"
 		done
+	done
+	[ "$nsubs" -gt 0 ] || return 0
+	echo
+	echo "Fan-out: $fanmsgs messages of 64 B from one XPUB to $nsubs SUB sockets in one process; the aggregate is the messages delivered to all"
+	echo "subscribers together over the time from the first data message on any subscriber to the last on any; the PUB drops at the HWM (1000)."
+	echo
+	echo "| fan-out (pub / subs) | PUB→$nsubs SUB aggregate msg/s | min | max | delivered [%] | pub send msg/s |"
+	echo "|---|---|---|---|---|---|"
+	for f in "$work"/fan.*; do
+		name=${f#"$work/fan."}
+		echo "| $name | $(median "$f" 1 %.0f) | $(awk '{ print $1 }' "$f" | sort -g | head -n1) | $(awk '{ print $1 }' "$f" | sort -g | tail -n1) | $(median "$f" 2) | $(median "$f" 3 %.0f) |"
 	done
 }
 echo

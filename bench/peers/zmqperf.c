@@ -6,15 +6,28 @@
 //   zmqperf remote_lat <connect-to> <message-size> <roundtrip-count>   (REQ)
 //   zmqperf local_thr  <bind-to>    <message-size> <message-count>     (PULL)
 //   zmqperf remote_thr <connect-to> <message-size> <message-count>     (PUSH)
+//   zmqperf pub_thr    <bind-to>    <message-size> <message-count> <subscribers>  (XPUB)
+//   zmqperf sub_thr    <connect-to> <message-size> <message-count> <subscribers>  (SUBs)
+//
+// sub_thr runs one thread per SUB socket, all in one context. pub_thr and
+// sub_thr follow the hello/end-marker protocol described in
+// bench/internal/perf/fanout.go: each SUB subscribes to "" and then to
+// "sub_thr <pid> <index>"; the XPUB starts sending once it has seen that
+// many hello subscriptions and sends the end marker "e" about every 100 us
+// until it has seen as many hello cancellations (reported when a
+// subscriber's connection goes away). Build with -lpthread.
 //
 // remote_lat also prints the round-trip percentile and tail lines of zmqx's
 // tools (exact nearest-rank values here; zmqx's come from a histogram with
 // 3 significant digits).
 #include <zmq.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_us(void) {
 	struct timespec ts;
@@ -39,14 +52,159 @@ static void die(const char *what) {
 	exit(1);
 }
 
+static void print_thr(int size, long count, double elapsed) {
+	if (elapsed <= 0) elapsed = 1;
+	double thr = count * 1e6 / elapsed;
+	printf("message size: %d [B]\n", size);
+	printf("message count: %ld\n", count);
+	printf("mean throughput: %d [msg/s]\n", (int)thr);
+	printf("mean throughput: %.3f [Mb/s]\n", thr * size * 8 / 1e6);
+}
+
+#define HELLO "sub_thr "
+#define HELLO_LEN 8
+
+// is_hello: whether a subscription message of n bytes is the (un)subscribe
+// (on 1 / 0) of a hello topic.
+static int is_hello(const char *m, int n, int on) {
+	return n > 1 + HELLO_LEN && m[0] == on && memcmp(m + 1, HELLO, HELLO_LEN) == 0;
+}
+
+static void pub_thr(void *ctx, const char *ep, int size, int count, int subs) {
+	void *s = zmq_socket(ctx, ZMQ_XPUB);
+	if (zmq_bind(s, ep) != 0) die("bind");
+	char buf[256];
+	for (int in = 0; in < subs;) {
+		int n = zmq_recv(s, buf, sizeof buf, 0);
+		if (n < 0) die("recv");
+		if (n <= (int)sizeof buf && is_hello(buf, n, 1)) in++;
+	}
+	double start = now_us();
+	for (int i = 0; i < count; i++) {
+		zmq_msg_t m;
+		zmq_msg_init_size(&m, size);
+		memset(zmq_msg_data(&m), 0, size);
+		*(char *)zmq_msg_data(&m) = 'd';
+		if (zmq_msg_send(&m, s, 0) != size) die("send");
+	}
+	double elapsed = now_us() - start;
+	// Markers may be dropped at a subscriber's HWM as data is: repeat
+	// until each subscriber has seen one and gone.
+	for (int left = 0; left < subs;) {
+		if (zmq_send(s, "e", 1, 0) != 1) die("send");
+		for (;;) {
+			int n = zmq_recv(s, buf, sizeof buf, ZMQ_DONTWAIT);
+			if (n < 0) {
+				if (zmq_errno() == EAGAIN) break;
+				die("recv");
+			}
+			if (n <= (int)sizeof buf && is_hello(buf, n, 0)) left++;
+		}
+		if (left < subs) nanosleep(&(struct timespec){0, 100000}, NULL);
+	}
+	print_thr(size, count, elapsed);
+	zmq_close(s);
+}
+
+struct sub {
+	void *ctx;
+	const char *ep;
+	int size, index;
+	long n;
+	double first, last;
+};
+
+// sub_run: one subscriber, until the end marker; it closes its socket at
+// once so that the publisher sees it leave.
+static void *sub_run(void *arg) {
+	struct sub *a = arg;
+	void *s = zmq_socket(a->ctx, ZMQ_SUB);
+	char hello[64];
+	int hl = snprintf(hello, sizeof hello, HELLO "%d %d", (int)getpid(), a->index);
+	if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0) die("subscribe");
+	if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, hello, hl) != 0) die("subscribe");
+	if (zmq_connect(s, a->ep) != 0) die("connect");
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	for (;;) {
+		int n = zmq_msg_recv(&m, s, 0);
+		if (n < 0) die("recv");
+		double t = now_us();
+		const char *d = zmq_msg_data(&m);
+		if (zmq_msg_more(&m)) {
+			fprintf(stderr, "zmqperf: multi-frame message\n");
+			exit(1);
+		}
+		if (n == 1 && d[0] == 'e') break;
+		if (n != a->size || d[0] != 'd') {
+			fprintf(stderr, "zmqperf: message of %d bytes, want %d starting 'd'\n", n, a->size);
+			exit(1);
+		}
+		if (a->n == 0) a->first = t;
+		a->last = t;
+		a->n++;
+	}
+	zmq_msg_close(&m);
+	zmq_close(s);
+	return NULL;
+}
+
+static void sub_thr(void *ctx, const char *ep, int size, int count, int subs) {
+	struct sub *a = calloc(subs, sizeof *a);
+	pthread_t *th = calloc(subs, sizeof *th);
+	for (int i = 0; i < subs; i++) {
+		a[i] = (struct sub){.ctx = ctx, .ep = ep, .size = size, .index = i};
+		if (pthread_create(&th[i], NULL, sub_run, &a[i]) != 0) {
+			fprintf(stderr, "zmqperf: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	long delivered = 0;
+	double first = 0, last = 0;
+	for (int i = 0; i < subs; i++) {
+		pthread_join(th[i], NULL);
+		if (a[i].n == 0) continue;
+		if (delivered == 0 || a[i].first < first) first = a[i].first;
+		if (a[i].last > last) last = a[i].last;
+		delivered += a[i].n;
+	}
+	double elapsed = last - first;
+	if (elapsed <= 0) elapsed = 1;
+	double thr = delivered * 1e6 / elapsed;
+	printf("message size: %d [B]\n", size);
+	printf("message count: %ld\n", delivered);
+	printf("subscribers: %d\n", subs);
+	printf("mean throughput: %d [msg/s]\n", (int)thr);
+	printf("mean throughput: %.3f [Mb/s]\n", thr * size * 8 / 1e6);
+	printf("delivered: %.2f %%\n", delivered * 100.0 / ((double)count * subs));
+	free(a);
+	free(th);
+}
+
 int main(int argc, char **argv) {
-	if (argc != 5) {
-		fprintf(stderr, "usage: zmqperf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>\n");
+	const char *mode = argc > 1 ? argv[1] : "";
+	int fan = strcmp(mode, "pub_thr") == 0 || strcmp(mode, "sub_thr") == 0;
+	if (argc != (fan ? 6 : 5)) {
+		fprintf(stderr, "usage: zmqperf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>\n"
+		                "       zmqperf pub_thr|sub_thr <endpoint> <message-size> <message-count> <subscribers>\n");
 		return 2;
 	}
-	const char *mode = argv[1], *ep = argv[2];
+	const char *ep = argv[2];
 	int size = atoi(argv[3]), count = atoi(argv[4]);
 	void *ctx = zmq_ctx_new();
+	if (fan) {
+		int subs = atoi(argv[5]);
+		if (size < 1 || count < 1 || subs < 1) {
+			fprintf(stderr, "zmqperf: %s needs a message size, count and subscribers of at least 1\n", mode);
+			return 2;
+		}
+		if (mode[0] == 'p')
+			pub_thr(ctx, ep, size, count, subs);
+		else
+			sub_thr(ctx, ep, size, count, subs);
+		zmq_ctx_term(ctx);
+		return 0;
+	}
 	int lat = strstr(mode, "lat") != NULL, local = strncmp(mode, "local", 5) == 0;
 	int type = lat ? (local ? ZMQ_REP : ZMQ_REQ) : (local ? ZMQ_PULL : ZMQ_PUSH);
 	void *s = zmq_socket(ctx, type);
@@ -84,13 +242,7 @@ int main(int argc, char **argv) {
 			if (zmq_msg_recv(&msg, s, 0) != size) die("recv");
 			if (i == 0) start = now_us();
 		}
-		double elapsed = now_us() - start;
-		if (elapsed <= 0) elapsed = 1;
-		double thr = count * 1e6 / elapsed;
-		printf("message size: %d [B]\n", size);
-		printf("message count: %d\n", count);
-		printf("mean throughput: %d [msg/s]\n", (int)thr);
-		printf("mean throughput: %.3f [Mb/s]\n", thr * size * 8 / 1e6);
+		print_thr(size, count, now_us() - start);
 	} else {
 		for (int i = 0; i < count; i++) {
 			zmq_msg_t m;

@@ -28,6 +28,9 @@ type Args struct {
 	// second (0: as fast as the replies come back).
 	Hgrm string
 	Rate int
+	// Subscribers is pub_thr's and sub_thr's fourth positional argument:
+	// how many SUB sockets take part.
+	Subscribers int
 }
 
 var (
@@ -37,7 +40,8 @@ var (
 
 // Parse reads "[--idle spin|backoff|block] [--cpu N] [--invoker]
 // <endpoint> <message-size> <count>", applies --cpu, and exits with usage
-// on bad input. remote_lat also takes "[--hgrm FILE] [--rate N]"; the other
+// on bad input. pub_thr and sub_thr take a fourth positional argument,
+// <subscribers>, and a message size of at least 1. remote_lat also takes "[--hgrm FILE] [--rate N]"; the other
 // tools do not offer them, so a misplaced option fails instead of being
 // ignored.
 func Parse(name, countName string) Args {
@@ -47,14 +51,18 @@ func Parse(name, countName string) Args {
 	fs.IntVar(&a.CPU, "cpu", -1, "pin the process to this CPU")
 	invoker := fs.Bool("invoker", false, "drive engines from the socket's goroutine")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	extra := ""
+	extra, tail := "", ""
+	fanout := name == "pub_thr" || name == "sub_thr"
+	if fanout {
+		tail = " <subscribers>"
+	}
 	if name == "remote_lat" {
 		fs.StringVar(&a.Hgrm, "hgrm", "", "write the round trips' percentile distribution (HdrHistogram .hgrm, microseconds) to this file")
 		fs.IntVar(&a.Rate, "rate", 0, "send this many requests per second on a fixed schedule, measuring from each scheduled send time")
 		extra = " [--hgrm FILE] [--rate N]"
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker]%s <endpoint> <message-size> <%s>\n", name, extra, countName)
+		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker]%s <endpoint> <message-size> <%s>%s\n", name, extra, countName, tail)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -64,7 +72,11 @@ func Parse(name, countName string) Args {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(2)
 	}
-	if fs.NArg() != 3 {
+	nargs := 3
+	if fanout {
+		nargs = 4
+	}
+	if fs.NArg() != nargs {
 		fs.Usage()
 		os.Exit(2)
 	}
@@ -75,6 +87,16 @@ func Parse(name, countName string) Args {
 	}
 	if a.Count, err = strconv.Atoi(fs.Arg(2)); err != nil || a.Count < 1 {
 		fail(fmt.Errorf("%s %q is not a positive integer", countName, fs.Arg(2)))
+	}
+	if fanout {
+		if a.Subscribers, err = strconv.Atoi(fs.Arg(3)); err != nil || a.Subscribers < 1 {
+			fail(fmt.Errorf("subscribers %q is not a positive integer", fs.Arg(3)))
+		}
+		// A data message starts with 'd', so that it differs from the
+		// 1-byte end marker "e".
+		if a.Size < 1 {
+			fail(errors.New("message size must be at least 1"))
+		}
 	}
 	if a.Rate < 0 {
 		fail(fmt.Errorf("--rate %d is negative", a.Rate))
@@ -129,6 +151,10 @@ func Main(name, countName string, run func(Args) error) {
 		os.Exit(1)
 	}
 }
+
+// NewRuntime makes a runtime configured as the options asked, for a tool
+// that opens several sockets in it (sub_thr).
+func NewRuntime() *zmqx.Runtime { return zmqx.NewRuntime(config) }
 
 // Open makes a runtime and a socket of type t that binds (bind) or connects
 // to endpoint. Closing the runtime closes the socket.
