@@ -420,3 +420,51 @@ func TestSocketTypeErrors(t *testing.T) {
 		t.Fatalf("send after close: %v", err)
 	}
 }
+
+// TestXPubReceivesMessagesFromSubscribers: RFC 29 — an XSUB's messages that
+// are not subscriptions reach the XPUB's application whole; and a SUB's
+// second Subscribe to a topic keeps it alive through one Unsubscribe.
+func TestXPubReceivesMessagesFromSubscribers(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		xpub := mustSocket(t, rt, zmqx.XPUB)
+		if err := xpub.Bind(ep); err != nil {
+			t.Fatal(err)
+		}
+		xsub := mustSocket(t, rt, zmqx.XSUB)
+		if err := xsub.Connect(xpub.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+		ztest.Send(t, ctx, xsub, "\x01news")
+		ztest.Expect(t, ctx, xpub, "\x01news")
+		ztest.Send(t, ctx, xsub, "hello", "", "upstream")
+		ztest.Expect(t, ctx, xpub, "hello", "", "upstream")
+
+		sub := mustSocket(t, rt, zmqx.SUB)
+		for range 2 {
+			if err := sub.Subscribe("a."); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sub.Connect(xpub.LastEndpoint()); err != nil {
+			t.Fatal(err)
+		}
+		ztest.Expect(t, ctx, xpub, "\x01a.")
+		if err := sub.Unsubscribe("a."); err != nil {
+			t.Fatal(err)
+		}
+		// Still subscribed once: "a." messages keep coming. A marker topic
+		// subscribed after the Unsubscribe proves the order upstream.
+		if err := sub.Subscribe("z."); err != nil {
+			t.Fatal(err)
+		}
+		ztest.Expect(t, ctx, xpub, "\x01z.")
+		ztest.Send(t, ctx, xpub, "a.1")
+		ztest.Expect(t, ctx, sub, "a.1")
+		if err := sub.Unsubscribe("a."); err != nil {
+			t.Fatal(err)
+		}
+		ztest.Expect(t, ctx, xpub, "\x00a.")
+	})
+}

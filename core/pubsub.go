@@ -51,7 +51,7 @@ type pub struct {
 	out     []*Pipe
 	gen     uint64
 	match   []*Pipe
-	pending [][]byte // XPUB: subscription messages for Recv
+	pending [][]Msg // XPUB: subscriptions and messages from subscribers, for Recv
 }
 
 func (b *pub) attach(p *Pipe) error {
@@ -60,28 +60,32 @@ func (b *pub) attach(p *Pipe) error {
 	return nil
 }
 
-// absorb reads every subscription message the peers have sent.
+// absorb reads everything the peers have sent: subscriptions go into the
+// trie (and, for XPUB, to Recv when they change it); other messages are
+// for XPUB's Recv as they are (RFC 29) and dropped by PUB.
 func (b *pub) absorb() {
 	for {
 		msg, p := b.in.recv(b.s, nil)
 		if p == nil {
 			return
 		}
-		if len(msg) == 1 && msg[0].Len() > 0 {
+		if len(msg) == 1 && msg[0].Len() > 0 && msg[0].Bytes()[0] <= 1 {
 			body := msg[0].Bytes()
 			topic := body[1:]
-			switch body[0] {
-			case 1:
-				if b.subs.addPipe(topic, p) && !b.noRecv {
-					b.pending = append(b.pending, append([]byte(nil), body...))
-				}
-			case 0:
-				if b.subs.rmPipe(topic, p) && !b.noRecv {
-					b.pending = append(b.pending, append([]byte(nil), body...))
-				}
+			changed := false
+			if body[0] == 1 {
+				changed = b.subs.addPipe(topic, p)
+			} else {
+				changed = b.subs.rmPipe(topic, p)
 			}
+			if changed && !b.noRecv {
+				b.pending = append(b.pending, msg)
+				continue
+			}
+		} else if !b.noRecv {
+			b.pending = append(b.pending, msg)
+			continue
 		}
-		// Anything else from a subscriber is not ours to deliver.
 		closeAll(msg)
 	}
 }
@@ -92,7 +96,7 @@ func (b *pub) prune() {
 		if p.PeerGone() {
 			b.subs.rmPipeAll(p, func(topic []byte) {
 				if !b.noRecv {
-					b.pending = append(b.pending, append([]byte{0}, topic...))
+					b.pending = append(b.pending, []Msg{subscriptionMsg(topic, false)})
 				}
 			})
 			continue
@@ -117,9 +121,21 @@ func (b *pub) send(msg []Msg) (bool, error) {
 	}
 	b.gen++
 	b.match = b.subs.matchPipes(msg[0].Bytes(), b.gen, b.match[:0])
+	yielded := false
 	for _, p := range b.match {
-		if p.PeerGone() || !p.CheckWrite() {
-			continue // dropped for this subscriber
+		if p.PeerGone() {
+			continue
+		}
+		if !p.CheckWrite() {
+			// At the HWM: give the connection writers a chance first, then
+			// drop for this subscriber.
+			if yielded || !b.s.yieldToWriters() {
+				continue
+			}
+			yielded = true
+			if !p.CheckWrite() {
+				continue
+			}
 		}
 		for i := range msg {
 			p.Write(msg[i].Share())
@@ -140,10 +156,10 @@ func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {
 	if len(b.pending) == 0 {
 		return dst, false, nil
 	}
-	m := Adopt(b.pending[0])
+	dst = append(dst, b.pending[0]...)
 	b.pending[0] = nil
 	b.pending = b.pending[1:]
-	return append(dst, m), true, nil
+	return dst, true, nil
 }
 
 // sub receives from publishers and keeps the subscription list, which it
@@ -165,16 +181,13 @@ func (b *sub) attach(p *Pipe) error {
 	return nil
 }
 
-// apply changes the subscription list and tells every peer when a topic
-// appears or disappears.
+// apply changes the subscription list and tells every peer: each
+// subscribe goes upstream (as libzmq does, so an XPUB behind a proxy sees
+// every one), a cancel only when the topic's last subscription goes.
 func (b *sub) apply(topic []byte, on bool) {
-	changed := false
 	if on {
-		changed = b.s.subs.add(topic)
-	} else {
-		changed = b.s.subs.rm(topic)
-	}
-	if !changed {
+		b.s.subs.add(topic)
+	} else if !b.s.subs.rm(topic) {
 		return
 	}
 	live := b.out[:0]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,6 +295,22 @@ func (s *Socket) Invoke() int {
 		return 0
 	}
 	return s.drive()
+}
+
+// yieldToWriters lets the connection writers run before a socket that
+// never blocks (PUB, XPUB, ROUTER) drops a message at a peer's HWM. With
+// the blocking strategy those writers are goroutines; on a process pinned
+// to one CPU they share its only P with the sender, and a sender that never
+// blocks would keep them off it until preemption (10 ms): every queue
+// would fill and nearly everything would be dropped, where libzmq's I/O
+// thread gets its share from the kernel. It reports whether it yielded
+// (not with workers or in invoker mode, where nothing waits for the P).
+func (s *Socket) yieldToWriters() bool {
+	if s.rt.invoker || s.rt.idle != IdleBlock {
+		return false
+	}
+	runtime.Gosched()
+	return true
 }
 
 // checkDone is the non-blocking check a spinning caller makes each round.

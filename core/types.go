@@ -255,8 +255,10 @@ func (b *router) send(msg []Msg) (bool, error) {
 		if b.s.opts.RouterMandatory {
 			return false, nil // wait for room, as libzmq does in mandatory mode
 		}
-		closeAll(msg)
-		return true, nil
+		if !b.s.yieldToWriters() || !p.CheckWrite() {
+			closeAll(msg)
+			return true, nil
+		}
 	}
 	msg[0].Close()
 	writeMsg(p, msg[1:])

@@ -190,6 +190,54 @@ func TestXPubXSub(t *testing.T) {
 			ztest.Send(t, ctx, xsub, "\x00topic")
 			xpub.expect("\x00topic")
 		})
+		t.Run("messages-upstream-libzmq-XSUB-to-zmqx-XPUB", func(t *testing.T) {
+			// RFC 29: what an XSUB sends that is not a subscription reaches
+			// the XPUB's application, multipart intact.
+			ctx := ztest.Ctx(t)
+			xpub, xsub := zsock(t, zmqx.XPUB), newPeer(t, "XSUB")
+			link(t, xpub, xsub, zb)
+			xsub.send("\x01topic")
+			zexpectPoking(t, ctx, xpub, xsub, "\x01topic")
+			xsub.send("hello")
+			ztest.Expect(t, ctx, xpub, "hello")
+			xsub.send("up", "", "stream")
+			ztest.Expect(t, ctx, xpub, "up", "", "stream")
+		})
+		t.Run("messages-upstream-zmqx-XSUB-to-libzmq-XPUB", func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			xsub, xpub := zsock(t, zmqx.XSUB), newPeer(t, "XPUB")
+			link(t, xsub, xpub, zb)
+			ztest.Send(t, ctx, xsub, "\x01topic")
+			xpub.expect("\x01topic")
+			ztest.Send(t, ctx, xsub, "up", "stream")
+			xpub.expect("up", "stream")
+		})
+		t.Run("every-subscribe-upstream-to-verbose-libzmq-XPUB", func(t *testing.T) {
+			// Each Subscribe goes upstream; the cancel only with the last
+			// Unsubscribe (what libzmq's SUB does).
+			sub, xpub := zsock(t, zmqx.SUB), newPeer(t, "XPUB", "xpub_verbose")
+			link(t, sub, xpub, zb)
+			if err := sub.Subscribe("a"); err != nil {
+				t.Fatal(err)
+			}
+			xpub.expect("\x01a")
+			if err := sub.Subscribe("a"); err != nil {
+				t.Fatal(err)
+			}
+			xpub.expect("\x01a")
+			if err := sub.Unsubscribe("a"); err != nil {
+				t.Fatal(err)
+			}
+			// No cancel yet: the next thing upstream is the subscribe to b.
+			if err := sub.Subscribe("b"); err != nil {
+				t.Fatal(err)
+			}
+			xpub.expect("\x01b")
+			if err := sub.Unsubscribe("a"); err != nil {
+				t.Fatal(err)
+			}
+			xpub.expect("\x00a")
+		})
 		t.Run("libzmq-SUB-to-zmqx-XPUB", func(t *testing.T) {
 			ctx := ztest.Ctx(t)
 			xpub, sub := zsock(t, zmqx.XPUB), newPeer(t, "SUB")
