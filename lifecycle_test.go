@@ -390,3 +390,66 @@ func TestPlainAuth(t *testing.T) {
 	ztest.Send(t, ctx, good, "order")
 	ztest.Expect(t, ctx, rep, "order")
 }
+
+// TestInprocLikeLibzmq: sends before an inproc bind queue (up to the HWM,
+// without blocking) and arrive once the bind happens; Disconnect really
+// ends the pipe, so nothing more is routed to that peer.
+func TestInprocLikeLibzmq(t *testing.T) {
+	ctx := ztest.Ctx(t)
+	rt := newRuntime(t)
+	push := mustSocket(t, rt, zmqx.PUSH)
+	if err := push.Connect("inproc://not-yet"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		// NoWait: queued at once, no bind needed.
+		if err := push.Send(zmqx.NoWait, []byte(fmt.Sprint("early ", i))); err != nil {
+			t.Fatalf("send %d before the bind: %v", i, err)
+		}
+	}
+	pull := mustSocket(t, rt, zmqx.PULL)
+	if err := pull.Bind("inproc://not-yet"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		ztest.Expect(t, ctx, pull, fmt.Sprint("early ", i))
+	}
+
+	// Two PULLs; disconnect one: everything after goes to the other.
+	other := mustSocket(t, rt, zmqx.PULL)
+	if err := other.Bind("inproc://other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Connect("inproc://other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Disconnect("inproc://not-yet"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		ztest.Send(t, ctx, push, fmt.Sprint("late ", i))
+	}
+	for i := range 10 {
+		ztest.Expect(t, ctx, other, fmt.Sprint("late ", i))
+	}
+	if msg, err := pull.Recv(zmqx.NoWait); !errors.Is(err, zmqx.ErrWouldBlock) {
+		t.Fatalf("the disconnected PULL got %q (%v)", msg, err)
+	}
+
+	// A SUB that connects before its PUB binds gets its subscription there.
+	sub := mustSocket(t, rt, zmqx.SUB)
+	if err := sub.Subscribe("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Connect("inproc://pub-later"); err != nil {
+		t.Fatal(err)
+	}
+	pub := mustSocket(t, rt, zmqx.XPUB)
+	if err := pub.Bind("inproc://pub-later"); err != nil {
+		t.Fatal(err)
+	}
+	ztest.Expect(t, ctx, pub, "\x01a")
+	ztest.Send(t, ctx, pub, "b")
+	ztest.Send(t, ctx, pub, "a1")
+	ztest.Expect(t, ctx, sub, "a1")
+}

@@ -40,6 +40,18 @@ type Event = core.Event
 // EventType names an Event.
 type EventType = core.EventType
 
+// Event types.
+const (
+	EventListening       = core.EventListening       // Bind succeeded
+	EventAccepted        = core.EventAccepted        // a peer connected to a bound endpoint
+	EventConnected       = core.EventConnected       // a connect reached its peer (the handshake follows)
+	EventHandshaken      = core.EventHandshaken      // the ZMTP handshake succeeded: messages flow
+	EventHandshakeFailed = core.EventHandshakeFailed // the handshake failed; Err says why
+	EventDisconnected    = core.EventDisconnected    // a connection ended; Err says why
+	EventConnectRetry    = core.EventConnectRetry    // a connect attempt failed; another follows
+	EventClosed          = core.EventClosed          // a listener or session closed
+)
+
 // Msg is one frame for zero-copy sending (see NewZeroCopyMsg).
 type Msg = core.Msg
 
@@ -52,7 +64,16 @@ var (
 	ErrEndpoint        = core.ErrEndpoint
 	ErrAddrInUse       = core.ErrAddrInUse
 	ErrEmptyMessage    = core.ErrEmptyMessage
+	ErrWouldBlock      = core.ErrWouldBlock
 )
+
+// NoWait is a context that is already done: Send or Recv with it returns
+// ErrWouldBlock instead of waiting, like libzmq's ZMQ_DONTWAIT.
+var NoWait = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // ParseSocketType maps "PUB", "REQ", ... to a SocketType.
 func ParseSocketType(s string) (SocketType, error) { return core.ParseType(s) }

@@ -104,7 +104,7 @@ func TestPipeHWM(t *testing.T) {
 		t.Fatal("nothing to read")
 	}
 	select {
-	case <-a.out.writerWake:
+	case <-a.out.writerWake.v.Load().(signal):
 	default:
 		t.Fatal("waiting writer not woken when room was made")
 	}

@@ -20,4 +20,9 @@ var (
 	ErrAddrInUse = errors.New("zmqx: address in use")
 	// ErrEmptyMessage: a message needs at least one frame.
 	ErrEmptyMessage = errors.New("zmqx: message has no frames")
+	// ErrWouldBlock: a non-blocking attempt (a context that was already
+	// done when Send or Recv was called) could not complete at once:
+	// libzmq's EAGAIN. A context that ends while the call waits gives the
+	// context's error instead, so the two can be told apart.
+	ErrWouldBlock = errors.New("zmqx: operation would block")
 )

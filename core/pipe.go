@@ -11,8 +11,8 @@ type half struct {
 	written int64        // writer: whole messages written
 	read    atomic.Int64 // reader: whole messages read
 
-	readerWake signal // woken when a flush finds the reader asleep
-	writerWake signal // woken when the reader frees space for a waiting writer
+	readerWake wakeTarget // woken when a flush finds the reader asleep
+	writerWake wakeTarget // woken when the reader frees space for a waiting writer
 	waiting    atomic.Bool
 
 	writerGone atomic.Bool // nothing more will be written
@@ -47,7 +47,7 @@ type Pipe struct {
 
 	matchGen uint64        // dist: last distribution round this pipe matched
 	detached *atomic.Int32 // shared by both ends: how many have let go
-	left     bool          // this end has detached
+	left     bool          // this end has detached (owner's lock)
 }
 
 // PeerInfo describes what a handshake learned about a peer.
@@ -70,14 +70,34 @@ type pipeEnd struct {
 // newPipePair joins two ends. a's sends carry a.sndhwm+b.rcvhwm messages at
 // most (libzmq's rule for pipes whose both ends have queues of their own).
 func newPipePair(a, b pipeEnd) (*Pipe, *Pipe) {
-	ab := &half{q: newYpipe(), hwm: hwmSum(a.sndhwm, b.rcvhwm), readerWake: b.recv, writerWake: a.send}
-	ba := &half{q: newYpipe(), hwm: hwmSum(b.sndhwm, a.rcvhwm), readerWake: a.recv, writerWake: b.send}
+	ab := &half{q: newYpipe(), hwm: hwmSum(a.sndhwm, b.rcvhwm)}
+	ba := &half{q: newYpipe(), hwm: hwmSum(b.sndhwm, a.rcvhwm)}
+	ab.readerWake.set(b.recv)
+	ab.writerWake.set(a.send)
+	ba.readerWake.set(a.recv)
+	ba.writerWake.set(b.send)
 	pa := &Pipe{in: ba, out: ab}
 	pb := &Pipe{in: ab, out: ba}
 	pa.peer, pb.peer = pb, pa
 	d := new(atomic.Int32)
 	pa.detached, pb.detached = d, d
 	return pa, pb
+}
+
+// wakeTarget is the signal a half wakes. It can change once, while a pipe
+// made by an inproc connect before the bind waits for its binder.
+type wakeTarget struct{ v atomic.Value }
+
+func (w *wakeTarget) set(s signal) { w.v.Store(s) }
+func (w *wakeTarget) notify()      { w.v.Load().(signal).notify() }
+
+// adopt makes the socket e belongs to the owner of p's end: its signals
+// are woken from now on, and it is woken once now for what is queued.
+func (p *Pipe) adopt(e pipeEnd) {
+	p.in.readerWake.set(e.recv)
+	p.out.writerWake.set(e.send)
+	e.recv.notify()
+	e.send.notify()
 }
 
 // newStreamPipe makes the socket end of a pipe to a stream connection.
@@ -167,6 +187,9 @@ func (p *Pipe) Flush() {
 // readInto takes the next frame into *m (a zero Msg), if any: Read
 // without copying the message around.
 func (p *Pipe) readInto(m *Msg) bool {
+	if p.left {
+		return false
+	}
 	if p.ib != nil {
 		return p.ib.next(m)
 	}
@@ -194,6 +217,9 @@ func (p *Pipe) writeFrame(m *Msg) {
 
 // Read takes the next frame, if any.
 func (p *Pipe) Read() (Msg, bool) {
+	if p.left {
+		return Msg{}, false
+	}
 	if p.ib != nil {
 		var m Msg
 		ok := p.ib.next(&m)
@@ -237,6 +263,9 @@ func (p *Pipe) CheckRead() bool {
 
 // Dead reports that the peer end has gone and everything it sent was read.
 func (p *Pipe) Dead() bool {
+	if p.left {
+		return true
+	}
 	if p.ib != nil {
 		return p.gone.Load() && !p.ib.checkRead()
 	}
@@ -245,6 +274,9 @@ func (p *Pipe) Dead() bool {
 
 // PeerGone reports that the peer end will read nothing more.
 func (p *Pipe) PeerGone() bool {
+	if p.left {
+		return true // this end let go (Disconnect): route nothing here
+	}
 	if p.ob != nil {
 		return p.gone.Load()
 	}

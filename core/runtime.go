@@ -185,10 +185,14 @@ func (r *Runtime) Close() error {
 	return nil
 }
 
-// inprocConnect is a connect waiting for its bind.
+// inprocConnect is a connect waiting for its bind. Its pipe exists from the
+// connect on (cp attached to the connecting socket, bp waiting for the
+// binder), so messages sent before the bind are queued up to the HWM and
+// delivered once it happens, as in libzmq.
 type inprocConnect struct {
-	s  *Socket
-	ep string
+	s      *Socket
+	ep     string
+	cp, bp *Pipe
 }
 
 func (s *Socket) bindInproc(ep, name string) (string, error) {
@@ -216,22 +220,25 @@ func (s *Socket) bindInproc(ep, name string) (string, error) {
 		return "", ErrClosed
 	}
 	for _, c := range waiting {
-		joinInproc(c.s, s, c.ep)
+		joinPending(c, s)
 	}
 	return ep, nil
 }
 
 func (s *Socket) connectInproc(ep, name string) error {
 	r := s.rt
+	c := &inprocConnect{s: s, ep: ep}
+	e := &endpoint{name: ep, given: ep, cancel: func() {}, done: make(chan struct{})}
+	close(e.done)
 	r.mu.Lock()
 	binder := r.inproc[name]
-	c := &inprocConnect{s: s, ep: ep}
 	if binder == nil {
+		// The binder's end takes the connecting socket's HWMs for now.
+		c.cp, c.bp = newPipePair(s.end(), pipeEnd{recv: newSignal(), send: newSignal(), sndhwm: s.opts.RecvHWM, rcvhwm: s.opts.SendHWM})
+		c.cp.Peer = PeerInfo{RemoteAddr: ep}
 		r.pending[name] = append(r.pending[name], c)
 	}
 	r.mu.Unlock()
-	e := &endpoint{name: ep, given: ep, cancel: func() {}, done: make(chan struct{})}
-	close(e.done)
 	e.inproc = func() {
 		r.mu.Lock()
 		list := r.pending[name]
@@ -242,23 +249,66 @@ func (s *Socket) connectInproc(ep, name string) error {
 			}
 		}
 		r.mu.Unlock()
+		// Disconnect ends the pipe: nothing more is routed to it, and the
+		// binder sees its peer gone.
+		s.mu.Lock()
+		if c.cp != nil {
+			s.forget(c.cp)
+		}
+		s.mu.Unlock()
 	}
 	if !s.addEndpoint(e) {
 		e.inproc()
 		return ErrClosed
 	}
-	if binder != nil {
-		return joinInproc(s, binder, ep)
+	if binder == nil {
+		if err := s.attachPipe(c.cp); err != nil {
+			e.inproc()
+			return err
+		}
+		return nil
 	}
-	return nil
+	cp, err := joinInproc(s, binder, ep)
+	if err == nil {
+		s.mu.Lock()
+		c.cp = cp
+		s.mu.Unlock()
+	}
+	return err
 }
 
-// joinInproc connects two sockets with a pipe and no engine in between.
-func joinInproc(conn, bind *Socket, ep string) error {
+// joinPending gives a connect that came before the bind its binder.
+func joinPending(c *inprocConnect, bind *Socket) {
+	conn := c.s
+	if !compatible(conn.typ, bind.typ) {
+		err := fmt.Errorf("%w: %s cannot connect to %s at %s", errRefused, conn.typ, bind.typ, c.ep)
+		conn.log.Warn("inproc connect refused", "endpoint", c.ep, "err", err)
+		conn.mu.Lock()
+		conn.forget(c.cp)
+		conn.mu.Unlock()
+		c.bp.Detach()
+		return
+	}
+	conn.mu.Lock()
+	c.cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: c.ep}
+	conn.mu.Unlock()
+	c.bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: c.ep}
+	c.bp.adopt(bind.end())
+	if err := bind.attachPipe(c.bp); err != nil {
+		c.bp.Detach()
+		return
+	}
+	conn.event(EventConnected, c.ep, c.ep, nil)
+	bind.event(EventAccepted, c.ep, c.ep, nil)
+}
+
+// joinInproc connects two sockets with a pipe and no engine in between, and
+// returns the connecting socket's end.
+func joinInproc(conn, bind *Socket, ep string) (*Pipe, error) {
 	if !compatible(conn.typ, bind.typ) {
 		err := fmt.Errorf("%w: %s cannot connect to %s at %s", errRefused, conn.typ, bind.typ, ep)
 		conn.log.Warn("inproc connect refused", "endpoint", ep, "err", err)
-		return err
+		return nil, err
 	}
 	cp, bp := newPipePair(conn.end(), bind.end())
 	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: ep}
@@ -266,18 +316,18 @@ func joinInproc(conn, bind *Socket, ep string) error {
 	if err := bind.attachPipe(bp); err != nil {
 		cp.Detach()
 		bp.Detach()
-		return err
+		return nil, err
 	}
 	if err := conn.attachPipe(cp); err != nil {
 		cp.Detach()
 		bind.mu.Lock()
 		bind.forget(bp)
 		bind.mu.Unlock()
-		return err
+		return nil, err
 	}
 	conn.event(EventConnected, ep, ep, nil)
 	bind.event(EventAccepted, ep, ep, nil)
-	return nil
+	return cp, nil
 }
 
 // compatible applies the ZMTP socket-type table to inproc pairs.

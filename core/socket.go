@@ -208,6 +208,10 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 			}
 			return err
 		}
+		if try == 0 && ctx.Err() != nil {
+			closeAll(msg)
+			return ErrWouldBlock
+		}
 		if s.rt.invoker {
 			if err := s.checkDone(ctx); err != nil {
 				closeAll(msg)
@@ -234,6 +238,7 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 // arrives or ctx is done. The caller owns the frames and closes them.
 func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 	d := idler{kind: s.rt.idle}
+	first := true
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -252,6 +257,10 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			}
 			return msg, err
 		}
+		if first && ctx.Err() != nil {
+			return nil, ErrWouldBlock
+		}
+		first = false
 		if s.rt.invoker {
 			if err := s.checkDone(ctx); err != nil {
 				return nil, err

@@ -2,10 +2,12 @@ package tcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/zmqx/zmqx/core"
 )
@@ -54,7 +56,7 @@ func (TCP) Listen(addr string) (core.Listener, error) {
 	}
 	l, err := net.Listen("tcp", a)
 	if err != nil {
-		return nil, err
+		return nil, listenErr(err)
 	}
 	return &listener{Listener: l, tcp: true}, nil
 }
@@ -81,6 +83,15 @@ func noDelay(c net.Conn) error {
 		}
 	}
 	return nil
+}
+
+// listenErr makes a taken address match core.ErrAddrInUse (libzmq's
+// EADDRINUSE), keeping the system's error in the chain too.
+func listenErr(err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: %w", core.ErrAddrInUse, err)
+	}
+	return err
 }
 
 type listener struct {
@@ -129,7 +140,7 @@ func (IPC) Listen(addr string) (core.Listener, error) {
 	}
 	l, err := net.Listen("unix", addr)
 	if err != nil {
-		return nil, err
+		return nil, listenErr(err)
 	}
 	return &listener{Listener: l}, nil
 }
