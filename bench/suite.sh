@@ -15,7 +15,12 @@
 #   bench/suite.sh [rounds] [sizes] [roundtrips] [messages] [fan-out messages]
 #   defaults:       5        64,1024  20000       1000000    1000000
 #
-# Environment: SERVER_CPU, CLIENT_CPU; SUBSCRIBERS, the SUB sockets of the
+# [sizes] are the throughput sizes; a throughput run moves [messages], or
+# fewer for large sizes (at most about 4 GB a run: 3 800 messages of 1 MiB).
+# Latency runs at LAT_SIZES (default 64): zmqx and libzmq as they come,
+# zmqx with --idle spin --invoker, and the two raw floors.
+#
+# Environment: LAT_SIZES; SERVER_CPU, CLIENT_CPU; SUBSCRIBERS, the SUB sockets of the
 # fan-out case (default 10; 0 leaves the case out); BIN, a directory with the built tools
 # and zmqperf (built into a temporary one otherwise); MIXED=1 adds the
 # zmqx/libzmq mixed pairings; OUT, the file for the Markdown table (default:
@@ -26,6 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000} fanmsgs=${5:-1000000}
 nsubs=${SUBSCRIBERS:-10}
+latsizes=${LAT_SIZES:-64}
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -70,7 +76,7 @@ lat_row() {
 
 for r in $(seq "$rounds"); do
 	echo "### round $r"
-	for size in ${sizes//,/ }; do
+	for size in ${latsizes//,/ }; do
 		for p in $pairings; do
 			s=${p%%:*} c=${p##*:} port=$((port + 1))
 			ep=tcp://127.0.0.1:$port
@@ -78,17 +84,26 @@ for r in $(seq "$rounds"); do
 			run "lat size=$size server=$s client=$c" $(tool "$s" local_lat) "$ep" "$size" "$rts" -- $(tool "$c" remote_lat) "$ep" "$size" "$rts"
 			lat_row "$work/lat.$size.server=$s client=$c"
 		done
+		port=$((port + 1))
+		ep=tcp://127.0.0.1:$port
+		run "lat size=$size zmqx --idle spin --invoker" "$bin/local_lat" --idle spin --invoker "$ep" "$size" "$rts" -- \
+			"$bin/remote_lat" --idle spin --invoker "$ep" "$size" "$rts"
+		lat_row "$work/lat.$size.server=zmqx client=zmqx, --idle spin --invoker"
 		for mode in spin block; do
 			port=$((port + 1))
 			run "lat size=$size floor $mode" "$bin/floor_lat" --mode "$mode" server "127.0.0.1:$port" "$size" "$rts" -- \
 				"$bin/floor_lat" --mode "$mode" client "127.0.0.1:$port" "$size" "$rts"
 			lat_row "$work/lat.$size.floor_lat --mode $mode"
 		done
+	done
+	for size in ${sizes//,/ }; do
+		n=$((4000000000 / (size + 64)))
+		n=$((n < msgs ? n : msgs))
 		for p in $pairings; do
 			s=${p%%:*} c=${p##*:} port=$((port + 1))
 			ep=tcp://127.0.0.1:$port
 			# shellcheck disable=SC2046
-			run "thr size=$size server=$s client=$c" $(tool "$s" local_thr) "$ep" "$size" "$msgs" -- $(tool "$c" remote_thr) "$ep" "$size" "$msgs"
+			run "thr size=$size server=$s client=$c" $(tool "$s" local_thr) "$ep" "$size" "$n" -- $(tool "$c" remote_thr) "$ep" "$size" "$n"
 			awk '/\[msg\/s\]/ { print $3 }' "$work/server.out" >>"$work/thr.$size.server=$s client=$c"
 		done
 	done
@@ -117,19 +132,20 @@ table() {
 	echo
 	echo "| size [B] | latency (server / client) | avg one-way [us] | RTT p50 | p90 | p99 | p99.9 | p99.99 |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for size in ${sizes//,/ }; do
+	for size in ${latsizes//,/ }; do
 		for f in "$work"/lat."$size".*; do
 			name=${f#"$work/lat.$size."}
 			echo "| $size | $name | $(median "$f" 1) | $(median "$f" 2) | $(median "$f" 3) | $(median "$f" 4) | $(median "$f" 5) | $(median "$f" 6) |"
 		done
 	done
 	echo
-	echo "| size [B] | throughput (server PULL / client PUSH) | median msg/s | min | max |"
-	echo "|---|---|---|---|---|"
+	echo "| size [B] | throughput (server PULL / client PUSH) | median msg/s | min | max | median MB/s |"
+	echo "|---|---|---|---|---|---|"
 	for size in ${sizes//,/ }; do
 		for f in "$work"/thr."$size".*; do
 			name=${f#"$work/thr.$size."}
-			echo "| $size | $name | $(median "$f" 1 %.0f) | $(sort -g "$f" | head -n1) | $(sort -g "$f" | tail -n1) |"
+			m=$(median "$f" 1 %.0f)
+			echo "| $size | $name | $m | $(sort -g "$f" | head -n1) | $(sort -g "$f" | tail -n1) | $(awk -v m="$m" -v s="$size" 'BEGIN { printf "%.0f", m * s / 1e6 }') |"
 		done
 	done
 	[ "$nsubs" -gt 0 ] || return 0

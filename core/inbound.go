@@ -179,6 +179,24 @@ func (in *Inbound) Reset() {
 // Space returns free memory at the end of the stream to read into.
 func (in *Inbound) Space() []byte {
 	s := in.wseg
+	if len(s.buf) > inSegSize {
+		// A segment made for a large frame: read exactly the rest of that
+		// frame into it, so the next message's bytes are not read into its
+		// tail only to be copied out again; once its messages are whole,
+		// continue in a standard segment.
+		if in.need > 0 && in.ppos+in.need <= len(s.buf) {
+			return s.buf[in.wpos : in.ppos+in.need]
+		}
+		if in.need == 0 && in.bpos == in.wpos {
+			ns := in.newSeg(inSegSize)
+			ns.base = s.base + int64(in.bpos)
+			s.n = in.bpos
+			s.next.Store(ns)
+			in.wseg = ns
+			in.ppos, in.wpos, in.bpos = 0, 0, 0
+			return ns.buf
+		}
+	}
 	free := len(s.buf) - in.wpos
 	if free >= minRead && (in.need == 0 || in.ppos+in.need <= len(s.buf)) {
 		return s.buf[in.wpos:]
