@@ -199,6 +199,7 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		ok, err := s.b.send(m)
 		clear(m) // consumed, or still the caller's
 		s.scratch = m[:0]
+		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {
 			if err != nil {
@@ -217,7 +218,11 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 				closeAll(msg)
 				return err
 			}
-			d.idle()
+			if idle {
+				runtime.Gosched()
+			} else {
+				d.idle()
+			}
 			continue
 		}
 		s.sendWaiters.Add(1)
@@ -249,6 +254,7 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 		if !ok && err == nil && s.rt.invoker && s.drive() > 0 {
 			msg, ok, err = s.b.recv(dst)
 		}
+		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {
 			if ok && s.waiters.Load() > 0 {
@@ -265,7 +271,13 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			if err := s.checkDone(ctx); err != nil {
 				return nil, err
 			}
-			d.idle()
+			if idle {
+				// No connection to drive yet: let the goroutines making
+				// one (dial, handshake) have the processor.
+				runtime.Gosched()
+			} else {
+				d.idle()
+			}
 			continue
 		}
 		s.waiters.Add(1)

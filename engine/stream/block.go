@@ -106,6 +106,7 @@ func (c *conn) command(body []byte) error {
 func (c *conn) control(frame []byte) {
 	c.ctlMu.Lock()
 	c.ctl = append(c.ctl, frame...)
+	c.ctlPending.Store(true)
 	c.ctlMu.Unlock()
 	select {
 	case c.ctlC <- struct{}{}:
@@ -116,12 +117,13 @@ func (c *conn) control(frame []byte) {
 // takeControl moves queued command frames into buf, between two messages
 // only.
 func (c *conn) takeControl(buf []byte) []byte {
-	if !c.ob.AtBoundary() {
+	if !c.ctlPending.Load() || !c.ob.AtBoundary() {
 		return buf
 	}
 	c.ctlMu.Lock()
 	buf = append(buf, c.ctl...)
 	c.ctl = c.ctl[:0]
+	c.ctlPending.Store(false)
 	c.ctlMu.Unlock()
 	return buf
 }

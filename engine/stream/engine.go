@@ -42,6 +42,8 @@ type conn struct {
 	ctlMu sync.Mutex
 	ctl   []byte        // command frames for the writer to send (PONG, PING)
 	ctlC  chan struct{} // wakes the writer for ctl
+	// ctlPending says ctl is not empty, so a pump looks without the lock.
+	ctlPending atomic.Bool
 
 	peerTTL time.Duration // from the peer's PING
 	gotData atomic.Bool   // bytes arrived since the last heartbeat check
