@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -86,10 +87,13 @@ type Outbound struct {
 	committed atomic.Int64 // stream offset just past the last whole message
 	acked     atomic.Int64 // whole messages the consumer has written out
 
-	sleeping atomic.Bool // the consumer waits for data on wake
-	waiting  atomic.Bool // the producer waits for acks on space
-	wake     signal      // consumer's wake-up
-	space    signal      // producer's wake-up
+	// owner says who consumes: the engine (ownEngine), nobody while the
+	// engine's writer waits on wake (ownNobody), or the socket's caller
+	// writing a message out itself (ownCaller, see TryOwn).
+	owner   atomic.Int32
+	waiting atomic.Bool // the producer waits for acks on space
+	wake    signal      // consumer's wake-up
+	space   signal      // producer's wake-up
 
 	// Producer side.
 	wseg    *oseg
@@ -179,13 +183,50 @@ func (o *Outbound) AppendRef(m Msg) {
 	o.w += int64(len(s.buf))
 }
 
-// EndMessage publishes the message written since the last one.
+// Consumers of an Outbound (see owner).
+const (
+	ownEngine = iota
+	ownNobody
+	ownCaller
+)
+
+// EndMessage publishes the message written since the last one and wakes
+// the engine's writer if it waits.
 func (o *Outbound) EndMessage() {
+	o.publish()
+	o.Wakeup()
+}
+
+// publish makes the message written since the last one visible.
+func (o *Outbound) publish() {
 	o.written++
 	o.committed.Store(o.w)
-	if o.sleeping.Load() && o.sleeping.CompareAndSwap(true, false) {
+}
+
+// Wakeup hands the stream to the engine's writer if it waits.
+func (o *Outbound) Wakeup() {
+	if o.owner.Load() == ownNobody && o.owner.CompareAndSwap(ownNobody, ownEngine) {
 		o.wake.notify()
 	}
+}
+
+// TryOwn makes the caller (the producer) the consumer for a moment, when
+// the engine's writer waits: a socket that never has more than one message
+// to batch (REQ, REP) writes it out from its own goroutine, with no hand-off.
+// The caller must Disown.
+func (o *Outbound) TryOwn() bool {
+	return o.owner.Load() == ownNobody && o.owner.CompareAndSwap(ownNobody, ownCaller)
+}
+
+// Disown ends TryOwn: what the caller could not write goes to the engine's
+// writer.
+func (o *Outbound) Disown() {
+	if o.committed.Load() != o.r {
+		o.owner.Store(ownEngine)
+		o.wake.notify()
+		return
+	}
+	o.owner.Store(ownNobody)
 }
 
 // seal ends the current segment and continues the stream in s.
@@ -315,15 +356,32 @@ func AppendCommand(ob OutBuffer, name string, data []byte) {
 
 // --- consumer ---
 
-// Sleep marks the consumer as waiting for data and reports whether it may
-// really sleep: false when something was published meanwhile.
+// Sleep marks the engine's writer as waiting for data and reports whether
+// it may really wait: false when something was published meanwhile and it
+// still consumes. After its wait the writer calls Resume.
 func (o *Outbound) Sleep() bool {
-	o.sleeping.Store(true)
-	if o.committed.Load() != o.r {
-		o.sleeping.Store(false)
+	o.owner.Store(ownNobody)
+	if o.committed.Load() != o.r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
 		return false
 	}
 	return true
+}
+
+// Resume makes the engine's writer the consumer again after a wake-up,
+// waiting out a caller that is writing (TryOwn).
+func (o *Outbound) Resume() {
+	for {
+		switch o.owner.Load() {
+		case ownEngine:
+			return
+		case ownNobody:
+			if o.owner.CompareAndSwap(ownNobody, ownEngine) {
+				return
+			}
+		default:
+			runtime.Gosched() // one non-blocking write: short
+		}
+	}
 }
 
 // Available is the number of published bytes not yet consumed.

@@ -36,6 +36,7 @@ type Pipe struct {
 	live       bool        // stream: a connection is attached (socket mu)
 	downgraded bool        // stream: the peer speaks ZMTP 3.0 (socket mu)
 	agent      Agent       // stream, invoker mode: the connection to drive
+	direct     Agent       // stream, REQ/REP in block mode: writes a message out from Send
 
 	inMsgs   int64 // whole messages read from in (reader-local copy)
 	deferAck bool  // engine ends: count a message as read only at Ack
@@ -157,11 +158,7 @@ func (p *Pipe) CheckWrite() bool {
 // Frames become visible to the reader at Flush, whole messages at a time.
 func (p *Pipe) Write(m Msg) {
 	if p.ob != nil {
-		more := m.More
-		AppendFrame(p.ob, &m, more)
-		if !more {
-			p.ob.EndMessage()
-		}
+		p.writeFrame(&m)
 		return
 	}
 	m.own()
@@ -174,8 +171,16 @@ func (p *Pipe) Write(m Msg) {
 // Flush publishes what was written and wakes the reader if it sleeps.
 func (p *Pipe) Flush() {
 	if p.ob != nil {
-		if p.agent != nil {
+		switch {
+		case p.agent != nil:
 			p.agent.PumpOut()
+		case p.direct != nil:
+			if p.ob.TryOwn() {
+				p.direct.PumpOut()
+				p.ob.Disown()
+			} else {
+				p.ob.Wakeup()
+			}
 		}
 		return
 	}
@@ -208,7 +213,11 @@ func (p *Pipe) writeFrame(m *Msg) {
 			AppendFrame(p.ob, m, more)
 		}
 		if !more {
-			p.ob.EndMessage()
+			if p.direct != nil {
+				p.ob.publish() // Flush writes it, or wakes the writer
+			} else {
+				p.ob.EndMessage()
+			}
 		}
 		return
 	}

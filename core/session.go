@@ -321,6 +321,21 @@ func (h *Host) Grace(limit time.Duration) time.Duration {
 // idle strategy, and whether the socket's callers drive it (invoker).
 func (h *Host) Mode() (Idle, bool) { r := h.ss.sock.rt; return r.idle, r.invoker }
 
+// Direct lets REQ and REP sockets in the blocking mode write each message
+// out from the goroutine that sends it, through d.PumpOut, when the
+// connection's writer is idle: those sockets never have a second message
+// to batch, so handing the first to the writer goroutine only costs a
+// wake-up. Direct(nil) ends it; after that d is not called any more.
+func (h *Host) Direct(d Agent) {
+	s := h.ss.sock
+	if s.typ != REQ && s.typ != REP {
+		return
+	}
+	s.mu.Lock()
+	h.ss.pipe.direct = d
+	s.mu.Unlock()
+}
+
 // Drive hands an agent to whoever runs it in this runtime (an I/O worker,
 // or the socket's callers in invoker mode) and waits until done is closed
 // or ctx is done; when Drive returns, nobody runs the agent any more.

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/internal/rawio"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
 )
@@ -14,10 +18,15 @@ import (
 // network poller: a reader that reads straight into the inbound stream and
 // a writer that writes the outbound stream out.
 func (c *conn) runBlocking(ctx context.Context) error {
+	if d := newDirect(c); d != nil {
+		c.h.Direct(d)
+		defer c.h.Direct(nil) // before the connection closes: nobody writes to it after
+	}
 	done := make(chan struct{})
 	werr := make(chan error, 1)
 	go func() { werr <- c.writeLoop(ctx, done) }()
 	rerr := c.readLoop(ctx)
+	c.h.Direct(nil)
 	close(done)
 	c.c.Close()
 	if err := <-werr; rerr == nil || errors.Is(rerr, net.ErrClosed) && err != nil {
@@ -143,6 +152,7 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 		tick = t.C
 	}
 	ttl := uint16(c.o.HeartbeatTTL / (100 * time.Millisecond))
+	c.ob.Resume()
 	for {
 		ctl = c.takeControl(ctl[:0])
 		iov = iov[:0]
@@ -164,6 +174,7 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 			case <-ctx.Done():
 				return nil
 			}
+			c.ob.Resume()
 			continue
 		}
 		n := 0
@@ -182,4 +193,60 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 		c.ob.Advance(n - len(ctl))
 		clear(iov)
 	}
+}
+
+// direct is the write-through of a REQ or REP connection in the blocking
+// mode (see core.Host.Direct): one non-blocking writev of what is
+// published, from the sending goroutine; what does not fit goes to the
+// writer goroutine.
+type direct struct {
+	c   *conn
+	fd  int
+	vec rawio.Vec
+	iov [][]byte
+}
+
+func newDirect(c *conn) *direct {
+	t := c.h.SocketType()
+	if !rawio.Supported || (t != core.REQ && t != core.REP) {
+		return nil
+	}
+	sc, ok := c.c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	d := &direct{c: c, fd: -1}
+	if rc.Control(func(fd uintptr) { d.fd = int(fd) }) != nil || d.fd < 0 {
+		return nil
+	}
+	return d
+}
+
+// DoWork is not used: a direct writer only pumps out.
+func (d *direct) DoWork() int { return 0 }
+
+// PumpOut writes what is published, once, without blocking.
+func (d *direct) PumpOut() {
+	c := d.c
+	d.iov = c.ob.Gather(d.iov[:0], c.o.BatchSize)
+	if len(d.iov) == 0 {
+		return
+	}
+	if c.eng.Writes != nil {
+		n := 0
+		for _, b := range d.iov {
+			n += len(b)
+		}
+		c.eng.Writes(n)
+	}
+	n, _ := d.vec.Writev(d.fd, d.iov, false)
+	clear(d.iov)
+	if n > 0 {
+		c.ob.Advance(n)
+	}
+	// Errors and the rest are the writer goroutine's (Disown hands over).
 }
