@@ -360,8 +360,9 @@ func AppendCommand(ob OutBuffer, name string, data []byte) {
 // it may really wait: false when something was published meanwhile and it
 // still consumes. After its wait the writer calls Resume.
 func (o *Outbound) Sleep() bool {
+	r := o.r // once the stream is nobody's, a caller may move it on
 	o.owner.Store(ownNobody)
-	if o.committed.Load() != o.r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
+	if o.committed.Load() != r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
 		return false
 	}
 	return true
