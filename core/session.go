@@ -345,6 +345,7 @@ func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
 		s.mu.Lock()
 		h.ss.pipe.agent = a
 		s.agents = append(s.agents, a)
+		a.PumpOut() // what was queued before the connection was up goes now
 		s.mu.Unlock()
 		s.recvSig.notify()
 		s.sendSig.notify()

@@ -60,6 +60,9 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	// prefetched is a whole message Poll took for PollIn, under mu: the
+	// next Recv returns it.
+	prefetched []Msg
 }
 
 func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
@@ -250,6 +253,13 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			s.mu.Unlock()
 			return nil, ErrClosed
 		}
+		if len(s.prefetched) > 0 {
+			dst = append(dst, s.prefetched...)
+			clear(s.prefetched)
+			s.prefetched = s.prefetched[:0]
+			s.mu.Unlock()
+			return dst, nil
+		}
 		msg, ok, err := s.b.recv(dst)
 		if !ok && err == nil && s.rt.invoker && s.drive() > 0 {
 			msg, ok, err = s.b.recv(dst)
@@ -405,6 +415,8 @@ func (s *Socket) Close() error {
 		p.Detach()
 	}
 	s.pipes = nil
+	closeAll(s.prefetched)
+	s.prefetched = nil
 	s.mu.Unlock()
 	s.rt.forget(s)
 	return nil
