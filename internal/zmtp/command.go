@@ -25,10 +25,19 @@ type Command struct {
 	Data []byte
 }
 
+// libzmqErrorQuirk is the first byte of libzmq 4.3's misspelt ERROR.
+const libzmqErrorQuirk = 0x5E
+
 // ParseCommand splits a command frame body into name and data.
 func ParseCommand(body []byte) (Command, error) {
 	if len(body) < 1 {
 		return Command{}, errors.New("zmtp: empty command frame")
+	}
+	if len(body) >= 5 && body[0] == libzmqErrorQuirk && string(body[1:5]) == "RROR" {
+		// libzmq 4.3 writes its ERROR command's name as "\x05ERROR" in C,
+		// where the hex escape swallows the E: 0x5E "RROR". Read it as the
+		// ERROR it means, so a refused client reports the reason.
+		return Command{Name: CmdError, Data: body[5:]}, nil
 	}
 	n := int(body[0])
 	if n == 0 || 1+n > len(body) {

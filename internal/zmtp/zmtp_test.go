@@ -179,3 +179,17 @@ func TestHandshakePlain(t *testing.T) {
 		t.Fatal("PLAIN server without a check validated")
 	}
 }
+
+// TestLibzmqErrorQuirk: libzmq 4.3's ERROR command arrives as 0x5E "RROR"
+// (a C hex escape that swallowed the E); it is read as ERROR with its
+// reason.
+func TestLibzmqErrorQuirk(t *testing.T) {
+	body := append([]byte{0x5E, 'R', 'R', 'O', 'R', 6}, "denied"...)
+	c, err := ParseCommand(body)
+	if err != nil || c.Name != CmdError {
+		t.Fatalf("got %q %v", c.Name, err)
+	}
+	if reason, err := ParseError(c.Data); err != nil || reason != "denied" {
+		t.Fatalf("reason %q %v", reason, err)
+	}
+}
