@@ -104,3 +104,55 @@ func BenchmarkReqRep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProxy: messages per second through a PULL/PUSH Proxy over tcp,
+// 64-byte messages (one producer, one consumer).
+func BenchmarkProxy(b *testing.B) {
+	ctx := context.Background()
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	mk := func(t zmqx.SocketType) *zmqx.Socket {
+		s, err := rt.Socket(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	in, out, producer, consumer := mk(zmqx.PULL), mk(zmqx.PUSH), mk(zmqx.PUSH), mk(zmqx.PULL)
+	for _, s := range []*zmqx.Socket{in, out} {
+		if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := producer.Connect(in.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	if err := consumer.Connect(out.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- zmqx.Proxy(pctx, in, out, nil) }()
+	body := make([]byte, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := producer.Send(ctx, body); err != nil {
+				return
+			}
+		}
+	}()
+	var msg []zmqx.Msg
+	for i := 0; i < b.N; i++ {
+		var err error
+		if msg, err = consumer.RecvMsg(ctx, msg[:0]); err != nil {
+			b.Fatal(err)
+		}
+		msg[0].Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+	cancel()
+	<-done
+}

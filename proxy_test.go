@@ -110,4 +110,34 @@ func TestProxy(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+
+	// Streamer: PULL frontend, PUSH backend.
+	in := mustSocket(t, rt, zmqx.PULL)
+	out := mustSocket(t, rt, zmqx.PUSH)
+	if err := in.Bind("inproc://stream-in"); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Bind("inproc://stream-out"); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithCancel(ctx)
+	go func() { done <- zmqx.Proxy(sctx, in, out, nil) }()
+	producer := mustSocket(t, rt, zmqx.PUSH)
+	consumer := mustSocket(t, rt, zmqx.PULL)
+	if err := producer.Connect("inproc://stream-in"); err != nil {
+		t.Fatal(err)
+	}
+	if err := consumer.Connect("inproc://stream-out"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		ztest.Send(t, ctx, producer, fmt.Sprint(i), "tail")
+	}
+	for i := range 100 {
+		ztest.Expect(t, ctx, consumer, fmt.Sprint(i), "tail")
+	}
+	scancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }
