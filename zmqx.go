@@ -49,7 +49,21 @@ const (
 	EventHandshakeFailed = core.EventHandshakeFailed // the handshake failed; Err says why
 	EventDisconnected    = core.EventDisconnected    // a connection ended; Err says why
 	EventConnectRetry    = core.EventConnectRetry    // a connect attempt failed; another follows
-	EventClosed          = core.EventClosed          // a listener or session closed
+	EventClosed          = core.EventClosed          // a listener closed
+	EventBindFailed      = core.EventBindFailed      // Bind could not listen; Err says why
+	EventAcceptFailed    = core.EventAcceptFailed    // accepting a connection failed; Err says why
+	EventConnectDelayed  = core.EventConnectDelayed  // a connect attempt started
+	EventMonitorStopped  = core.EventMonitorStopped  // the last event a Monitor delivers
+)
+
+// HandshakeFailure classifies an EventHandshakeFailed (Event.Failure).
+type HandshakeFailure = core.HandshakeFailure
+
+// Why a handshake failed.
+const (
+	HandshakeNoDetail = core.HandshakeNoDetail // the connection ended or timed out
+	HandshakeProtocol = core.HandshakeProtocol // the peer broke the protocol
+	HandshakeAuth     = core.HandshakeAuth     // authentication failed
 )
 
 // Msg is one frame for zero-copy sending (see NewZeroCopyMsg).
@@ -287,6 +301,12 @@ func (s *Socket) Subscribe(topic string) error { return s.s.Subscribe([]byte(top
 
 // Unsubscribe removes one Subscribe of the same topic.
 func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte(topic)) }
+
+// Monitor sends the socket's events to ch, from now until stop is called,
+// like zmq_socket_monitor; any number of monitors may watch a socket, and
+// they can come and go at any time. Sending never blocks the socket: a full
+// channel misses events. stop sends EventMonitorStopped last.
+func (s *Socket) Monitor(ch chan<- Event) (stop func()) { return s.s.Monitor(ch) }
 
 // Invoke drives the socket's connections once in invoker mode (reads,
 // writes, heartbeats) and returns how much it did; 0 in other modes.

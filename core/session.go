@@ -50,7 +50,9 @@ func (s *Socket) Bind(ep string) (string, error) {
 	}
 	l, err := tr.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("zmqx: bind %s: %w", ep, err)
+		err = fmt.Errorf("zmqx: bind %s: %w", ep, err)
+		s.event(EventBindFailed, ep, "", err)
+		return "", err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	e := &endpoint{name: scheme + "://" + l.Endpoint(), given: ep, bind: true, cancel: cancel, listener: l, done: make(chan struct{})}
@@ -157,6 +159,7 @@ func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
 	var conns sync.WaitGroup
 	defer func() {
 		conns.Wait()
+		s.event(EventClosed, e.name, "", nil)
 		close(e.done)
 	}()
 	delay := time.Millisecond
@@ -171,6 +174,7 @@ func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
 			}
 			// Out of fds and the like: back off instead of spinning.
 			s.log.Warn("accept failed", "endpoint", e.name, "err", err)
+			s.event(EventAcceptFailed, e.name, "", err)
 			select {
 			case <-time.After(delay):
 			case <-ctx.Done():
@@ -256,6 +260,7 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 	o := &ss.sock.opts
 	ivl := o.ReconnectInterval
 	for {
+		ss.sock.event(EventConnectDelayed, ss.endpoint, "", nil)
 		c, err := tr.Dial(ctx, addr)
 		if err == nil {
 			remote := c.RemoteAddr().String()

@@ -63,6 +63,8 @@ type Socket struct {
 	// prefetched is a whole message Poll took for PollIn, under mu: the
 	// next Recv returns it.
 	prefetched []Msg
+	monMu      sync.Mutex // serialises Monitor's changes to monitors
+	monitors   atomic.Pointer[[]chan<- Event]
 }
 
 func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
@@ -457,14 +459,58 @@ func (s *Socket) linger() {
 	}
 }
 
-// event reports e to Options.Events without blocking.
+// event reports an event to Options.Events and every monitor, never
+// blocking: a full channel misses the event.
 func (s *Socket) event(t EventType, ep, remote string, err error) {
-	if s.opts.Events == nil {
-		return
+	e := Event{Type: t, Endpoint: ep, Remote: remote, Err: err}
+	if t == EventHandshakeFailed {
+		e.Failure = classifyHandshake(err)
 	}
-	select {
-	case s.opts.Events <- Event{Type: t, Endpoint: ep, Remote: remote, Err: err}:
-	default:
+	if s.opts.Events != nil {
+		select {
+		case s.opts.Events <- e:
+		default:
+		}
+	}
+	if ms := s.monitors.Load(); ms != nil {
+		for _, ch := range *ms {
+			select {
+			case ch <- e:
+			default:
+			}
+		}
+	}
+}
+
+// Monitor starts sending the socket's events to ch (as Options.Events
+// does, never blocking the socket: a full channel misses events) until
+// stop is called; stop sends EventMonitorStopped last, if ch has room.
+func (s *Socket) Monitor(ch chan<- Event) (stop func()) {
+	s.monMu.Lock()
+	var list []chan<- Event
+	if ms := s.monitors.Load(); ms != nil {
+		list = append(list, *ms...)
+	}
+	list = append(list, ch)
+	s.monitors.Store(&list)
+	s.monMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.monMu.Lock()
+			var rest []chan<- Event
+			for _, c := range *s.monitors.Load() {
+				if c != ch {
+					rest = append(rest, c)
+				}
+			}
+			s.monitors.Store(&rest)
+			s.monMu.Unlock()
+			select {
+			case ch <- Event{Type: EventMonitorStopped}:
+			default:
+			}
+		})
 	}
 }
 
