@@ -73,6 +73,26 @@ type Options struct {
 	// RouterMandatory makes a ROUTER fail a send to an unknown routing id
 	// with ErrHostUnreachable instead of dropping it silently.
 	RouterMandatory bool
+	// ReqRelaxed lets a REQ send a new request before the reply to the
+	// last one came (libzmq's ZMQ_REQ_RELAXED): the old request is given
+	// up, and a late reply to it is dropped (reliably with ReqCorrelate).
+	ReqRelaxed bool
+	// ReqCorrelate makes a REQ put a request id frame before each request
+	// and accept only the reply that carries it back (ZMQ_REQ_CORRELATE,
+	// wire-compatible with libzmq).
+	ReqCorrelate bool
+	// XPubVerbose makes an XPUB hand every subscribe to Recv, not only the
+	// first for a topic (ZMQ_XPUB_VERBOSE); XPubVerboser every unsubscribe
+	// too (ZMQ_XPUB_VERBOSER).
+	XPubVerbose, XPubVerboser bool
+	// XPubNoDrop makes PUB and XPUB wait (or fail with ErrWouldBlock)
+	// instead of dropping when a subscriber is at its HWM (ZMQ_XPUB_NODROP).
+	XPubNoDrop bool
+	// InvertMatching makes a PUB or XPUB send each message to the
+	// subscribers that do not match it, and a SUB take the messages that
+	// match none of its subscriptions (ZMQ_INVERT_MATCHING; both ends must
+	// set it).
+	InvertMatching bool
 	// MaxMsgSize bounds one incoming message (all its frames). 0 means
 	// DefaultMaxMsgSize; negative means no limit. A peer that declares
 	// more is disconnected before anything is allocated.

@@ -73,10 +73,11 @@ func (b *pub) absorb() {
 			body := msg[0].Bytes()
 			topic := body[1:]
 			changed := false
+			o := &b.s.opts
 			if body[0] == 1 {
-				changed = b.subs.addPipe(topic, p)
+				changed = b.subs.addPipe(topic, p) || o.XPubVerbose || o.XPubVerboser
 			} else {
-				changed = b.subs.rmPipe(topic, p)
+				changed = b.subs.rmPipe(topic, p) || o.XPubVerboser
 			}
 			if changed && !b.noRecv {
 				b.pending = append(b.pending, msg)
@@ -121,6 +122,24 @@ func (b *pub) send(msg []Msg) (bool, error) {
 	}
 	b.gen++
 	b.match = b.subs.matchPipes(msg[0].Bytes(), b.gen, b.match[:0])
+	if b.s.opts.InvertMatching {
+		// Those that matched carry this round's mark; send to the others.
+		b.match = b.match[:0]
+		for _, p := range b.out {
+			if p.matchGen != b.gen {
+				b.match = append(b.match, p)
+			}
+		}
+	}
+	if b.s.opts.XPubNoDrop {
+		// All or nothing: wait until every subscriber has room.
+		for _, p := range b.match {
+			if !p.PeerGone() && !p.CheckWrite() {
+				clear(b.match)
+				return false, nil
+			}
+		}
+	}
 	yielded := false
 	for _, p := range b.match {
 		if p.PeerGone() {
@@ -245,7 +264,7 @@ func (b *sub) recv(dst []Msg) ([]Msg, bool, error) {
 		if p == nil {
 			return dst, false, nil
 		}
-		if b.filter && !b.s.subs.match(msg[start].Bytes()) {
+		if b.filter && b.s.subs.match(msg[start].Bytes()) == b.s.opts.InvertMatching {
 			closeAll(msg[start:])
 			continue
 		}

@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // pair: exactly one peer, both directions (RFC 31).
 type pair struct {
@@ -92,19 +95,30 @@ func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s,
 // request, and replies accepted only from the peer that got the request.
 type req struct {
 	dealer
-	waiting bool  // a request is out; only Recv is allowed
-	to      *Pipe // the peer the request went to
+	waiting bool   // a request is out; only Recv is allowed (unless relaxed)
+	to      *Pipe  // the peer the request went to
+	id      uint32 // ReqCorrelate: the id of the request out
 }
 
 func (b *req) attach(p *Pipe) error { return b.dealer.attach(p) }
 
 func (b *req) send(msg []Msg) (bool, error) {
-	if b.waiting {
+	if b.waiting && !b.s.opts.ReqRelaxed {
 		return false, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
 	}
 	p := b.lb.pick(b.s)
 	if p == nil {
 		return false, nil
+	}
+	if b.s.opts.ReqCorrelate {
+		// libzmq's REQ_CORRELATE: a frame with the request id (4 bytes, in
+		// x86 order as libzmq writes its uint32) before the delimiter.
+		b.id++
+		var id Msg
+		id.n = 4
+		binary.LittleEndian.PutUint32(id.inline[:4], b.id)
+		id.More = true
+		p.Write(id)
 	}
 	p.Write(Msg{More: true}) // empty delimiter
 	writeMsg(p, msg)
@@ -117,18 +131,25 @@ func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
 		return dst, false, fmt.Errorf("%w: REQ must send a request before receiving", ErrState)
 	}
 	start := len(dst)
+	head := 1 // the delimiter, and with ReqCorrelate the id before it
+	if b.s.opts.ReqCorrelate {
+		head = 2
+	}
 	for {
 		msg, p := b.fq.recv(b.s, dst)
 		if p == nil {
 			return dst, false, nil
 		}
-		// Drop replies from other peers and replies without the delimiter.
-		if p != b.to || len(msg)-start < 2 || msg[start].Len() != 0 {
-			closeAll(msg[start:])
+		// Drop replies from other peers, to other requests, and replies
+		// without the delimiter.
+		env := msg[start:]
+		if p != b.to || len(env) < head+1 || env[head-1].Len() != 0 ||
+			head == 2 && (env[0].Len() != 4 || binary.LittleEndian.Uint32(env[0].Bytes()) != b.id) {
+			closeAll(env)
 			continue
 		}
 		b.waiting, b.to = false, nil
-		msg = append(msg[:start], msg[start+1:]...)
+		msg = append(msg[:start], msg[start+head:]...)
 		return msg, true, nil
 	}
 }

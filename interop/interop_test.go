@@ -498,3 +498,39 @@ func TestCloseDeliversToSlowReader(t *testing.T) {
 		})
 	}
 }
+
+// TestReqCorrelate: ZMQ_REQ_CORRELATE and ZMQ_REQ_RELAXED are on the wire
+// the same as libzmq's (a 4-byte request id frame before the delimiter):
+// libzmq's REQ talks to zmqx's ROUTER, zmqx's REQ to libzmq's REP.
+func TestReqCorrelate(t *testing.T) {
+	directions(t, func(t *testing.T, zb bool) {
+		t.Run("libzmq-REQ-to-zmqx-ROUTER", func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			router, req := zsock(t, zmqx.ROUTER), newPeer(t, "REQ", "req_correlate", "req_relaxed")
+			link(t, router, req, zb)
+			req.send("first")
+			first := ztest.Recv(t, ctx, router)
+			req.send("second") // relaxed
+			second := ztest.Recv(t, ctx, router)
+			for _, m := range [][]string{first, second} {
+				if len(m) != 4 || len(m[1]) != 4 || len(m[2]) != 0 {
+					t.Fatalf("libzmq's correlated request: %q", m)
+				}
+			}
+			ztest.Send(t, ctx, router, first[0], first[1], "", "late")
+			ztest.Send(t, ctx, router, second[0], second[1], "", "answer")
+			req.expect("answer")
+		})
+		t.Run("zmqx-REQ-to-libzmq-REP", func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			req, rep := zsock(t, zmqx.REQ, zmqx.SocketOptions{ReqCorrelate: true, ReqRelaxed: true}), newPeer(t, "REP")
+			link(t, req, rep, zb)
+			for i := range 3 {
+				ztest.Send(t, ctx, req, fmt.Sprint("q", i))
+				rep.expect(fmt.Sprint("q", i))
+				rep.send(fmt.Sprint("a", i))
+				ztest.Expect(t, ctx, req, fmt.Sprint("a", i))
+			}
+		})
+	})
+}

@@ -2,7 +2,8 @@
 // can script a real libzmq peer. Written for zmqx's interop tests.
 //
 //   socket TYPE                      create the socket (REQ, PUB, ...)
-//   opt routing_id HEX | router_mandatory | xpub_verbose | plain_client USER PASS |
+//   opt routing_id HEX | router_mandatory | xpub_verbose | req_correlate | req_relaxed |
+//       plain_client USER PASS |
 //       plain_server USER PASS | sndhwm N | rcvhwm N | rcvtimeo MS
 //   sub HEX | unsub HEX              ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE
 //   bind EP                          -> ok LAST_ENDPOINT
@@ -125,6 +126,10 @@ int main(void) {
 				rc = zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 			} else if (strcmp(name, "xpub_verbose") == 0) {
 				rc = zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one);
+			} else if (strcmp(name, "req_correlate") == 0) {
+				rc = zmq_setsockopt(sock, ZMQ_REQ_CORRELATE, &one, sizeof one);
+			} else if (strcmp(name, "req_relaxed") == 0) {
+				rc = zmq_setsockopt(sock, ZMQ_REQ_RELAXED, &one, sizeof one);
 			} else if (strcmp(name, "plain_client") == 0) {
 				rc = zmq_setsockopt(sock, ZMQ_PLAIN_USERNAME, a, strlen(a));
 				if (rc == 0) rc = zmq_setsockopt(sock, ZMQ_PLAIN_PASSWORD, b, strlen(b));
