@@ -93,6 +93,28 @@ type Options struct {
 	// match none of its subscriptions (ZMQ_INVERT_MATCHING; both ends must
 	// set it).
 	InvertMatching bool
+	// TCP connection options (tcp:// only; zero leaves the system's
+	// default). TCPKeepAlive turns keepalive probes on (1) or off (-1),
+	// with the idle time before the first, the interval between them and
+	// how many go unanswered before the connection is dropped.
+	TCPKeepAlive                           int
+	TCPKeepAliveIdle, TCPKeepAliveInterval time.Duration
+	TCPKeepAliveCount                      int
+	// SendBuffer and RecvBuffer set the kernel's socket buffers (SO_SNDBUF,
+	// SO_RCVBUF), in bytes.
+	SendBuffer, RecvBuffer int
+	// TOS sets the IP type-of-service (DSCP) byte of outgoing packets
+	// (Linux).
+	TOS int
+	// BindToDevice binds connections to a network interface by name
+	// (SO_BINDTODEVICE, Linux, needs CAP_NET_RAW).
+	BindToDevice string
+	// ConnectTimeout bounds one connection attempt; 0 leaves it to the
+	// system.
+	ConnectTimeout time.Duration
+	// TCPMaxRT is how long sent data may stay unacknowledged before the
+	// connection is dropped (TCP_USER_TIMEOUT, Linux; libzmq's TCP_MAXRT).
+	TCPMaxRT time.Duration
 	// MaxMsgSize bounds one incoming message (all its frames). 0 means
 	// DefaultMaxMsgSize; negative means no limit. A peer that declares
 	// more is disconnected before anything is allocated.
@@ -173,6 +195,11 @@ func (o Options) resolved() (Options, error) {
 		return o, errors.New("zmqx: heartbeat durations must not be negative")
 	case o.HeartbeatTTL > 6553500*time.Millisecond:
 		return o, errors.New("zmqx: HeartbeatTTL is at most 6553.5s")
+	case o.SendBuffer < 0 || o.RecvBuffer < 0 || o.TOS < 0 || o.TOS > 255 || o.TCPKeepAliveCount < 0 ||
+		o.TCPKeepAliveIdle < 0 || o.TCPKeepAliveInterval < 0 || o.ConnectTimeout < 0 || o.TCPMaxRT < 0:
+		return o, errors.New("zmqx: TCP options must not be negative (and TOS at most 255)")
+	case o.TCPKeepAlive < -1 || o.TCPKeepAlive > 1:
+		return o, errors.New("zmqx: TCPKeepAlive is -1 (off), 0 (system default) or 1 (on)")
 	case o.ReconnectIntervalMax < 0:
 		return o, errors.New("zmqx: ReconnectIntervalMax must not be negative")
 	}

@@ -48,7 +48,15 @@ func (s *Socket) Bind(ep string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	l, err := tr.Listen(addr)
+	var l Listener
+	if tt, ok := tr.(TunedTransport); ok {
+		if err := tt.CheckOptions(&s.opts); err != nil {
+			return "", fmt.Errorf("zmqx: bind %s: %w", ep, err)
+		}
+		l, err = tt.ListenWith(addr, &s.opts)
+	} else {
+		l, err = tr.Listen(addr)
+	}
 	if err != nil {
 		err = fmt.Errorf("zmqx: bind %s: %w", ep, err)
 		s.event(EventBindFailed, ep, "", err)
@@ -88,6 +96,11 @@ func (s *Socket) Connect(ep string) error {
 	}
 	if err := tr.CheckDial(addr); err != nil {
 		return fmt.Errorf("zmqx: connect %s: %w", ep, err)
+	}
+	if tt, ok := tr.(TunedTransport); ok {
+		if err := tt.CheckOptions(&s.opts); err != nil {
+			return fmt.Errorf("zmqx: connect %s: %w", ep, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	e := &endpoint{name: ep, given: ep, cancel: cancel, done: make(chan struct{})}
@@ -261,7 +274,7 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 	ivl := o.ReconnectInterval
 	for {
 		ss.sock.event(EventConnectDelayed, ss.endpoint, "", nil)
-		c, err := tr.Dial(ctx, addr)
+		c, err := ss.dial(ctx, tr, addr)
 		if err == nil {
 			remote := c.RemoteAddr().String()
 			ss.sock.event(EventConnected, ss.endpoint, remote, nil)
@@ -291,6 +304,20 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 			ivl = min(2*ivl, o.ReconnectIntervalMax)
 		}
 	}
+}
+
+// dial makes one connection attempt, bounded by ConnectTimeout.
+func (ss *session) dial(ctx context.Context, tr Transport, addr string) (net.Conn, error) {
+	o := &ss.sock.opts
+	if o.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.ConnectTimeout)
+		defer cancel()
+	}
+	if tt, ok := tr.(TunedTransport); ok {
+		return tt.DialWith(ctx, addr, o)
+	}
+	return tr.Dial(ctx, addr)
 }
 
 // Host is a session's side of the contract with an engine.

@@ -15,6 +15,18 @@ type Transport interface {
 	CheckDial(addr string) error
 }
 
+// TunedTransport is a Transport that applies the socket's connection
+// options (buffers, keepalive, TOS, device, timeouts). core uses its
+// methods instead of Listen and Dial where a transport has them.
+type TunedTransport interface {
+	Transport
+	// CheckOptions reports options this transport cannot apply on this
+	// system, so Bind and Connect fail at once with the reason.
+	CheckOptions(o *Options) error
+	ListenWith(addr string, o *Options) (Listener, error)
+	DialWith(ctx context.Context, addr string, o *Options) (net.Conn, error)
+}
+
 // Listener accepts connections for a bound endpoint.
 type Listener interface {
 	Accept() (net.Conn, error)

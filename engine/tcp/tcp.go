@@ -97,6 +97,7 @@ func listenErr(err error) error {
 type listener struct {
 	net.Listener
 	tcp bool
+	o   *core.Options // ListenWith: options for accepted connections
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -106,6 +107,12 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 	if l.tcp {
 		if err := noDelay(c); err != nil {
+			return nil, err
+		}
+	}
+	if l.o != nil {
+		if err := tune(c, l.o); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
