@@ -12,7 +12,7 @@ import (
 type deadlineTransport struct{ seen chan time.Duration }
 
 func (deadlineTransport) Listen(string) (Listener, error) { return nil, errors.New("no") }
-func (deadlineTransport) CheckDial(string) error         { return nil }
+func (deadlineTransport) CheckDial(string) error          { return nil }
 func (d deadlineTransport) Dial(ctx context.Context, _ string) (net.Conn, error) {
 	dl, ok := ctx.Deadline()
 	left := time.Duration(-1)

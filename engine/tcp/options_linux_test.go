@@ -60,8 +60,8 @@ func TestConnectionOptions(t *testing.T) {
 	defer a.Close()
 	for name, conn := range map[string]net.Conn{"dialled": c, "accepted": a} {
 		checks := []struct {
-			what         string
-			level, opt   int
+			what          string
+			level, opt    int
 			want, atLeast int
 		}{
 			{"SO_KEEPALIVE", syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1, 0},
