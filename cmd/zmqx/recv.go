@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/zmqx/zmqx"
+)
+
+func (c *cli) recv(args []string) error {
+	fs := newFlagSet("recv")
+	var sf sockFlags
+	sf.register(fs, "PULL")
+	count := fs.Int("count", 0, "messages to receive (0: until interrupted or the --timeout)")
+	if err := c.parseFlags(fs, "recv", args); err != nil {
+		return err
+	}
+	typ, fm, err := sf.check("recv")
+	if err != nil {
+		return err
+	}
+	switch {
+	case *count < 0:
+		return usagef("recv", "--count must not be negative")
+	case fs.NArg() > 0:
+		return usagef("recv", "recv takes no FRAME arguments (%q)", fs.Arg(0))
+	case typ == zmqx.PUB || typ == zmqx.PUSH:
+		return usagef("recv", "a %v socket cannot receive: use zmqx send", typ)
+	}
+	d, cancel := c.deadline(sf.timeout)
+	defer cancel()
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer closeWithin(d, rt.Close)
+	// A receiving socket has nothing of its own to deliver at close.
+	s, err := rt.Socket(typ, zmqx.SocketOptions{RoutingID: []byte(sf.routingID), Linger: -1})
+	if err != nil {
+		return err
+	}
+	if err := sf.setup(s); err != nil {
+		return err
+	}
+	var line []byte
+	for n := 0; *count == 0 || n < *count; n++ {
+		msg, err := s.Recv(d)
+		if err != nil {
+			if !d.stopped(err) {
+				return err
+			}
+			switch {
+			case *count == 0 && (n > 0 || d.interrupted()):
+				// An open-ended recv ends this way: what arrived is printed.
+				return nil
+			case n == 0:
+				return fmt.Errorf("nothing received %s", d.ended())
+			}
+			return fmt.Errorf("received %d of %d messages %s", n, *count, d.ended())
+		}
+		if line, err = fm.appendMsg(line[:0], msg); err != nil {
+			return err
+		}
+		// One write per message: what arrived is out before an interrupt.
+		if _, err := c.stdout.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
