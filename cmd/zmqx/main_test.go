@@ -156,7 +156,7 @@ func framesEqual(a, b [][]byte) bool {
 func TestSendRecvFormats(t *testing.T) {
 	for _, c := range []struct {
 		format, want, stdin string
-		args             []string
+		args                []string
 	}{
 		{"text", "hello\t\tworld", "", []string{"hello", "-", "world"}},
 		{"text", "hello\t\tworld", "hello\t-\tworld\nhello\t\tworld\n", nil},
