@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	// Runs cut short by their --timeout leave their sockets closing.
 	lingering.Wait()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
