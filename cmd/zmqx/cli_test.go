@@ -60,6 +60,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"send", "--timeout", "-1s", "--bind", "tcp://127.0.0.1:0"}, "--timeout must not be negative"},
 		{[]string{"send", "--type", "SUB", "--connect", "tcp://127.0.0.1:1", "x"}, "SUB socket cannot send"},
 		{[]string{"recv", "--type", "PUSH", "--bind", "tcp://127.0.0.1:0"}, "PUSH socket cannot receive"},
+		{[]string{"recv", "--type", "REQ", "--bind", "tcp://127.0.0.1:0"}, "a REQ sends first"},
+		{[]string{"recv", "--type", "rep", "--bind", "tcp://127.0.0.1:0"}, "a REP must answer"},
 		{[]string{"recv", "--bind", "tcp://127.0.0.1:0", "frame"}, "recv takes no FRAME arguments"},
 		{[]string{"send", "--format", "hex", "--bind", "tcp://127.0.0.1:0", "xyz"}, `hex frame "xyz"`},
 		{[]string{"proxy", "--frontend", "ROUTER@bind:tcp://127.0.0.1:0"}, "need --backend"},

@@ -163,10 +163,12 @@ type deadline struct {
 }
 
 func (c *cli) deadline(timeout time.Duration) (deadline, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(c.interrupt)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if timeout > 0 {
-		cancel()
 		ctx, cancel = context.WithTimeout(c.interrupt, timeout)
+	} else {
+		ctx, cancel = context.WithCancel(c.interrupt)
 	}
 	return deadline{Context: ctx, interrupt: c.interrupt, timeout: timeout}, cancel
 }

@@ -25,6 +25,10 @@ func (c *cli) recv(args []string) error {
 		return usagef("recv", "recv takes no FRAME arguments (%q)", fs.Arg(0))
 	case typ == zmqx.PUB || typ == zmqx.PUSH:
 		return usagef("recv", "a %v socket cannot receive: use zmqx send", typ)
+	case typ == zmqx.REQ:
+		return usagef("recv", "a REQ sends first: zmqx send --type REQ prints the replies")
+	case typ == zmqx.REP:
+		return usagef("recv", "a REP must answer: zmqx send --type REP prints requests and answers them")
 	}
 	d, cancel := c.deadline(sf.timeout)
 	defer cancel()
