@@ -11,7 +11,9 @@ import (
 func TestPeerWatchCounts(t *testing.T) {
 	w := newPeerWatch()
 	defer w.close()
-	ev := func(typ zmqx.EventType, ep, remote string) { w.apply(zmqx.Event{Type: typ, Endpoint: ep, Remote: remote}) }
+	ev := func(typ zmqx.EventType, ep, remote string) {
+		w.apply(zmqx.Event{Type: typ, Endpoint: ep, Remote: remote})
+	}
 	check := func(wantN int, wantSeen bool) {
 		t.Helper()
 		if n, seen, _ := w.state(); n != wantN || seen != wantSeen {
