@@ -193,8 +193,14 @@ func (d deadline) why() string {
 
 // stopped reports whether err is d ending (interrupt or timeout) rather
 // than a failure of its own.
-func (d deadline) stopped(err error) bool {
-	return d.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+func (d deadline) stopped(err error) bool { return d.Err() != nil && isContextErr(err) }
+
+// isContextErr reports whether err is how a Send or Recv given a context
+// reports that context's end: its error when it ended during the call,
+// ErrWouldBlock when it had ended before.
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, zmqx.ErrWouldBlock)
 }
 
 // linger is how long a socket that sends may wait at close for its queued

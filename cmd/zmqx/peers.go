@@ -6,8 +6,6 @@ import (
 	"sync"
 
 	"github.com/zmqx/zmqx"
-	// The event types are not exported from the root package (yet).
-	"github.com/zmqx/zmqx/core"
 )
 
 // peerWatch follows a socket's connection events to know how many peers
@@ -66,16 +64,16 @@ func (w *peerWatch) apply(e zmqx.Event) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
-	case e.Type == core.EventHandshaken,
-		inproc && (e.Type == core.EventConnected || e.Type == core.EventAccepted):
+	case e.Type == zmqx.EventHandshaken,
+		inproc && (e.Type == zmqx.EventConnected || e.Type == zmqx.EventAccepted):
 		// inproc peers have no handshake and never disconnect.
 		w.live[key]++
 		w.n++
 		w.seen = true
-	case e.Type == core.EventHandshakeFailed:
+	case e.Type == zmqx.EventHandshakeFailed:
 		w.failed[key]++
 		return
-	case e.Type == core.EventDisconnected:
+	case e.Type == zmqx.EventDisconnected:
 		if w.failed[key] > 0 {
 			w.failed[key]--
 			return

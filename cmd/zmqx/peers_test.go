@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/zmqx/zmqx"
-	"github.com/zmqx/zmqx/core"
 )
 
 func TestPeerWatchCounts(t *testing.T) {
@@ -21,23 +20,23 @@ func TestPeerWatchCounts(t *testing.T) {
 		}
 	}
 	tcp := "tcp://127.0.0.1:5555"
-	ev(core.EventListening, tcp, "")
-	ev(core.EventAccepted, tcp, "127.0.0.1:40000")
+	ev(zmqx.EventListening, tcp, "")
+	ev(zmqx.EventAccepted, tcp, "127.0.0.1:40000")
 	check(0, false) // accepted is not yet a peer: the handshake may fail
-	ev(core.EventHandshakeFailed, tcp, "127.0.0.1:40000")
-	ev(core.EventDisconnected, tcp, "127.0.0.1:40000")
+	ev(zmqx.EventHandshakeFailed, tcp, "127.0.0.1:40000")
+	ev(zmqx.EventDisconnected, tcp, "127.0.0.1:40000")
 	check(0, false)
-	ev(core.EventAccepted, tcp, "127.0.0.1:40001")
-	ev(core.EventHandshaken, tcp, "127.0.0.1:40001")
-	ev(core.EventHandshaken, "ipc:///x", "")
-	ev(core.EventHandshaken, "ipc:///x", "")
+	ev(zmqx.EventAccepted, tcp, "127.0.0.1:40001")
+	ev(zmqx.EventHandshaken, tcp, "127.0.0.1:40001")
+	ev(zmqx.EventHandshaken, "ipc:///x", "")
+	ev(zmqx.EventHandshaken, "ipc:///x", "")
 	check(3, true)
-	ev(core.EventDisconnected, tcp, "127.0.0.1:40001")
-	ev(core.EventDisconnected, "ipc:///x", "")
+	ev(zmqx.EventDisconnected, tcp, "127.0.0.1:40001")
+	ev(zmqx.EventDisconnected, "ipc:///x", "")
 	check(1, true)
-	ev(core.EventDisconnected, tcp, "127.0.0.1:40001") // a second report changes nothing
+	ev(zmqx.EventDisconnected, tcp, "127.0.0.1:40001") // a second report changes nothing
 	check(1, true)
-	ev(core.EventConnected, "inproc://a", "inproc://a") // inproc peers need no handshake
+	ev(zmqx.EventConnected, "inproc://a", "inproc://a") // inproc peers need no handshake
 	check(2, true)
 	if err := w.waitPeers(context.Background(), 2); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -142,10 +141,6 @@ func (c *cli) proxy(args []string) error {
 		stop() // one direction failing ends the proxy
 	}
 	return first
-}
-
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // shuttle moves messages from one side to the other until ctx is done.
