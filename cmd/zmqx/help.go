@@ -51,6 +51,8 @@ const messagesHelp = `Messages:
   A frame written "-" on its own is an empty frame, in text, in hex and in FRAME
   arguments (text writes a frame that is one dash as \-; in json it is "").
   FRAME arguments are in hex with --format hex, in the text notation otherwise.
+  In hex and json, blank input lines are skipped; in text, a blank line is a message
+  of one empty frame.
 `
 
 const sendHelp = `Usage: zmqx send [flags] [FRAME...]

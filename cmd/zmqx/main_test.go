@@ -165,9 +165,9 @@ func TestSendRecvFormats(t *testing.T) {
 		{"text", "hello\t\tworld", "", []string{"hello", "-", "world"}},
 		{"text", "hello\t\tworld", "hello\t-\tworld\nhello\t\tworld\n", nil},
 		{"hex", "68656c6c6f - 776f726c64", "", []string{"68656c6c6f", "-", "776f726c64"}},
-		{"hex", "68656c6c6f - 776f726c64", "68656c6c6f - 776f726c64\n68656c6c6f  -  776f726c64\n", nil},
+		{"hex", "68656c6c6f - 776f726c64", "68656c6c6f - 776f726c64\n\n68656c6c6f  -  776f726c64\n", nil},
 		{"json", `["hello","","world"]`, "", []string{"hello", "-", "world"}},
-		{"json", `["hello","","world"]`, `["hello","","world"]` + "\n" + `["hello",{"base64":""},"world"]` + "\n", nil},
+		{"json", `["hello","","world"]`, `["hello","","world"]` + "\n\n  \n" + `["hello",{"base64":""},"world"]` + "\n", nil},
 	} {
 		t.Run(fmt.Sprintf("%s/args=%v", c.format, c.args != nil), func(t *testing.T) {
 			ep := ipc(t, "s")

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/zmqx/zmqx"
 )
 
-func (c *cli) recv(args []string) error {
+func (c *cli) recv(args []string) (err error) {
 	fs := newFlagSet("recv")
 	var sf sockFlags
 	sf.register(fs, "PULL")
@@ -42,9 +45,26 @@ func (c *cli) recv(args []string) error {
 	if err := sf.setup(s); err != nil {
 		return err
 	}
+	// Output is buffered while messages keep coming and flushed whenever
+	// the socket has nothing more at once: one write per burst, and what
+	// arrived is out before recv waits (or is interrupted).
+	out := bufio.NewWriterSize(c.stdout, 64<<10)
+	defer func() {
+		if ferr := out.Flush(); err == nil {
+			err = ferr
+		}
+	}()
+	now, expired := context.WithCancel(context.Background())
+	expired()
 	var line []byte
 	for n := 0; *count == 0 || n < *count; n++ {
-		msg, err := s.Recv(d)
+		msg, err := s.Recv(now)
+		if errors.Is(err, zmqx.ErrWouldBlock) {
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			msg, err = s.Recv(d)
+		}
 		if err != nil {
 			if !d.stopped(err) {
 				return err
@@ -61,8 +81,7 @@ func (c *cli) recv(args []string) error {
 		if line, err = fm.appendMsg(line[:0], msg); err != nil {
 			return err
 		}
-		// One write per message: what arrived is out before an interrupt.
-		if _, err := c.stdout.Write(line); err != nil {
+		if _, err := out.Write(line); err != nil {
 			return err
 		}
 	}

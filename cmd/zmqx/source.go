@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"strings"
 )
 
 // source yields the messages send sends (or, serving, replies with):
@@ -70,22 +71,29 @@ func (s *source) next(ctx context.Context) (msg [][]byte, ok bool, err error) {
 		s.n++
 		return s.fixed, true, nil
 	}
-	select {
-	case line, open := <-s.lines:
-		if !open {
-			if err := <-s.readErr; err != nil {
+	for {
+		select {
+		case line, open := <-s.lines:
+			if !open {
+				if err := <-s.readErr; err != nil {
+					return nil, false, err
+				}
+				s.readErr <- nil // for a further call
+				return nil, false, nil
+			}
+			if s.format != formatText && strings.TrimSpace(line) == "" {
+				// A hex or json message has a frame at least: a blank line
+				// (the end of a file, a pause) is no message.
+				continue
+			}
+			msg, err := s.format.parseLine(line, s.multipart)
+			if err != nil {
 				return nil, false, err
 			}
-			s.readErr <- nil // for a further call
-			return nil, false, nil
+			s.n++
+			return msg, true, nil
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
 		}
-		msg, err := s.format.parseLine(line, s.multipart)
-		if err != nil {
-			return nil, false, err
-		}
-		s.n++
-		return msg, true, nil
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
 	}
 }
