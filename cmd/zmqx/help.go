@@ -73,7 +73,7 @@ What happens depends on --type:
                        arrived (the PUB is an XPUB under the hood to see it). zmqx's
                        XPUB reports a topic once, for its first subscriber: with
                        several subscribers of one topic, also give a --delay.
-             --delay D  waits D after connecting (any socket type).
+             --delay D  waits D after binding and connecting (any socket type).
   REQ        send each message as a request and print the reply.
   REP        serve: receive a request, print it (as recv would), answer it with the
              message (the FRAMEs, or the next line of standard input, which is read

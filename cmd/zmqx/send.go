@@ -205,6 +205,9 @@ func (s *sendCmd) waitSubscribers() error {
 
 // request sends each message as a REQ and prints the reply.
 func (s *sendCmd) request() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
 	done := 0
 	for {
 		msg, ok, err := s.src.next(s.d)
@@ -237,6 +240,9 @@ func (s *sendCmd) request() error {
 // request (its first frame) and, like a REP, keeps the envelope up to the
 // empty delimiter frame when there is one, so REQ clients get replies.
 func (s *sendCmd) serve() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
 	served := 0
 	for {
 		// The reply is known before the request is awaited, so that a run
