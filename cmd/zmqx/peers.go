@@ -93,6 +93,16 @@ func (w *peerWatch) apply(e zmqx.Event) {
 // state reports the live peers, whether there ever was one, and a channel
 // closed at the next change.
 func (w *peerWatch) state() (n int, seen bool, changed <-chan struct{}) {
+	// Take in what is queued first: an event reported before data flowed
+	// is then counted before anything the data caused is looked at.
+	for drained := false; !drained; {
+		select {
+		case e := <-w.events:
+			w.apply(e)
+		default:
+			drained = true
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.n, w.seen, w.changed

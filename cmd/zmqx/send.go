@@ -302,11 +302,14 @@ func (s *sendCmd) failed(err error, done int, what string) error {
 	if !s.d.stopped(err) {
 		return err
 	}
+	if _, seen, _ := s.peers.state(); !seen {
+		return fmt.Errorf("nothing delivered: no peer connected %s", s.d.ended())
+	}
 	if what == "" {
 		what = "the input did not end"
 	}
 	if done == 0 {
-		return fmt.Errorf("nothing delivered: %s %s", what, s.d.ended())
+		return fmt.Errorf("%s %s", what, s.d.ended())
 	}
 	return fmt.Errorf("stopped after %d message(s): %s %s", done, what, s.d.ended())
 }

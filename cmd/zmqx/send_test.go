@@ -197,12 +197,12 @@ func TestNothingDelivered(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"push bound, no peer", []string{"--type", "PUSH", "--bind", "ipc://" + dir + "/a", "--timeout", "100ms", "x"}, "nothing delivered: no peer took a message within the --timeout"},
+		{"push bound, no peer", []string{"--type", "PUSH", "--bind", "ipc://" + dir + "/a", "--timeout", "100ms", "x"}, "nothing delivered: no peer connected within the --timeout"},
 		{"push connecting, no peer", []string{"--type", "PUSH", "--connect", "ipc://" + dir + "/b", "--timeout", "100ms", "x"}, "nothing delivered: 1 message(s) queued, but no peer connected within the --timeout"},
 		{"pub, no subscriber", []string{"--type", "PUB", "--bind", "ipc://" + dir + "/c", "x"}, "nothing delivered: no subscriber was connected"},
-		{"req, no peer", []string{"--type", "REQ", "--bind", "ipc://" + dir + "/d", "--timeout", "100ms", "x"}, "nothing delivered: no peer took a request"},
-		{"rep, no request", []string{"--type", "REP", "--bind", "ipc://" + dir + "/e", "--timeout", "100ms", "x"}, "nothing delivered: no request came"},
-		{"router, no request", []string{"--type", "ROUTER", "--bind", "ipc://" + dir + "/f", "--timeout", "100ms", "x"}, "nothing delivered: no request came"},
+		{"req, no peer", []string{"--type", "REQ", "--bind", "ipc://" + dir + "/d", "--timeout", "100ms", "x"}, "nothing delivered: no peer connected within the --timeout"},
+		{"rep, no request", []string{"--type", "REP", "--bind", "ipc://" + dir + "/e", "--timeout", "100ms", "x"}, "nothing delivered: no peer connected within the --timeout"},
+		{"router, no request", []string{"--type", "ROUTER", "--bind", "ipc://" + dir + "/f", "--timeout", "100ms", "x"}, "nothing delivered: no peer connected within the --timeout"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := runCLI(t, "", append([]string{"send"}, c.args...)...)
@@ -213,15 +213,20 @@ func TestNothingDelivered(t *testing.T) {
 	}
 }
 
-// A REQ whose peer takes the request but never answers times out too.
+// A REQ whose peer takes the request but never answers fails too.
 func TestNoReply(t *testing.T) {
 	ep := ipc(t, "mute")
 	rep := socket(t, zmqx.REP, zmqx.SocketOptions{})
 	if err := rep.Bind(ep); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := runCLI(t, "", "send", "--type", "REQ", "--connect", ep, "--timeout", "200ms", "x")
-	if err == nil || !strings.Contains(err.Error(), "no reply came within the --timeout") {
+	req := start(t, "", "send", "--type", "REQ", "--connect", ep, "x")
+	if _, err := rep.Recv(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	req.interrupt()
+	err := req.wait(t)
+	if err == nil || !strings.Contains(err.Error(), "no reply came before the interrupt") {
 		t.Fatalf("got %v", err)
 	}
 }
