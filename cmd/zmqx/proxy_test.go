@@ -151,11 +151,10 @@ func TestProxyXSubXPub(t *testing.T) {
 	}
 }
 
-// A PULL/PUSH proxy forwards one way and ends at its --timeout with
-// status 0.
+// A PULL/PUSH proxy forwards one way.
 func TestProxyPullPush(t *testing.T) {
 	front, back := ipc(t, "front"), ipc(t, "back")
-	proxy := start(t, "", "proxy", "--frontend", "PULL@bind:"+front, "--backend", "PUSH@bind:"+back, "--timeout", "1s")
+	proxy := start(t, "", "proxy", "--frontend", "PULL@bind:"+front, "--backend", "PUSH@bind:"+back)
 	push := socket(t, zmqx.PUSH, zmqx.SocketOptions{})
 	pull := socket(t, zmqx.PULL, zmqx.SocketOptions{})
 	if err := push.Connect(front); err != nil {
@@ -176,7 +175,16 @@ func TestProxyPullPush(t *testing.T) {
 	if !framesEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
+	proxy.interrupt()
 	if err := proxy.wait(t); err != nil {
-		t.Fatalf("proxy at its timeout: %v", err)
+		t.Fatalf("proxy: %v", err)
+	}
+}
+
+// The end of the --timeout is the planned end of a proxy: status 0.
+func TestProxyTimeout(t *testing.T) {
+	_, _, err := runCLI(t, "", "proxy", "--frontend", "ROUTER@bind:"+ipc(t, "f"), "--backend", "DEALER@bind:"+ipc(t, "b"), "--timeout", "100ms")
+	if err != nil {
+		t.Fatal(err)
 	}
 }
