@@ -175,7 +175,7 @@ func (c *cli) deadline(timeout time.Duration) (deadline, context.CancelFunc) {
 
 func (d deadline) interrupted() bool { return d.interrupt.Err() != nil }
 
-// ended says why d is done, to finish a sentence: "no reply " + ended.
+// ended says why d is done, to end a sentence: "no reply came " + ended().
 func (d deadline) ended() string {
 	if d.interrupted() {
 		return "before the interrupt"

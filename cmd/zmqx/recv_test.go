@@ -100,3 +100,28 @@ func TestCloseWithinDeadline(t *testing.T) {
 		t.Fatal("a finished close was reported unfinished")
 	}
 }
+
+// An XPUB prints the subscriptions it receives, first byte 1 or 0.
+func TestRecvXPUBSubscriptions(t *testing.T) {
+	ep := ipc(t, "xpub")
+	recv := start(t, "", "recv", "--type", "XPUB", "--bind", ep, "--count", "2")
+	sub := socket(t, zmqx.SUB, zmqx.SocketOptions{})
+	if err := sub.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Subscribe("news"); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv.stdout.next(t); got != `\x01news` {
+		t.Fatalf("printed %q", got)
+	}
+	if err := sub.Unsubscribe("news"); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv.stdout.String(); got != `\x01news`+"\n"+`\x00news`+"\n" {
+		t.Fatalf("printed %q", got)
+	}
+}
