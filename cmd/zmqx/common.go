@@ -119,11 +119,13 @@ func (f *sockFlags) check(cmd string) (zmqx.SocketType, format, error) {
 	return typ, fm, nil
 }
 
-// setup subscribes, binds and connects s as the flags say.
-func (f *sockFlags) setup(s *zmqx.Socket) error {
+// setup subscribes, binds and connects s as the flags say. A SUB, or an
+// XSUB that receives, subscribes to everything unless told otherwise; an
+// XSUB that sends (subscriptions, as messages, among others) to nothing.
+func (f *sockFlags) setup(s *zmqx.Socket, receiving bool) error {
 	if t := s.Type(); t == zmqx.SUB || t == zmqx.XSUB {
 		subs := f.subs
-		if len(subs) == 0 {
+		if len(subs) == 0 && (t == zmqx.SUB || receiving) {
 			subs = multiFlag{""}
 		}
 		for _, t := range subs {

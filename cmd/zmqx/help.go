@@ -64,7 +64,8 @@ standard error and exits 0. Flags come before the FRAMEs.
 
 What happens depends on --type:
   PUSH, DEALER, PAIR, XSUB  send; a bound socket waits for a peer to send to, a
-             connecting one queues until its peer is there.
+             connecting one queues until its peer is there. An XSUB subscribes
+             only to the --subscribe topics (or by sending "\x01topic").
   PUB, XPUB  send to the subscribers connected at that moment; nobody else gets the
              message. A subscriber that has just connected has often not subscribed
              yet (the slow joiner), so wait first:

@@ -42,7 +42,7 @@ func (c *cli) recv(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := sf.setup(s); err != nil {
+	if err := sf.setup(s, true); err != nil {
 		return err
 	}
 	// Output is buffered while messages keep coming and flushed whenever

@@ -88,7 +88,7 @@ func (c *cli) send(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := sf.setup(s.sock); err != nil {
+	if err := sf.setup(s.sock, false); err != nil {
 		return err
 	}
 	switch typ {
