@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestDoctorRefuses(t *testing.T) {
 	if strings.Contains(out, "plan:") {
 		t.Fatalf("a refused interface still got a plan:\n%s", out)
 	}
-	if _, err := runDoctor(t, p.A.NS); err != errDoctorUsage {
+	if _, err := runDoctor(t, p.A.NS); !errors.Is(err, errDoctorUsage) {
 		t.Fatalf("no interface: %v, want the usage error", err)
 	}
 }
