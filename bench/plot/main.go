@@ -1,7 +1,7 @@
 // Command plot draws the benchmark suite's pictures (bench/suite.sh runs it
 // when OUT_DIR is set):
 //
-//	plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT]
+//	plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT]
 //
 // -hgrm DIR: every DIR/NAME.hgrm, an HdrHistogram percentile distribution
 // (remote_lat --hgrm, floor_lat --hgrm, zmqperf and zmq4perf remote_lat
@@ -15,7 +15,8 @@
 // and MB/s against the message size, one line per system.
 //
 // -out DIR (default "."): where the pictures go. -title adds a second title
-// line (the machine, the date) to every picture. A system has the same
+// line (the machine, the date) to every picture; -lat-title and -thr-title
+// replace it for latency.png and throughput.png. A system has the same
 // colour in both pictures; the raw floors (names starting with "floor") are
 // dashed.
 //
@@ -46,14 +47,22 @@ func run(argv []string, stderr io.Writer) int {
 	thrFile := fs.String("thr", "", "tab-separated size, system, msg/s table of median throughputs")
 	outDir := fs.String("out", ".", "directory to write latency.png and throughput.png to")
 	title := fs.String("title", "", "a second title line for every picture")
+	latTitle := fs.String("lat-title", "", "a second title line for latency.png (default: -title)")
+	thrTitle := fs.String("thr-title", "", "a second title line for throughput.png (default: -title)")
 	if err := fs.Parse(argv); err != nil {
 		return 2
 	}
 	if fs.NArg() != 0 || (*hgrmDir == "" && *thrFile == "") {
-		fmt.Fprintln(stderr, "usage: plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT] (at least one of -hgrm and -thr)")
+		fmt.Fprintln(stderr, "usage: plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT] (at least one of -hgrm and -thr)")
 		return 2
 	}
-	if err := render(*hgrmDir, *thrFile, *outDir, *title); err != nil {
+	if *latTitle == "" {
+		*latTitle = *title
+	}
+	if *thrTitle == "" {
+		*thrTitle = *title
+	}
+	if err := render(*hgrmDir, *thrFile, *outDir, *latTitle, *thrTitle); err != nil {
 		fmt.Fprintf(stderr, "plot: %v\n", err)
 		return 1
 	}
@@ -61,7 +70,7 @@ func run(argv []string, stderr io.Writer) int {
 }
 
 // render reads the inputs that are given and writes their pictures.
-func render(hgrmDir, thrFile, outDir, title string) error {
+func render(hgrmDir, thrFile, outDir, latTitle, thrTitle string) error {
 	var ds []distribution
 	var ts []throughput
 	var err error
@@ -84,7 +93,7 @@ func render(hgrmDir, thrFile, outDir, title string) error {
 	pal := newPalette(ds, ts)
 	var errs []error
 	if ds != nil {
-		p, err := latencyPlot(ds, pal, title)
+		p, err := latencyPlot(ds, pal, latTitle)
 		if err == nil {
 			err = savePNG(filepath.Join(outDir, "latency.png"), 8*vg.Inch, 5.5*vg.Inch, p)
 		}
@@ -92,7 +101,7 @@ func render(hgrmDir, thrFile, outDir, title string) error {
 	}
 	if ts != nil {
 		var ps []*plot.Plot
-		ps, err := throughputPlots(ts, pal, title)
+		ps, err := throughputPlots(ts, pal, thrTitle)
 		if err == nil {
 			err = savePNG(filepath.Join(outDir, "throughput.png"), 6.5*vg.Inch, 5*vg.Inch, ps...)
 		}

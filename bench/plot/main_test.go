@@ -146,7 +146,7 @@ func TestDraw(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	if code := run([]string{"-hgrm", in, "-thr", thr, "-out", out, "-title", "synthetic data"}, &stderr); code != 0 {
+	if code := run([]string{"-hgrm", in, "-thr", thr, "-out", out, "-title", "synthetic data", "-thr-title", "synthetic throughput"}, &stderr); code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr.String())
 	}
 	checkPNG(t, filepath.Join(out, "latency.png"), 600, 400)
