@@ -39,7 +39,7 @@
 # OUT_DIR, a directory that gets the table (table.md), the last round's
 # .hgrm files (replacing any .hgrm there), the throughput medians (throughput.tsv: size, system,
 # msg/s) and, drawn from those by bench/plot (its own Go module), latency.png
-# and throughput.png. Every run's raw output is printed first, labelled, so the
+# (latency-SIZEB.png for each of several LAT_SIZES) and throughput.png. Every run's raw output is printed first, labelled, so the
 # table can be checked against it. Needs gcc, pkg-config and libzmq3-dev
 # (unless BIN has zmqperf) and taskset; building zmq4perf and the plot
 # command needs their modules (downloaded by go build when not cached).
@@ -248,9 +248,25 @@ if [ -n "${OUT_DIR:-}" ]; then
 	rm -f "$OUT_DIR"/*.hgrm # an earlier run's systems would be drawn too
 	cp "$work"/hgrm/*.hgrm "$OUT_DIR/"
 	if [ -n "$plotter" ]; then
-		"$plotter" -hgrm "$OUT_DIR" -thr "$OUT_DIR/throughput.tsv" -out "$OUT_DIR" \
-			-lat-title "$(date -u +%F), $(nproc) CPUs, size $latsizes B: the last of $rounds rounds, $rts round trips each" \
-			-thr-title "$(date -u +%F), $(nproc) CPUs: medians of $rounds rounds, up to $msgs messages each"
+		day=$(date -u +%F) ncpu=$(nproc)
+		"$plotter" -thr "$OUT_DIR/throughput.tsv" -out "$OUT_DIR" \
+			-thr-title "$day, $ncpu CPUs: medians of $rounds rounds, up to $msgs messages each"
+		# One latency picture per size: latency.png, or latency-SIZEB.png
+		# from the files of that size (their curves named without the size).
+		for size in ${latsizes//,/ }; do
+			d=$work/plot-$size png=$OUT_DIR/latency.png
+			mkdir -p "$d"
+			for f in "$work"/hgrm/*.hgrm; do
+				if [ "$nlatsizes" -gt 1 ]; then
+					case $f in *"-${size}B.hgrm") ;; *) continue ;; esac
+					png=$OUT_DIR/latency-${size}B.png
+				fi
+				b=$(basename "$f" .hgrm)
+				cp "$f" "$d/${b%"-${size}B"}.hgrm"
+			done
+			"$plotter" -hgrm "$d" -lat-file "$png" \
+				-lat-title "$day, $ncpu CPUs, $size B: the last of $rounds rounds, $rts round trips each"
+		done
 	fi
 	echo
 	echo "Written to $OUT_DIR: $(cd "$OUT_DIR" && echo *)"

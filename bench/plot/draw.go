@@ -11,7 +11,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -44,12 +43,24 @@ func newPalette(ds []distribution, ts []throughput) palette {
 	return p
 }
 
+// colours are twelve easily told apart (Tableau's 10 and two more); past
+// twelve systems the colours come round again with a dotted line.
+var colours = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+	{188, 189, 34, 255}, {23, 190, 207, 255}, {0, 0, 0, 255}, {0, 0, 128, 255},
+}
+
 // style is a system's line: its colour, dashed for the raw floors (names
 // starting with "floor"), which are references rather than contenders.
 func (p palette) style(name string) draw.LineStyle {
-	s := draw.LineStyle{Color: plotutil.Color(p[name]), Width: vg.Points(1.5)}
-	if strings.HasPrefix(name, "floor") {
+	i := p[name]
+	s := draw.LineStyle{Color: colours[i%len(colours)], Width: vg.Points(1.5)}
+	switch {
+	case strings.HasPrefix(name, "floor"):
 		s.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	case i >= len(colours):
+		s.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2)}
 	}
 	return s
 }

@@ -1,7 +1,7 @@
 // Command plot draws the benchmark suite's pictures (bench/suite.sh runs it
 // when OUT_DIR is set):
 //
-//	plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT]
+//	plot [-hgrm DIR] [-thr FILE] [-out DIR] [-lat-file PNG] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT]
 //
 // -hgrm DIR: every DIR/NAME.hgrm, an HdrHistogram percentile distribution
 // (remote_lat --hgrm, floor_lat --hgrm, zmqperf and zmq4perf remote_lat
@@ -14,7 +14,8 @@
 // header row and "#" comments are skipped), becomes OUT/throughput.png: msg/s
 // and MB/s against the message size, one line per system.
 //
-// -out DIR (default "."): where the pictures go. -title adds a second title
+// -out DIR (default "."): where the pictures go; -lat-file names the
+// latency picture otherwise (one per message size, say). -title adds a second title
 // line (the machine, the date) to every picture; -lat-title and -thr-title
 // replace it for latency.png and throughput.png. A system has the same
 // colour in both pictures; the raw floors (names starting with "floor") are
@@ -46,6 +47,7 @@ func run(argv []string, stderr io.Writer) int {
 	hgrmDir := fs.String("hgrm", "", "directory of NAME.hgrm percentile distributions, one per system")
 	thrFile := fs.String("thr", "", "tab-separated size, system, msg/s table of median throughputs")
 	outDir := fs.String("out", ".", "directory to write latency.png and throughput.png to")
+	latFile := fs.String("lat-file", "", "write the latency picture to this file instead of OUT/latency.png")
 	title := fs.String("title", "", "a second title line for every picture")
 	latTitle := fs.String("lat-title", "", "a second title line for latency.png (default: -title)")
 	thrTitle := fs.String("thr-title", "", "a second title line for throughput.png (default: -title)")
@@ -53,7 +55,7 @@ func run(argv []string, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() != 0 || (*hgrmDir == "" && *thrFile == "") {
-		fmt.Fprintln(stderr, "usage: plot [-hgrm DIR] [-thr FILE] [-out DIR] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT] (at least one of -hgrm and -thr)")
+		fmt.Fprintln(stderr, "usage: plot [-hgrm DIR] [-thr FILE] [-out DIR] [-lat-file PNG] [-title TEXT] [-lat-title TEXT] [-thr-title TEXT] (at least one of -hgrm and -thr)")
 		return 2
 	}
 	if *latTitle == "" {
@@ -62,7 +64,10 @@ func run(argv []string, stderr io.Writer) int {
 	if *thrTitle == "" {
 		*thrTitle = *title
 	}
-	if err := render(*hgrmDir, *thrFile, *outDir, *latTitle, *thrTitle); err != nil {
+	if *latFile == "" {
+		*latFile = filepath.Join(*outDir, "latency.png")
+	}
+	if err := render(*hgrmDir, *thrFile, *outDir, *latFile, *latTitle, *thrTitle); err != nil {
 		fmt.Fprintf(stderr, "plot: %v\n", err)
 		return 1
 	}
@@ -70,7 +75,7 @@ func run(argv []string, stderr io.Writer) int {
 }
 
 // render reads the inputs that are given and writes their pictures.
-func render(hgrmDir, thrFile, outDir, latTitle, thrTitle string) error {
+func render(hgrmDir, thrFile, outDir, latFile, latTitle, thrTitle string) error {
 	var ds []distribution
 	var ts []throughput
 	var err error
@@ -95,7 +100,7 @@ func render(hgrmDir, thrFile, outDir, latTitle, thrTitle string) error {
 	if ds != nil {
 		p, err := latencyPlot(ds, pal, latTitle)
 		if err == nil {
-			err = savePNG(filepath.Join(outDir, "latency.png"), 8*vg.Inch, 5.5*vg.Inch, p)
+			err = savePNG(latFile, 8*vg.Inch, 5.5*vg.Inch, p)
 		}
 		errs = append(errs, err)
 	}

@@ -171,6 +171,27 @@ func TestOneSize(t *testing.T) {
 	}
 }
 
+// TestLatFileManySystems draws more systems than there are colours, to a
+// file named by -lat-file.
+func TestLatFileManySystems(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	for i := range 15 {
+		if err := os.WriteFile(filepath.Join(in, fmt.Sprintf("sys%02d.hgrm", i)), []byte(synthHgrm(float64(20+10*i), 0.3, 1000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	png := filepath.Join(out, "latency-64B.png")
+	var stderr bytes.Buffer
+	if code := run([]string{"-hgrm", in, "-lat-file", png}, &stderr); code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr.String())
+	}
+	checkPNG(t, png, 600, 400)
+	pal := newPalette([]distribution{{name: "a"}, {name: "b"}}, nil)
+	if pal.style("a").Color == pal.style("b").Color {
+		t.Error("two systems, one colour")
+	}
+}
+
 func TestUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, argv := range [][]string{{}, {"-out", dir}, {"-hgrm", dir, "extra"}, {"-hgrm", dir}, {"-thr", filepath.Join(dir, "none.tsv")}} {
