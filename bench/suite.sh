@@ -63,11 +63,10 @@ fi
 # fail to build (no module cache and no network), which only leaves out what
 # needs it.
 notes=()
-zmq4=0
-if [ -x "$bin/zmq4perf" ]; then
+zmq4=0 zmq4perf=$bin/zmq4perf
+if [ -x "$zmq4perf" ]; then
 	zmq4=1
-elif (cd bench/peers && go build -o "$work/zmq4perf" ./zmq4perf) >"$work/zmq4.build" 2>&1; then
-	mv "$work/zmq4perf" "$bin/zmq4perf"
+elif zmq4perf=$work/zmq4perf && (cd bench/peers && go build -o "$zmq4perf" ./zmq4perf) >"$work/zmq4.build" 2>&1; then
 	zmq4=1
 else
 	cat "$work/zmq4.build" >&2
@@ -99,7 +98,7 @@ mkdir -p "$work/hgrm"
 tool() {
 	case $1 in
 	zmqx) echo "$bin/$2" ;;
-	zmq4) echo "$bin/zmq4perf $2" ;;
+	zmq4) echo "$zmq4perf $2" ;;
 	*) echo "$bin/zmqperf $2" ;;
 	esac
 }

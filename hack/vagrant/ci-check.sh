@@ -36,13 +36,15 @@ step "provision.sh --install-and-build-only"
 
 for module in bench/peers bench/plot; do
 	step "go vet and go test in $module"
-	(cd "$repo/$module" && go vet ./... && go test -count=1 ./...)
+	(cd "$repo/$module" && go vet ./... && go test -count=1 -timeout 5m ./...)
 done
 
 step "bench/suite.sh smoke run (1 round, tiny counts)"
 cpus=$(nproc)
+# timeout ends the whole process group (the suite and the tools it started)
+# should a run hang, rather than CI's own limit.
 (cd "$repo" && BIN=$tmp/bin OUT_DIR=$tmp/out SUBSCRIBERS=2 SERVER_CPU=$((cpus > 1 ? 1 : 0)) CLIENT_CPU=0 \
-	bench/suite.sh 1 64 200 5000 5000 >"$tmp/suite.log" 2>&1) || {
+	timeout --kill-after=10 300 bench/suite.sh 1 64 200 5000 5000 >"$tmp/suite.log" 2>&1) || {
 	cat "$tmp/suite.log"
 	exit 1
 }
