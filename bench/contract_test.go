@@ -178,6 +178,23 @@ func TestLatencyOptions(t *testing.T) {
 	checkHgrm(t, hgrm, 200)
 }
 
+// TestPeerHgrm runs the libzmq peer's remote_lat with --hgrm, which writes
+// the distribution from its exact round trips in the same format.
+func TestPeerHgrm(t *testing.T) {
+	dir, libzmq := build(t)
+	if !libzmq {
+		t.Skip("libzmq not installed")
+	}
+	peer := filepath.Join(dir, "zmqperf")
+	hgrm := filepath.Join(dir, "libzmq.hgrm")
+	ep := fmt.Sprintf("ipc://%s/peer", dir)
+	_, out := pair(t, []string{peer, "local_lat", ep, "64", "200"}, []string{peer, "remote_lat", "--hgrm", hgrm, ep, "64", "200"})
+	if !latLines.MatchString(out) {
+		t.Errorf("output\n%s", out)
+	}
+	checkHgrm(t, hgrm, 200)
+}
+
 // TestFloorLat runs floor_lat's server and client in each mode this OS has
 // and checks that the client prints remote_lat's lines.
 func TestFloorLat(t *testing.T) {

@@ -1,6 +1,10 @@
-// Package bench holds zmqx's benchmark tools (cmd/), the libzmq peer they
-// are paired with (peers/), the comparison script and RESULTS.md. Its test
-// checks the tools' command-line and output contract against that peer.
+// Package bench holds zmqx's benchmark tools (cmd/), the peers they are
+// paired with (peers/: libzmq's zmqperf.c, and zmq4perf for
+// github.com/go-zeromq/zmq4 in a Go module of its own), the plot command
+// (plot/, its own module too), the comparison scripts (suite.sh runs
+// everything and writes the table, .hgrm files and pictures) and
+// RESULTS.md. Its test checks the tools' command-line and output contract
+// against libzmq's peer; peers/zmq4perf's test does the same for zmq4.
 //
 // cmd/pub_thr and cmd/sub_thr measure fan-out: one XPUB to N SUB sockets
 // in one process, the messages delivered to all of them together per

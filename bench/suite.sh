@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark suite: zmqx against libzmq (bench/peers/zmqperf.c) over tcp
-# loopback, latency (REQ/REP) and throughput (PUSH/PULL), next to the raw
+# The benchmark suite: zmqx against libzmq (bench/peers/zmqperf.c) and
+# github.com/go-zeromq/zmq4 (bench/peers/zmq4perf, its own Go module) over
+# tcp loopback, latency (REQ/REP) and throughput (PUSH/PULL), next to the raw
 # TCP floor (floor_lat, spinning and blocking), at each message size; and
 # fan-out, PUB→10 SUBs (SUBSCRIBERS) with 64-byte messages (pub_thr, one XPUB,
 # on the server CPU; sub_thr, one process with all the SUB sockets, on the
@@ -20,13 +21,28 @@
 # Latency runs at LAT_SIZES (default 64): zmqx and libzmq as they come,
 # zmqx with --idle spin --invoker, and the two raw floors.
 #
+# The zmq4 pairing (zmq4 with zmq4) runs when zmq4perf can be built (or BIN
+# has it); otherwise it is skipped, and the table says so. zmq4 takes no part
+# in the fan-out case (zmq4perf has no pub_thr/sub_thr).
+#
+# Every latency run writes its round trips' percentile distribution
+# (--hgrm, HdrHistogram's text format, µs), one file per system named after
+# it: zmqx, libzmq, zmq4, zmqx-spin-invoker, floor-spin, floor-block, and
+# SERVER-CLIENT for a mixed pairing (with -SIZEB added when LAT_SIZES has
+# more than one size); each round overwrites the last.
+#
 # Environment: LAT_SIZES; SERVER_CPU, CLIENT_CPU; SUBSCRIBERS, the SUB sockets of the
-# fan-out case (default 10; 0 leaves the case out); BIN, a directory with the built tools
-# and zmqperf (built into a temporary one otherwise); MIXED=1 adds the
-# zmqx/libzmq mixed pairings; OUT, the file for the Markdown table (default:
-# stdout only). Every run's raw output is printed first, labelled, so the
+# fan-out case (default 10; 0 leaves the case out); BIN, a directory with the built tools,
+# zmqperf and zmq4perf (built into a temporary one otherwise); MIXED=1 adds the
+# mixed pairings (zmqx/libzmq both ways, and zmqx/zmq4 both ways when zmq4
+# runs); OUT, the file for the Markdown table (default: stdout only);
+# OUT_DIR, a directory that gets the table (table.md), the last round's
+# .hgrm files (replacing any .hgrm there), the throughput medians (throughput.tsv: size, system,
+# msg/s) and, drawn from those by bench/plot (its own Go module), latency.png
+# (latency-SIZEB.png for each of several LAT_SIZES) and throughput.png. Every run's raw output is printed first, labelled, so the
 # table can be checked against it. Needs gcc, pkg-config and libzmq3-dev
-# (unless BIN has zmqperf) and taskset.
+# (unless BIN has zmqperf) and taskset; building zmq4perf and the plot
+# command needs their modules (downloaded by go build when not cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000} fanmsgs=${5:-1000000}
@@ -43,12 +59,57 @@ if [ -z "$bin" ]; then
 	# shellcheck disable=SC2046 # pkg-config's flags are separate words
 	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
 fi
+# zmq4perf and the plot command come from modules of their own; either may
+# fail to build (no module cache and no network), which only leaves out what
+# needs it.
+notes=()
+zmq4=0 zmq4perf=$bin/zmq4perf
+if [ -x "$zmq4perf" ]; then
+	zmq4=1
+elif zmq4perf=$work/zmq4perf && (cd bench/peers && go build -o "$zmq4perf" ./zmq4perf) >"$work/zmq4.build" 2>&1; then
+	zmq4=1
+else
+	cat "$work/zmq4.build" >&2
+	notes+=("zmq4 skipped: bench/peers/zmq4perf did not build (output above the table).")
+fi
+plotter=""
+if [ -n "${OUT_DIR:-}" ]; then
+	mkdir -p "$OUT_DIR"
+	if [ -x "$bin/benchplot" ]; then
+		plotter=$bin/benchplot
+	elif (cd bench/plot && go build -o "$work/benchplot" .) >"$work/plot.build" 2>&1; then
+		plotter=$work/benchplot
+	else
+		cat "$work/plot.build" >&2
+		notes+=("no pictures: bench/plot did not build (output above the table).")
+	fi
+fi
 port=$((20000 + RANDOM % 20000))
 pairings="zmqx:zmqx libzmq:libzmq"
-[ "${MIXED:-0}" = 1 ] && pairings="$pairings zmqx:libzmq libzmq:zmqx"
+[ $zmq4 = 1 ] && pairings="$pairings zmq4:zmq4"
+if [ "${MIXED:-0}" = 1 ]; then
+	pairings="$pairings zmqx:libzmq libzmq:zmqx"
+	[ $zmq4 = 1 ] && pairings="$pairings zmqx:zmq4 zmq4:zmqx"
+fi
+nlatsizes=$(echo "${latsizes//,/ }" | wc -w)
+mkdir -p "$work/hgrm"
 
 # tool IMPL NAME: the command line prefix of one side.
-tool() { if [ "$1" = zmqx ]; then echo "$bin/$2"; else echo "$bin/zmqperf $2"; fi; }
+tool() {
+	case $1 in
+	zmqx) echo "$bin/$2" ;;
+	zmq4) echo "$zmq4perf $2" ;;
+	*) echo "$bin/zmqperf $2" ;;
+	esac
+}
+
+# system SERVER CLIENT: the name of a pairing in file names and pictures,
+# the implementation when both ends are the same one, else SERVER-CLIENT.
+system() { if [ "$1" = "$2" ]; then echo "$1"; else echo "$1-$2"; fi; }
+
+# hgrm NAME SIZE: the file a latency run of system NAME at SIZE writes its
+# distribution to.
+hgrm() { if [ "$nlatsizes" -gt 1 ]; then echo "$work/hgrm/$1-${2}B.hgrm"; else echo "$work/hgrm/$1.hgrm"; fi; }
 
 # run LABEL SERVER-COMMAND -- CLIENT-COMMAND: runs both pinned, prints both
 # outputs under LABEL, leaves the client's in $work/client.out and the
@@ -81,18 +142,19 @@ for r in $(seq "$rounds"); do
 			s=${p%%:*} c=${p##*:} port=$((port + 1))
 			ep=tcp://127.0.0.1:$port
 			# shellcheck disable=SC2046
-			run "lat size=$size server=$s client=$c" $(tool "$s" local_lat) "$ep" "$size" "$rts" -- $(tool "$c" remote_lat) "$ep" "$size" "$rts"
+			run "lat size=$size server=$s client=$c" $(tool "$s" local_lat) "$ep" "$size" "$rts" -- \
+				$(tool "$c" remote_lat) --hgrm "$(hgrm "$(system "$s" "$c")" "$size")" "$ep" "$size" "$rts"
 			lat_row "$work/lat.$size.server=$s client=$c"
 		done
 		port=$((port + 1))
 		ep=tcp://127.0.0.1:$port
 		run "lat size=$size zmqx --idle spin --invoker" "$bin/local_lat" --idle spin --invoker "$ep" "$size" "$rts" -- \
-			"$bin/remote_lat" --idle spin --invoker "$ep" "$size" "$rts"
+			"$bin/remote_lat" --idle spin --invoker --hgrm "$(hgrm zmqx-spin-invoker "$size")" "$ep" "$size" "$rts"
 		lat_row "$work/lat.$size.server=zmqx client=zmqx, --idle spin --invoker"
 		for mode in spin block; do
 			port=$((port + 1))
 			run "lat size=$size floor $mode" "$bin/floor_lat" --mode "$mode" server "127.0.0.1:$port" "$size" "$rts" -- \
-				"$bin/floor_lat" --mode "$mode" client "127.0.0.1:$port" "$size" "$rts"
+				"$bin/floor_lat" --mode "$mode" --hgrm "$(hgrm "floor-$mode" "$size")" client "127.0.0.1:$port" "$size" "$rts"
 			lat_row "$work/lat.$size.floor_lat --mode $mode"
 		done
 	done
@@ -110,6 +172,7 @@ for r in $(seq "$rounds"); do
 	[ "$nsubs" -gt 0 ] || continue
 	for p in $pairings; do
 		s=${p%%:*} c=${p##*:} port=$((port + 1))
+		[ "$s" != zmq4 ] && [ "$c" != zmq4 ] || continue # zmq4perf has no fan-out tools
 		ep=tcp://127.0.0.1:$port
 		# shellcheck disable=SC2046
 		run "fan-out size=64 pub=$s subs=$c subscribers=$nsubs" $(tool "$s" pub_thr) "$ep" 64 "$fanmsgs" "$nsubs" -- \
@@ -130,6 +193,10 @@ median() {
 table() {
 	echo "Medians of $rounds interleaved rounds; $rts round trips and $msgs messages per run; server on CPU $scpu, client on CPU $ccpu."
 	echo
+	if [ ${#notes[@]} -gt 0 ]; then
+		printf '%s\n' "${notes[@]}"
+		echo
+	fi
 	echo "| size [B] | latency (server / client) | avg one-way [us] | RTT p50 | p90 | p99 | p99.9 | p99.99 |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for size in ${latsizes//,/ }; do
@@ -160,5 +227,46 @@ table() {
 		echo "| $name | $(median "$f" 1 %.0f) | $(awk '{ print $1 }' "$f" | sort -g | head -n1) | $(awk '{ print $1 }' "$f" | sort -g | tail -n1) | $(median "$f" 2) | $(median "$f" 3 %.0f) |"
 	done
 }
+# thr_tsv: the throughput medians as "size<TAB>system<TAB>msg/s" rows.
+thr_tsv() {
+	printf 'size\tsystem\tmsg/s\n'
+	for size in ${sizes//,/ }; do
+		for f in "$work"/thr."$size".*; do
+			name=${f#"$work/thr.$size."}
+			s=${name#server=} s=${s%% *} c=${name##*client=}
+			printf '%s\t%s\t%s\n' "$size" "$(system "$s" "$c")" "$(median "$f" 1 %.0f)"
+		done
+	done
+}
+
 echo
 if [ -n "${OUT:-}" ]; then table | tee "$OUT"; else table; fi
+if [ -n "${OUT_DIR:-}" ]; then
+	table >"$OUT_DIR/table.md"
+	thr_tsv >"$OUT_DIR/throughput.tsv"
+	rm -f "$OUT_DIR"/*.hgrm # an earlier run's systems would be drawn too
+	cp "$work"/hgrm/*.hgrm "$OUT_DIR/"
+	if [ -n "$plotter" ]; then
+		day=$(date -u +%F) ncpu=$(nproc)
+		"$plotter" -thr "$OUT_DIR/throughput.tsv" -out "$OUT_DIR" \
+			-thr-title "$day, $ncpu CPUs: medians of $rounds rounds, up to $msgs messages each"
+		# One latency picture per size: latency.png, or latency-SIZEB.png
+		# from the files of that size (their curves named without the size).
+		for size in ${latsizes//,/ }; do
+			d=$work/plot-$size png=$OUT_DIR/latency.png
+			mkdir -p "$d"
+			for f in "$work"/hgrm/*.hgrm; do
+				if [ "$nlatsizes" -gt 1 ]; then
+					case $f in *"-${size}B.hgrm") ;; *) continue ;; esac
+					png=$OUT_DIR/latency-${size}B.png
+				fi
+				b=$(basename "$f" .hgrm)
+				cp "$f" "$d/${b%"-${size}B"}.hgrm"
+			done
+			"$plotter" -hgrm "$d" -lat-file "$png" \
+				-lat-title "$day, $ncpu CPUs, $size B: the last of $rounds rounds, $rts round trips each"
+		done
+	fi
+	echo
+	echo "Written to $OUT_DIR: $(cd "$OUT_DIR" && echo *)"
+fi

@@ -3,7 +3,7 @@
 // (and libzmq's own perf tools), so either side of a pair can be libzmq:
 //
 //   zmqperf local_lat  <bind-to>    <message-size> <roundtrip-count>   (REP)
-//   zmqperf remote_lat <connect-to> <message-size> <roundtrip-count>   (REQ)
+//   zmqperf remote_lat [--hgrm FILE] <connect-to> <message-size> <roundtrip-count>   (REQ)
 //   zmqperf local_thr  <bind-to>    <message-size> <message-count>     (PULL)
 //   zmqperf remote_thr <connect-to> <message-size> <message-count>     (PUSH)
 //   zmqperf pub_thr    <bind-to>    <message-size> <message-count> <subscribers>  (XPUB)
@@ -19,7 +19,16 @@
 //
 // remote_lat also prints the round-trip percentile and tail lines of zmqx's
 // tools (exact nearest-rank values here; zmqx's come from a histogram with
-// 3 significant digits).
+// 3 significant digits), and takes --hgrm FILE before its endpoint:
+//
+//   zmqperf remote_lat --hgrm FILE <connect-to> <message-size> <roundtrip-count>
+//
+// which writes the round trips' percentile distribution in the text format
+// of HdrHistogram's tools (the .hgrm zmqx's remote_lat --hgrm writes, in
+// microseconds, 5 ticks per half distance), computed from the exact
+// samples: each row is the smallest round trip at or below which at least
+// that percentile of them fell. With no histogram behind it, the footer's
+// Buckets and SubBuckets are 0.
 #include <zmq.h>
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +54,47 @@ static double quantile(const double *s, int n, double q) {
 	if (i < 0) i = 0;
 	if (i > n - 1) i = n - 1;
 	return s[i];
+}
+
+// write_hgrm writes the percentile distribution of the n sorted round
+// trips s (microseconds) to path, row for row as HdrHistogram's percentile
+// iterator (hdrhistogram-go's PercentilesPrint) does with the exact values
+// as its buckets: percentiles to report step by 100 / (5 * 2^(k+1)) where
+// 2^k <= 100 / (100 - percentile) (finer towards the tail); a value is
+// reported for every step it reaches; the maximum ends the table at 100 %.
+//
+// It needs no libm (so the link lines stay as they were): the step's power
+// of two is found by doubling, and the standard deviation's square root by
+// Newton's method.
+static int write_hgrm(const char *path, const double *s, int n) {
+	FILE *f = fopen(path, "w");
+	if (f == NULL) return -1;
+	fprintf(f, " Value\tPercentile\tTotalCount\t1/(1-Percentile)\n\n");
+	double target = 0, sum = 0, sq = 0;
+	for (int i = 0; i < n;) {
+		int j = i;
+		while (j < n && s[j] == s[i]) j++; // s[i..j) are one value
+		double reached = 100.0 * j / n;
+		while (target <= reached) {
+			double p = target / 100;
+			fprintf(f, "%12.3f %12f %12d %12.2f\n", s[i], p, j, 1 / (1 - p));
+			double half = 2; // 2^(floor(log2(100 / (100 - target))) + 1)
+			while (half <= 100 / (100 - target)) half *= 2;
+			target += 100 / (5 * half);
+			if (j == n) break; // the last value is reported once, then the 100 % row
+		}
+		i = j;
+	}
+	for (int i = 0; i < n; i++) sum += s[i];
+	double mean = sum / n;
+	for (int i = 0; i < n; i++) sq += (s[i] - mean) * (s[i] - mean);
+	fprintf(f, "%12.3f %12f %12d %12s\n", s[n - 1], 1.0, n, "inf");
+	double var = sq / n, sd = var > 1 ? var : 1;
+	for (int i = 0; i < 200; i++) sd = (sd + var / sd) / 2;
+	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", mean, var > 0 ? sd : 0);
+	fprintf(f, "#[Max     = %12.3f, Total count    = %12d]\n", s[n - 1], n);
+	fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", 0, 0);
+	return fclose(f);
 }
 
 static void die(const char *what) {
@@ -183,9 +233,17 @@ static void sub_thr(void *ctx, const char *ep, int size, int count, int subs) {
 
 int main(int argc, char **argv) {
 	const char *mode = argc > 1 ? argv[1] : "";
+	const char *hgrm = NULL;
+	if (strcmp(mode, "remote_lat") == 0 && argc > 3 && strcmp(argv[2], "--hgrm") == 0) {
+		hgrm = argv[3];
+		argv[3] = argv[1]; // drop the option: argv[2] is the mode again
+		argv += 2;
+		argc -= 2;
+	}
 	int fan = strcmp(mode, "pub_thr") == 0 || strcmp(mode, "sub_thr") == 0;
 	if (argc != (fan ? 6 : 5)) {
 		fprintf(stderr, "usage: zmqperf local_lat|remote_lat|local_thr|remote_thr <endpoint> <message-size> <count>\n"
+		                "       zmqperf remote_lat --hgrm FILE <endpoint> <message-size> <roundtrip-count>\n"
 		                "       zmqperf pub_thr|sub_thr <endpoint> <message-size> <message-count> <subscribers>\n");
 		return 2;
 	}
@@ -236,6 +294,10 @@ int main(int argc, char **argv) {
 		       quantile(rtt, count, 0.999), rtt[count - 1]);
 		printf("latency tail [us]: p99.99=%.2f p99.999=%.2f\n",
 		       quantile(rtt, count, 0.9999), quantile(rtt, count, 0.99999));
+		if (hgrm != NULL && write_hgrm(hgrm, rtt, count) != 0) {
+			perror(hgrm);
+			return 1;
+		}
 	} else if (local) {
 		double start = 0;
 		for (int i = 0; i < count; i++) {

@@ -4,23 +4,28 @@
 # by CI (as root, on Debian) with --install-and-build-only. Safe to run again:
 # every step checks before it changes anything.
 #
-#   provision.sh [--install-and-build-only] [--repo DIR] [--bin DIR]
+#   provision.sh [--install-and-build-only] [--repo DIR] [--bin DIR] [--out-dir DIR]
 #                [--tune-kernel] [--tune-cpufreq] [--tune-irq] [--isolate CPUS]
 #                [-- suite arguments]
 #
 # Steps:
-#   1. packages: gcc, pkg-config, libzmq3-dev, python3-zmq (the Python binding
-#      for ad-hoc checks against libzmq), util-linux (taskset). apt runs only
-#      if one of them is missing.
+#   1. packages: gcc, pkg-config, libzmq3-dev, util-linux (taskset),
+#      ca-certificates. apt runs only if one of them is missing.
 #   2. Go >= the go.mod version: kept when already on PATH (or in
 #      /usr/local/go/bin); otherwise the official tarball is downloaded and
 #      checked against its published SHA-256, which needs network access
 #      (a real VM has it; the CI machine has Go already).
-#   3. build: go build ./bench/cmd/... and the libzmq C peer
-#      bench/peers/zmqperf.c, into --bin (default ~/.cache/zmqx-bench/bin).
+#   3. build, into --bin (default ~/.cache/zmqx-bench/bin): go build
+#      ./bench/cmd/...; the libzmq C peer bench/peers/zmqperf.c; the
+#      go-zeromq/zmq4 peer bench/peers/zmq4perf and the plot command
+#      bench/plot (as benchplot), each from its own Go module, whose
+#      dependencies go build fetches through the Go module proxy when they
+#      are not in the module cache yet.
 #   4. without --install-and-build-only: bench/suite.sh, pinned to the
 #      benchmark CPUs (client 1, server 2 on the 4-vCPU VM; 0 and 1 on a
-#      2-CPU machine). Arguments after "--" go to the suite.
+#      2-CPU machine), with the tools of step 3. Arguments after "--" go to
+#      the suite; --out-dir DIR becomes its OUT_DIR (the table, the .hgrm
+#      files, throughput.tsv, latency.png and throughput.png).
 #
 # Host tuning, all off by default because they change the machine for
 # everything else on it (each needs root):
@@ -39,7 +44,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-bin=""
+bin="" out_dir=""
 build_only=0 tune_kernel=0 tune_cpufreq=0 tune_irq=0 isolate=""
 go_version=${ZMQX_GO_VERSION:-1.26.8} # downloaded only when no usable Go is installed
 suite_args=()
@@ -51,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--install-and-build-only) build_only=1 ;;
 	--repo) repo=$2; shift ;;
 	--bin) bin=$2; shift ;;
+	--out-dir) out_dir=$2; shift ;;
 	--tune-kernel) tune_kernel=1 ;;
 	--tune-cpufreq) tune_cpufreq=1 ;;
 	--tune-irq) tune_irq=1 ;;
@@ -69,7 +75,7 @@ log() { echo "provision: $*"; }
 need_root() { [ "$(id -u)" -eq 0 ] || { echo "provision.sh: $1 needs root" >&2; exit 1; }; }
 
 # --- 1. packages ---------------------------------------------------------
-packages=(gcc libc6-dev pkg-config libzmq3-dev python3-zmq util-linux ca-certificates)
+packages=(gcc libc6-dev pkg-config libzmq3-dev util-linux ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -120,10 +126,12 @@ fi
 
 # --- 3. build ------------------------------------------------------------
 mkdir -p "$bin"
-log "building the bench tools and the libzmq peer into $bin"
+log "building the bench tools, the libzmq and zmq4 peers and the plot command into $bin"
 (cd "$repo" && "$gobin" build -o "$bin" ./bench/cmd/...)
 # shellcheck disable=SC2046 # pkg-config's flags are separate words
-gcc -O2 -o "$bin/zmqperf" "$repo/bench/peers/zmqperf.c" $(pkg-config --cflags --libs libzmq)
+gcc -O2 -o "$bin/zmqperf" "$repo/bench/peers/zmqperf.c" $(pkg-config --cflags --libs libzmq) -lpthread
+(cd "$repo/bench/peers" && "$gobin" build -o "$bin/zmq4perf" ./zmq4perf)
+(cd "$repo/bench/plot" && "$gobin" build -o "$bin/benchplot" .)
 ls "$bin"
 
 # --- host tuning (opt-in) ------------------------------------------------
@@ -170,5 +178,6 @@ fi
 if [ "$ncpu" -ge 3 ]; then client_cpu=1 server_cpu=2; else client_cpu=0 server_cpu=1; fi
 log "running bench/suite.sh, client on CPU $client_cpu, server on CPU $server_cpu"
 cd "$repo"
+[ -z "$out_dir" ] || export OUT_DIR=$out_dir
 PATH=$(dirname "$gobin"):$PATH CLIENT_CPU=$client_cpu SERVER_CPU=$server_cpu BIN=$bin \
 	bench/suite.sh "${suite_args[@]}"
