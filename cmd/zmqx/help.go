@@ -70,10 +70,9 @@ What happens depends on --type:
              message. A subscriber that has just connected has often not subscribed
              yet (the slow joiner), so wait first:
              --wait-subscribers N  waits until N subscribers are connected (counted
-                       from the socket's connection events) and a subscription has
-                       arrived (the PUB is an XPUB under the hood to see it). zmqx's
-                       XPUB reports a topic once, for its first subscriber: with
-                       several subscribers of one topic, also give a --delay.
+                       from the socket's connection events) and N subscriptions have
+                       arrived (the PUB is a verbose XPUB under the hood to see them:
+                       a subscriber with no subscription is not counted).
              --delay D  waits D after binding and connecting (any socket type).
   REQ        send each message as a request and print the reply.
   REP        serve: receive a request, print it (as recv would), answer it with the

@@ -83,6 +83,7 @@ func (c *cli) send(args []string) (err error) {
 		RoutingID:       []byte(sf.routingID),
 		Linger:          linger(sf.timeout),
 		RouterMandatory: typ == zmqx.ROUTER,
+		XPubVerbose:     sockType == zmqx.XPUB && s.waitSubs > 0,
 		Events:          s.peers.events,
 	})
 	if err != nil {
@@ -164,24 +165,24 @@ func (s *sendCmd) wait() error {
 }
 
 // waitSubscribers waits until waitSubs peers are connected (counted from
-// the socket's connection events) and the XPUB has received a
-// subscription, so that the first message is not lost to the slow joiner.
-// zmqx's XPUB reports a topic only when its first subscriber arrives (it
-// has no XPUB_VERBOSE), so with several subscribers of one topic only the
-// first one's subscription is certain to have arrived; add --delay then.
+// the socket's connection events) and the XPUB (verbose: every subscribe
+// is reported) has received as many subscriptions, so that the first
+// message is not lost to the slow joiner.
 func (s *sendCmd) waitSubscribers() error {
 	ctx, cancel := context.WithCancel(s.d)
 	subscribed := make(chan error, 1)
 	go func() {
-		for {
+		for n := 0; ; {
 			msg, err := s.sock.Recv(ctx)
 			if err != nil {
 				subscribed <- err
 				return
 			}
 			if len(msg) == 1 && len(msg[0]) > 0 && msg[0][0] == 1 {
-				subscribed <- nil
-				return
+				if n++; n >= s.waitSubs {
+					subscribed <- nil
+					return
+				}
 			}
 		}
 	}()
