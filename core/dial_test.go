@@ -11,9 +11,9 @@ import (
 // deadlineTransport records the deadline of each dial and fails it.
 type deadlineTransport struct{ seen chan time.Duration }
 
-func (deadlineTransport) Listen(string) (Listener, error) { return nil, errors.New("no") }
-func (deadlineTransport) CheckDial(string) error          { return nil }
-func (d deadlineTransport) Dial(ctx context.Context, _ string) (net.Conn, error) {
+func (deadlineTransport) Listen(string, *Options) (Listener, error) { return nil, errors.New("no") }
+func (deadlineTransport) CheckDial(string) error                    { return nil }
+func (d deadlineTransport) Dial(ctx context.Context, _ string, _ *Options) (net.Conn, error) {
 	dl, ok := ctx.Deadline()
 	left := time.Duration(-1)
 	if ok {

@@ -48,15 +48,12 @@ func (s *Socket) Bind(ep string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var l Listener
-	if tt, ok := tr.(TunedTransport); ok {
-		if err := tt.CheckOptions(&s.opts); err != nil {
+	if oc, ok := tr.(OptionChecker); ok {
+		if err := oc.CheckOptions(&s.opts); err != nil {
 			return "", fmt.Errorf("zmqx: bind %s: %w", ep, err)
 		}
-		l, err = tt.ListenWith(addr, &s.opts)
-	} else {
-		l, err = tr.Listen(addr)
 	}
+	l, err := tr.Listen(addr, &s.opts)
 	if err != nil {
 		err = fmt.Errorf("zmqx: bind %s: %w", ep, err)
 		s.event(EventBindFailed, ep, "", err)
@@ -97,8 +94,8 @@ func (s *Socket) Connect(ep string) error {
 	if err := tr.CheckDial(addr); err != nil {
 		return fmt.Errorf("zmqx: connect %s: %w", ep, err)
 	}
-	if tt, ok := tr.(TunedTransport); ok {
-		if err := tt.CheckOptions(&s.opts); err != nil {
+	if oc, ok := tr.(OptionChecker); ok {
+		if err := oc.CheckOptions(&s.opts); err != nil {
 			return fmt.Errorf("zmqx: connect %s: %w", ep, err)
 		}
 	}
@@ -314,10 +311,7 @@ func (ss *session) dial(ctx context.Context, tr Transport, addr string) (net.Con
 		ctx, cancel = context.WithTimeout(ctx, o.ConnectTimeout)
 		defer cancel()
 	}
-	if tt, ok := tr.(TunedTransport); ok {
-		return tt.DialWith(ctx, addr, o)
-	}
-	return tr.Dial(ctx, addr)
+	return tr.Dial(ctx, addr, o)
 }
 
 // Host is a session's side of the contract with an engine.

@@ -8,23 +8,19 @@ import (
 // Transport makes byte-stream connections for one endpoint scheme. addr is
 // the endpoint without its "scheme://" prefix.
 type Transport interface {
-	Listen(addr string) (Listener, error)
-	Dial(ctx context.Context, addr string) (net.Conn, error)
+	// Listen binds addr; o are the socket's options, for a transport that
+	// applies connection options (buffers, keepalive, ...).
+	Listen(addr string, o *Options) (Listener, error)
+	Dial(ctx context.Context, addr string, o *Options) (net.Conn, error)
 	// CheckDial reports an address Dial could never use, so Connect can
 	// fail at once instead of retrying forever in the background.
 	CheckDial(addr string) error
 }
 
-// TunedTransport is a Transport that applies the socket's connection
-// options (buffers, keepalive, TOS, device, timeouts). core uses its
-// methods instead of Listen and Dial where a transport has them.
-type TunedTransport interface {
-	Transport
-	// CheckOptions reports options this transport cannot apply on this
-	// system, so Bind and Connect fail at once with the reason.
+// OptionChecker is implemented by transports that cannot apply some
+// options on this system: Bind and Connect fail at once with the reason.
+type OptionChecker interface {
 	CheckOptions(o *Options) error
-	ListenWith(addr string, o *Options) (Listener, error)
-	DialWith(ctx context.Context, addr string, o *Options) (net.Conn, error)
 }
 
 // Listener accepts connections for a bound endpoint.

@@ -78,8 +78,8 @@ type gatedConn struct {
 	g *gateTransport
 }
 
-func (g *gateTransport) Dial(ctx context.Context, addr string) (net.Conn, error) {
-	c, err := g.TCP.Dial(ctx, addr)
+func (g *gateTransport) Dial(ctx context.Context, addr string, o *core.Options) (net.Conn, error) {
+	c, err := g.TCP.Dial(ctx, addr, o)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/zmqx/zmqx/core"
 )
 
-var _ core.TunedTransport = TCP{}
+var _ core.OptionChecker = TCP{}
 
 // CheckOptions reports the options this system cannot apply.
 func (TCP) CheckOptions(o *core.Options) error {
@@ -19,9 +19,13 @@ func (TCP) CheckOptions(o *core.Options) error {
 	return nil
 }
 
-// ListenWith is Listen with the socket's options on the listening socket
-// (accepted connections get theirs in tune).
-func (t TCP) ListenWith(addr string, o *core.Options) (core.Listener, error) {
+// Listen binds a TCP address, with the socket's options on the listening
+// socket (accepted connections get theirs as they come, in tune). o may be
+// nil.
+func (TCP) Listen(addr string, o *core.Options) (core.Listener, error) {
+	if o == nil {
+		o = &core.Options{}
+	}
 	a, err := tcpAddr(addr, true)
 	if err != nil {
 		return nil, err
@@ -34,10 +38,13 @@ func (t TCP) ListenWith(addr string, o *core.Options) (core.Listener, error) {
 	return &listener{Listener: l, tcp: true, o: o}, nil
 }
 
-// DialWith is Dial with the socket's options: device, buffers and TOS set
-// before the connection is made, keepalive and the retransmission limit
-// after.
-func (TCP) DialWith(ctx context.Context, addr string, o *core.Options) (net.Conn, error) {
+// Dial connects to a TCP address with Nagle's algorithm off and the
+// socket's options: device, buffers and TOS set before the connection is
+// made, keepalive and the retransmission limit after. o may be nil.
+func (TCP) Dial(ctx context.Context, addr string, o *core.Options) (net.Conn, error) {
+	if o == nil {
+		o = &core.Options{}
+	}
 	a, err := tcpAddr(addr, false)
 	if err != nil {
 		return nil, err

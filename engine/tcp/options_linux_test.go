@@ -36,7 +36,7 @@ func TestConnectionOptions(t *testing.T) {
 	if err := (TCP{}).CheckOptions(o); err != nil {
 		t.Fatal(err)
 	}
-	l, err := TCP{}.ListenWith("127.0.0.1:*", o)
+	l, err := TCP{}.Listen("127.0.0.1:*", o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestConnectionOptions(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	c, err := TCP{}.DialWith(context.Background(), l.Endpoint(), o)
+	c, err := TCP{}.Dial(context.Background(), l.Endpoint(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestConnectionOptions(t *testing.T) {
 	}
 	// Keepalive off, explicitly.
 	off := &core.Options{TCPKeepAlive: -1}
-	d, err := TCP{}.DialWith(context.Background(), l.Endpoint(), off)
+	d, err := TCP{}.Dial(context.Background(), l.Endpoint(), off)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestConnectionOptions(t *testing.T) {
 // exist is refused with the system's reason.
 func TestBindToDevice(t *testing.T) {
 	o := &core.Options{BindToDevice: "lo"}
-	l, err := TCP{}.ListenWith("127.0.0.1:*", o)
+	l, err := TCP{}.Listen("127.0.0.1:*", o)
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) {
 			t.Skip("SO_BINDTODEVICE needs CAP_NET_RAW: ", err)
@@ -113,12 +113,12 @@ func TestBindToDevice(t *testing.T) {
 			c.Close()
 		}
 	}()
-	c, err := TCP{}.DialWith(context.Background(), l.Endpoint(), o)
+	c, err := TCP{}.Dial(context.Background(), l.Endpoint(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	if _, err := (TCP{}).DialWith(context.Background(), l.Endpoint(), &core.Options{BindToDevice: "no-such-nic0"}); err == nil {
+	if _, err := (TCP{}).Dial(context.Background(), l.Endpoint(), &core.Options{BindToDevice: "no-such-nic0"}); err == nil {
 		t.Fatal("a connection bound to a device that does not exist")
 	}
 }

@@ -48,33 +48,6 @@ func tcpAddr(addr string, bind bool) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// Listen binds a TCP address.
-func (TCP) Listen(addr string) (core.Listener, error) {
-	a, err := tcpAddr(addr, true)
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", a)
-	if err != nil {
-		return nil, listenErr(err)
-	}
-	return &listener{Listener: l, tcp: true}, nil
-}
-
-// Dial connects to a TCP address with Nagle's algorithm off.
-func (TCP) Dial(ctx context.Context, addr string) (net.Conn, error) {
-	a, err := tcpAddr(addr, false)
-	if err != nil {
-		return nil, err
-	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", a)
-	if err != nil {
-		return nil, err
-	}
-	return c, noDelay(c)
-}
-
 func noDelay(c net.Conn) error {
 	if tc, ok := c.(*net.TCPConn); ok {
 		if err := tc.SetNoDelay(true); err != nil {
@@ -97,7 +70,7 @@ func listenErr(err error) error {
 type listener struct {
 	net.Listener
 	tcp bool
-	o   *core.Options // ListenWith: options for accepted connections
+	o   *core.Options // tcp: options for accepted connections
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -123,7 +96,7 @@ func (l *listener) Endpoint() string { return l.Addr().String() }
 
 // Listen binds a Unix stream socket. A stale socket file left at the path by
 // a dead process is replaced, as libzmq does; any other file is an error.
-func (IPC) Listen(addr string) (core.Listener, error) {
+func (IPC) Listen(addr string, _ *core.Options) (core.Listener, error) {
 	if addr == "*" {
 		f, err := os.CreateTemp("", "zmqx-*.ipc")
 		if err != nil {
@@ -167,7 +140,7 @@ func (IPC) CheckDial(addr string) error {
 }
 
 // Dial connects to a Unix stream socket.
-func (IPC) Dial(ctx context.Context, addr string) (net.Conn, error) {
+func (IPC) Dial(ctx context.Context, addr string, _ *core.Options) (net.Conn, error) {
 	if err := (IPC{}).CheckDial(addr); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func noDelayOf(t *testing.T, c net.Conn) int {
 
 // TestNagleOff checks TCP_NODELAY on both ends of a connection.
 func TestNagleOff(t *testing.T) {
-	l, err := TCP{}.Listen("127.0.0.1:*")
+	l, err := TCP{}.Listen("127.0.0.1:*", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestNagleOff(t *testing.T) {
 		}
 		accepted <- c
 	}()
-	c, err := TCP{}.Dial(context.Background(), l.Endpoint())
+	c, err := TCP{}.Dial(context.Background(), l.Endpoint(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 // subscription to a topic and only the cancellation that leaves a topic
 // without subscribers: ten SUB sockets subscribed to "" show up as one
 // subscribe message and, when they leave, one unsubscribe. (libzmq's
-// ZMQ_XPUB_VERBOSER would report every one; zmqx has no such option.) So
+// ZMQ_XPUB_VERBOSER would report every one, as zmqx's XPubVerboser does, but this
+// protocol works without either.) So
 // each SUB socket also subscribes to a topic of its own, HelloPrefix
 // followed by its process id and index, after "" (on the wire "" goes
 // first, so the publisher has matched a subscriber to "" before it sees
