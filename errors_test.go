@@ -61,8 +61,8 @@ func TestErrorSentinels(t *testing.T) {
 		t.Errorf("PUSH with no peer, NoWait: %v, want ErrWouldBlock", err)
 	}
 	pull := mustSocket(t, rt, zmqx.PULL)
-	if _, err := pull.Recv(zmqx.NoWait); !errors.Is(err, zmqx.ErrWouldBlock) {
-		t.Errorf("empty PULL, NoWait: %v, want ErrWouldBlock", err)
+	if _, err := pull.Recv(zmqx.NoWait); !errors.Is(err, zmqx.ErrWouldBlock) || !errors.Is(err, context.Canceled) {
+		t.Errorf("empty PULL, NoWait: %v, want ErrWouldBlock that also is the context's error", err)
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()

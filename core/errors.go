@@ -22,7 +22,16 @@ var (
 	ErrEmptyMessage = errors.New("zmqx: message has no frames")
 	// ErrWouldBlock: a non-blocking attempt (a context that was already
 	// done when Send or Recv was called) could not complete at once:
-	// libzmq's EAGAIN. A context that ends while the call waits gives the
-	// context's error instead, so the two can be told apart.
+	// libzmq's EAGAIN. The error also matches the context's own error, so
+	// code that only checks for the deadline keeps working; a context that
+	// ends while the call waits gives the context's error alone, so the two
+	// can be told apart.
 	ErrWouldBlock = errors.New("zmqx: operation would block")
 )
+
+// wouldBlock is ErrWouldBlock for a context that was done at the call.
+type wouldBlock struct{ ctxErr error }
+
+func (e wouldBlock) Error() string        { return ErrWouldBlock.Error() + " (" + e.ctxErr.Error() + ")" }
+func (e wouldBlock) Is(target error) bool { return target == ErrWouldBlock }
+func (e wouldBlock) Unwrap() error        { return e.ctxErr }

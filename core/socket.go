@@ -216,7 +216,7 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		}
 		if try == 0 && ctx.Err() != nil {
 			closeAll(msg)
-			return ErrWouldBlock
+			return wouldBlock{ctx.Err()}
 		}
 		if s.rt.invoker {
 			if err := s.checkDone(ctx); err != nil {
@@ -276,7 +276,7 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			return msg, err
 		}
 		if first && ctx.Err() != nil {
-			return nil, ErrWouldBlock
+			return nil, wouldBlock{ctx.Err()}
 		}
 		first = false
 		if s.rt.invoker {
