@@ -63,14 +63,18 @@ func buildPeer() (string, error) {
 }
 
 // requirePeer skips (or, under CI, fails) when no libzmq peer can be built.
-func requirePeer(t *testing.T) string {
+func requirePeer(t *testing.T) string { return require(t, "libzmq", buildPeer) }
+
+// require returns what find finds (a peer's program), or skips the test
+// saying why, or under CI fails it: CI must not pass without its peers.
+func require(t *testing.T, what string, find func() (string, error)) string {
 	t.Helper()
-	bin, err := buildPeer()
+	bin, err := find()
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs the libzmq peer: %v", err)
+			t.Fatalf("CI needs %s for the interop tests: %v", what, err)
 		}
-		t.Skipf("skipping libzmq interop: %v", err)
+		t.Skipf("skipping %s interop: %v", what, err)
 	}
 	return bin
 }

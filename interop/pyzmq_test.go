@@ -74,17 +74,7 @@ func findPython() (string, error) {
 }
 
 // requirePython skips (or, under CI, fails) when no interpreter has pyzmq.
-func requirePython(t *testing.T) string {
-	t.Helper()
-	bin, err := findPython()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs pyzmq: %v", err)
-		}
-		t.Skipf("skipping pyzmq interop: %v", err)
-	}
-	return bin
-}
+func requirePython(t *testing.T) string { return require(t, "pyzmq", findPython) }
 
 // pyPeer is one pyzmq socket in a child process.
 type pyPeer struct {
