@@ -96,6 +96,11 @@ func ParseSocketType(s string) (SocketType, error) { return core.ParseType(s) }
 // longer needs b (after the last peer's write, or when dropped).
 func NewZeroCopyMsg(b []byte, release func()) Msg { return core.NewZeroCopyMsg(b, release) }
 
+// NewMsgSize makes a message of n bytes to fill in place through Bytes,
+// like zmq_msg_init_size; its initial contents are unspecified. SendMsg
+// sends it without another copy.
+func NewMsgSize(n int) Msg { return core.NewMsgSize(n) }
+
 // NewMsg copies b into a message.
 func NewMsg(b []byte) Msg { return core.NewMsg(b) }
 

@@ -144,3 +144,25 @@ func TestTrie(t *testing.T) {
 		t.Fatal("p2 lost")
 	}
 }
+
+// TestNewMsgSize: a message made to size is filled in place and carries
+// what was written, inline or pooled.
+func TestNewMsgSize(t *testing.T) {
+	for _, n := range []int{0, 10, 33, 34, 5000, 2 << 20} {
+		m := NewMsgSize(n)
+		b := m.Bytes()
+		if len(b) != n {
+			t.Fatalf("NewMsgSize(%d): %d bytes", n, len(b))
+		}
+		for i := range b {
+			b[i] = byte(i)
+		}
+		got := m.Bytes()
+		for i := range got {
+			if got[i] != byte(i) {
+				t.Fatalf("NewMsgSize(%d): byte %d not kept", n, i)
+			}
+		}
+		m.Close()
+	}
+}

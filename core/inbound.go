@@ -86,7 +86,7 @@ const (
 
 var bigSegs = func() (l [bigClasses]freeList[iseg]) {
 	for i := range l {
-		l[i].limit = max(2, 256>>i) // 32 MiB a class
+		l[i].limit = max(2, 1024>>i) // 128 MiB a class
 	}
 	return
 }()

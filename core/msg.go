@@ -50,6 +50,19 @@ func NewMsgString(s string) Msg {
 
 var zcBuffers = freeList[buffer]{limit: 4096}
 
+// NewMsgSize makes a message of n bytes for the caller to fill in place
+// (Bytes), like zmq_msg_init_size: the memory comes from zmqx's pools and
+// its initial contents are unspecified. Sent with SendMsg it goes out by
+// reference, without being copied again.
+func NewMsgSize(n int) Msg {
+	var m Msg
+	if n <= InlineMax {
+		m.n = uint8(n)
+		return m
+	}
+	return defaultPool.sized(n)
+}
+
 // NewZeroCopyMsg wraps b without copying. release (if non-nil) is called
 // exactly once, from whichever goroutine drops the last reference, after the
 // last engine has written or discarded the frame. b must not change before.
@@ -205,12 +218,21 @@ func (p *bufferPool) copyMsg(b []byte) Msg {
 		m.n = uint8(copy(m.inline[:], b))
 		return m
 	}
-	class := bits.Len(uint(len(b)-1)) - poolMinShift
+	m = p.sized(len(b))
+	copy(m.ext, b)
+	return m
+}
+
+// sized returns a message of n > InlineMax bytes from the pool (contents
+// unspecified).
+func (p *bufferPool) sized(n int) Msg {
+	var m Msg
+	class := bits.Len(uint(n-1)) - poolMinShift
 	if class < 0 {
 		class = 0
 	}
 	if class >= poolClasses {
-		m.ext = append([]byte(nil), b...)
+		m.ext = make([]byte, n)
 		return m
 	}
 	buf := p.classes[class].get()
@@ -218,7 +240,7 @@ func (p *bufferPool) copyMsg(b []byte) Msg {
 		buf = &buffer{data: make([]byte, 1<<(class+poolMinShift)), class: class, pool: p}
 	}
 	buf.refs.Store(1)
-	m.ext = buf.data[:copy(buf.data, b)]
+	m.ext = buf.data[:n]
 	m.ref = buf
 	return m
 }
@@ -227,8 +249,9 @@ func (p *bufferPool) put(b *buffer) {
 	c := &p.classes[b.class]
 	if c.limit == 0 {
 		c.mu.Lock()
-		// Keep about 4 MiB per class: enough for a pipe's worth in flight.
-		c.limit = max(4, (4<<20)>>(b.class+poolMinShift))
+		// Keep about 32 MiB per class: a pipe's worth of large messages in
+		// flight recycles instead of churning the garbage collector.
+		c.limit = max(4, (32<<20)>>(b.class+poolMinShift))
 		c.mu.Unlock()
 	}
 	c.put(b)

@@ -33,11 +33,13 @@ func (c *spares[T]) put(s *T) bool {
 }
 
 // Segments that overflow a stream's spares go to one cache shared by every
-// stream, bounded (32 MiB each way), so a burst that runs a queue up to its
-// high-water mark recycles its memory without every connection keeping
-// that much for itself.
+// stream, bounded (128 MiB of outbound blocks, 32 MiB of standard inbound
+// segments; larger inbound segments have their own pools), so a burst that
+// runs a queue up to
+// its high-water mark recycles its memory, as malloc would, instead of
+// churning the garbage collector and faulting in fresh pages.
 var (
-	sharedOut = freeList[oblock]{limit: 512}
+	sharedOut = freeList[oblock]{limit: 2048}
 	sharedIn  = freeList[iseg]{limit: 512}
 )
 
