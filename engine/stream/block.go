@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -55,8 +56,14 @@ func (c *conn) readLoop(ctx context.Context) error {
 		n, err := c.c.Read(c.ib.Space())
 		if n > 0 {
 			c.gotData.Store(true)
-			if _, ferr := c.ib.Fill(n); ferr != nil {
+			woke, ferr := c.ib.Fill(n)
+			if ferr != nil {
 				return ferr
+			}
+			if woke {
+				// Let the receiver have the message before this goroutine's
+				// next read (which usually finds nothing and parks).
+				runtime.Gosched()
 			}
 		}
 		if err != nil {
