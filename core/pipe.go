@@ -38,8 +38,7 @@ type Pipe struct {
 	agent      Agent       // stream, invoker mode: the connection to drive
 	direct     Agent       // stream, REQ/REP in block mode: writes a message out from Send
 
-	inMsgs   int64 // whole messages read from in (reader-local copy)
-	deferAck bool  // engine ends: count a message as read only at Ack
+	inMsgs int64 // whole messages read from in (reader-local copy)
 
 	// RoutingID is the peer's routing id as a ROUTER sees it.
 	RoutingID []byte
@@ -237,20 +236,14 @@ func (p *Pipe) Read() (Msg, bool) {
 	m, ok := p.in.q.read()
 	if ok && !m.More {
 		p.inMsgs++
-		if !p.deferAck {
-			p.Ack()
-		}
+		p.ack()
 	}
 	return m, ok
 }
 
-// Ack tells the writer that everything read so far is done with: room
-// under its HWM, and (for Close's linger) no longer pending. Engines call
-// it once the bytes have been handed to the connection.
-func (p *Pipe) Ack() {
-	if p.ib != nil {
-		return
-	}
+// ack tells the writer that everything read so far is done with: room
+// under its HWM, and (for Close's linger) no longer pending.
+func (p *Pipe) ack() {
 	h := p.in
 	if h.read.Load() == p.inMsgs {
 		return

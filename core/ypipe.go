@@ -113,14 +113,6 @@ func (p *ypipe) read() (m Msg, ok bool) {
 	return p.take(), true
 }
 
-// peek returns the next item without removing it.
-func (p *ypipe) peek() *Msg {
-	if !p.checkRead() {
-		return nil
-	}
-	return &p.rchunk.items[p.rpos]
-}
-
 func (p *ypipe) take() Msg {
 	m := p.rchunk.items[p.rpos]
 	p.rchunk.items[p.rpos] = Msg{}

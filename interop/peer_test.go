@@ -163,7 +163,6 @@ func (p *peer) connect(ep string)     { p.ok("connect " + ep) }
 func (p *peer) send(frames ...string) { p.t.Helper(); p.ok("send " + enc(frames)) }
 func (p *peer) sub(topic string)      { p.ok("sub " + enc([]string{topic})) }
 func (p *peer) unsub(topic string)    { p.ok("unsub " + enc([]string{topic})) }
-func (p *peer) opt(o string)          { p.ok("opt " + o) }
 func (p *peer) poke()                 { p.ok("poke") }
 
 // recv returns the next message, or ok=false on the peer's receive timeout.

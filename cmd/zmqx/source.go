@@ -53,8 +53,6 @@ func lineSource(r io.Reader, fm format, multipart bool, count int) *source {
 	return s
 }
 
-func (s *source) fromStdin() bool { return s.fixed == nil }
-
 // close lets the reading goroutine go (once it is not blocked reading).
 func (s *source) close() {
 	if s.quit != nil {

@@ -132,13 +132,7 @@ func (a *agent) pumpOut() int {
 	if len(a.iov) == 0 {
 		return 0
 	}
-	if c.eng.Writes != nil {
-		n := 0
-		for _, b := range a.iov {
-			n += len(b)
-		}
-		c.eng.Writes(n)
-	}
+	c.willWrite(a.iov)
 	n, errno := a.vec.Writev(a.fd, a.iov, false)
 	clear(a.iov)
 	if n < 0 {

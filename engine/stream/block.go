@@ -184,13 +184,7 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 			c.ob.Resume()
 			continue
 		}
-		n := 0
-		for _, b := range iov {
-			n += len(b)
-		}
-		if c.eng.Writes != nil {
-			c.eng.Writes(n)
-		}
+		n := c.willWrite(iov)
 		if err := w.write(iov); err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -243,13 +237,7 @@ func (d *direct) PumpOut() {
 	if len(d.iov) == 0 {
 		return
 	}
-	if c.eng.Writes != nil {
-		n := 0
-		for _, b := range d.iov {
-			n += len(b)
-		}
-		c.eng.Writes(n)
-	}
+	c.willWrite(d.iov)
 	n, _ := d.vec.Writev(d.fd, d.iov, false)
 	clear(d.iov)
 	if n > 0 {

@@ -184,6 +184,19 @@ func (c *conn) handshake() error {
 // handshakeMax bounds one handshake command; metadata is small.
 const handshakeMax = 64 << 10
 
+// willWrite returns the bytes in iov and reports them to the Writes hook,
+// before the write, so a test cannot see the write before the count.
+func (c *conn) willWrite(iov [][]byte) int {
+	n := 0
+	for _, b := range iov {
+		n += len(b)
+	}
+	if c.eng.Writes != nil {
+		c.eng.Writes(n)
+	}
+	return n
+}
+
 func (c *conn) write(b []byte) error {
 	if len(b) == 0 {
 		return nil
@@ -243,9 +256,6 @@ type rbuf struct {
 	rd   io.Reader
 	buf  []byte
 	r, w int
-	// beforeRead, when set, runs before every read from the connection:
-	// the moment to publish what was decoded, since the read may block.
-	beforeRead func()
 }
 
 const rbufSize = 64 << 10
@@ -262,9 +272,6 @@ func (b *rbuf) more() error {
 		copy(b.buf, b.buf[b.r:b.w])
 		b.w -= b.r
 		b.r = 0
-	}
-	if b.beforeRead != nil {
-		b.beforeRead()
 	}
 	n, err := b.rd.Read(b.buf[b.w:])
 	b.w += n
@@ -300,9 +307,6 @@ func (b *rbuf) body(n int) (p []byte, owned bool, err error) {
 	p = make([]byte, n)
 	k := copy(p, b.buf[b.r:b.w])
 	b.r, b.w = 0, 0
-	if b.beforeRead != nil {
-		b.beforeRead()
-	}
 	if _, err := io.ReadFull(b.rd, p[k:]); err != nil {
 		return nil, false, err
 	}

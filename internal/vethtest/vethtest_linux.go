@@ -16,13 +16,12 @@ import (
 
 // Side is one end of the pair: a namespace holding one veth device.
 type Side struct {
-	NS      string           // namespace name, for netns.Do and `ip -n`
-	Link    string           // device name inside NS
-	Index   int              // ifindex inside NS
-	MAC     net.HardwareAddr // device's address
-	Addr    netip.Addr       // IPv4 address on the device
-	Queues  int              // rx and tx queue count
-	cleanup []string
+	NS     string           // namespace name, for netns.Do and `ip -n`
+	Link   string           // device name inside NS
+	Index  int              // ifindex inside NS
+	MAC    net.HardwareAddr // device's address
+	Addr   netip.Addr       // IPv4 address on the device
+	Queues int              // rx and tx queue count
 }
 
 // Pair is two Sides connected by veth.
