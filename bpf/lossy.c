@@ -1,0 +1,220 @@
+//go:build ignore
+
+// XDP loss injector for zmqx's tests: attached to a router's ingress
+// device, it drops a configured share of the IPv4 UDP datagrams (VLAN
+// tagged or not) to a configured set of destination ports, or to any port
+// when the set is empty, optionally in bursts, and passes every other frame.
+// tc netem cannot do this for AF_XDP traffic: frames an AF_XDP socket
+// transmits never pass the sender's qdisc.
+//
+// Self-contained like steer.c: no kernel or libbpf headers.
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+
+#define SEC(name) __attribute__((section(name), used))
+#define __uint(name, val) int(*name)[val]
+#define __type(name, val) typeof(val) *name
+
+#define BPF_MAP_TYPE_HASH 1
+#define BPF_MAP_TYPE_ARRAY 2
+#define BPF_MAP_TYPE_PERCPU_ARRAY 6
+
+#define XDP_DROP 1
+#define XDP_PASS 2
+
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static __u32 (*bpf_get_prandom_u32)(void) = (void *)7;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define be16(x) __builtin_bswap16(x)
+#else
+#define be16(x) (x)
+#endif
+
+struct xdp_md {
+	__u32 data;
+	__u32 data_end;
+	__u32 data_meta;
+	__u32 ingress_ifindex;
+	__u32 rx_queue_index;
+	__u32 egress_ifindex;
+};
+
+// MAX_LOSS_PORTS must match the Go loader.
+#define MAX_LOSS_PORTS 64
+#define PER_MILLION 1000000
+
+enum loss_counter {
+	LOSS_SEEN = 0,    // every frame the program ran on
+	LOSS_MATCHED = 1, // IPv4 UDP to a selected port: candidates for dropping
+	LOSS_DROPPED = 2, // matched frames dropped (random or in a burst)
+	LOSS_PASSED = 3,  // everything else: SEEN == DROPPED + PASSED
+	LOSS_COUNTER_MAX = 4,
+};
+
+// The one configuration entry, written by the loader.
+struct loss_config {
+	__u32 per_million; // drop probability of a matched frame, in millionths
+	__u32 burst;       // after a random drop, drop this many more matched frames
+	__u32 all_ports;   // nonzero: every UDP port is selected (the port set is empty)
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct loss_config);
+} loss_config SEC(".maps");
+
+// Selected destination ports (two bytes in network order).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_LOSS_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} loss_ports SEC(".maps");
+
+// Per CPU: matched frames still to drop in the current burst.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} loss_burst SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LOSS_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} loss_counters SEC(".maps");
+
+static __attribute__((always_inline)) void bump(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&loss_counters, &which);
+	if (c)
+		*c += 1;
+}
+
+static __attribute__((always_inline)) int pass(void)
+{
+	bump(LOSS_PASSED);
+	return XDP_PASS;
+}
+
+struct eth {
+	__u8 dst[6];
+	__u8 src[6];
+	__u16 proto;
+};
+
+struct vlan {
+	__u16 tci;
+	__u16 proto;
+};
+
+struct ipv4 {
+	__u8 vihl;
+	__u8 tos;
+	__u16 len;
+	__u16 id;
+	__u16 frag;
+	__u8 ttl;
+	__u8 proto;
+	__u16 csum;
+	__u32 src;
+	__u32 dst;
+};
+
+struct udp {
+	__u16 sport;
+	__u16 dport;
+	__u16 len;
+	__u16 csum;
+};
+
+#define ETH_P_IP 0x0800
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IPPROTO_UDP 17
+
+SEC("xdp")
+int lossy(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct eth *eth = data;
+	void *l3;
+	__u16 proto;
+
+	bump(LOSS_SEEN);
+	if ((void *)(eth + 1) > end)
+		return pass();
+	proto = eth->proto;
+	l3 = eth + 1;
+
+	// Up to two VLAN tags (802.1ad outer, 802.1Q inner).
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (proto != be16(ETH_P_8021Q) && proto != be16(ETH_P_8021AD))
+			break;
+		struct vlan *v = l3;
+		if ((void *)(v + 1) > end)
+			return pass();
+		proto = v->proto;
+		l3 = v + 1;
+	}
+	if (proto != be16(ETH_P_IP))
+		return pass();
+	struct ipv4 *ip = l3;
+	if ((void *)(ip + 1) > end)
+		return pass();
+	__u32 ihl = ip->vihl & 0x0f;
+	if ((ip->vihl >> 4) != 4 || ihl < 5 || ip->proto != IPPROTO_UDP)
+		return pass();
+	// Later fragments carry no UDP header.
+	if (ip->frag & be16(0x1fff))
+		return pass();
+	struct udp *udp = (void *)ip + ihl * 4;
+	if ((void *)(udp + 1) > end)
+		return pass();
+
+	__u32 zero = 0;
+	struct loss_config *cfg = bpf_map_lookup_elem(&loss_config, &zero);
+	if (!cfg)
+		return pass();
+	if (!cfg->all_ports) {
+		__u16 port = udp->dport;
+		if (!bpf_map_lookup_elem(&loss_ports, &port))
+			return pass();
+	}
+	bump(LOSS_MATCHED);
+
+	__u32 *left = bpf_map_lookup_elem(&loss_burst, &zero);
+	if (!left)
+		return pass();
+	__u32 rate = cfg->per_million;
+	if (rate == 0) {
+		// Loss switched off: no burst outlives it.
+		*left = 0;
+		return pass();
+	}
+	if (*left > 0) {
+		*left -= 1;
+		bump(LOSS_DROPPED);
+		return XDP_DROP;
+	}
+	// A uniform draw in [0, PER_MILLION) by multiply-and-shift.
+	__u32 draw = (__u32)(((__u64)bpf_get_prandom_u32() * PER_MILLION) >> 32);
+	if (draw >= rate)
+		return pass();
+	*left = cfg->burst;
+	bump(LOSS_DROPPED);
+	return XDP_DROP;
+}
+
+char __license[] SEC("license") = "Dual MIT/GPL";
