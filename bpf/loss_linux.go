@@ -119,16 +119,22 @@ func (l *Loss) update(fn func(*lossyLossConfig)) error {
 	return nil
 }
 
-// Counters sums the program's per-CPU counters.
+// Counters sums the program's per-CPU counters. While traffic flows they
+// are read in the reverse of the order the program moves them (see
+// lossy.c), so Seen >= Dropped+Passed holds in every reading (equality at
+// rest) and Dropped includes the drops of every frame Matched counts.
 func (l *Loss) Counters() (LossCounters, error) {
 	var c LossCounters
-	for i, dst := range []*uint64{&c.Seen, &c.Matched, &c.Dropped, &c.Passed} {
+	for _, r := range []struct {
+		index uint32
+		dst   *uint64
+	}{{3, &c.Passed}, {1, &c.Matched}, {2, &c.Dropped}, {0, &c.Seen}} {
 		var per []uint64
-		if err := l.objs.LossCounters.Lookup(uint32(i), &per); err != nil {
+		if err := l.objs.LossCounters.Lookup(r.index, &per); err != nil {
 			return c, fmt.Errorf("bpf: reading loss counters: %w", err)
 		}
 		for _, v := range per {
-			*dst += v
+			*r.dst += v
 		}
 	}
 	return c, nil

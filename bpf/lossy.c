@@ -47,11 +47,16 @@ struct xdp_md {
 #define MAX_LOSS_PORTS 64
 #define PER_MILLION 1000000
 
+// Per frame the counters move in this order: SEEN first; then, for a
+// matched frame, DROPPED (when dropped) before MATCHED; PASSED last. A
+// reader that reads PASSED, MATCHED, DROPPED, SEEN in that order while
+// traffic flows therefore finds SEEN >= DROPPED + PASSED, and DROPPED
+// covering every frame MATCHED counts.
 enum loss_counter {
 	LOSS_SEEN = 0,    // every frame the program ran on
 	LOSS_MATCHED = 1, // IPv4 UDP to a selected port: candidates for dropping
 	LOSS_DROPPED = 2, // matched frames dropped (random or in a burst)
-	LOSS_PASSED = 3,  // everything else: SEEN == DROPPED + PASSED
+	LOSS_PASSED = 3,  // everything else: SEEN == DROPPED + PASSED at rest
 	LOSS_COUNTER_MAX = 4,
 };
 
@@ -192,29 +197,34 @@ int lossy(struct xdp_md *ctx)
 		if (!bpf_map_lookup_elem(&loss_ports, &port))
 			return pass();
 	}
-	bump(LOSS_MATCHED);
-
 	__u32 *left = bpf_map_lookup_elem(&loss_burst, &zero);
-	if (!left)
+	if (!left) {
+		bump(LOSS_MATCHED);
 		return pass();
+	}
 	__u32 rate = cfg->per_million;
+	int drop = 0;
 	if (rate == 0) {
 		// Loss switched off: no burst outlives it.
 		*left = 0;
-		return pass();
-	}
-	if (*left > 0) {
+	} else if (*left > 0) {
 		*left -= 1;
+		drop = 1;
+	} else {
+		// A uniform draw in [0, PER_MILLION) by multiply-and-shift.
+		__u32 draw = (__u32)(((__u64)bpf_get_prandom_u32() * PER_MILLION) >> 32);
+		if (draw < rate) {
+			*left = cfg->burst;
+			drop = 1;
+		}
+	}
+	if (drop) {
 		bump(LOSS_DROPPED);
+		bump(LOSS_MATCHED);
 		return XDP_DROP;
 	}
-	// A uniform draw in [0, PER_MILLION) by multiply-and-shift.
-	__u32 draw = (__u32)(((__u64)bpf_get_prandom_u32() * PER_MILLION) >> 32);
-	if (draw >= rate)
-		return pass();
-	*left = cfg->burst;
-	bump(LOSS_DROPPED);
-	return XDP_DROP;
+	bump(LOSS_MATCHED);
+	return pass();
 }
 
 char __license[] SEC("license") = "Dual MIT/GPL";
