@@ -11,8 +11,11 @@ import (
 
 	"github.com/zmqx/zmqx/bpf"
 	"github.com/zmqx/zmqx/internal/netns"
+	"github.com/zmqx/zmqx/internal/nexthop"
+	"github.com/zmqx/zmqx/internal/udpframe"
 	"github.com/zmqx/zmqx/internal/vethtest"
 	"github.com/zmqx/zmqx/internal/ztest"
+	"github.com/zmqx/zmqx/xdp"
 )
 
 const (
@@ -32,6 +35,8 @@ type lossRig struct {
 	a           *net.UDPConn
 	bLoss, bOth *net.UDPConn
 	ctx         context.Context
+	// xmit sends one datagram from A; the kernel socket a unless set.
+	xmit func(t *testing.T, port uint16, payload []byte)
 }
 
 func udpIn(t *testing.T, s *vethtest.Side, port uint16) *net.UDPConn {
@@ -87,6 +92,10 @@ func (g *lossRig) counters(t *testing.T) bpf.LossCounters {
 func (g *lossRig) send(t *testing.T, port uint16, seq uint32) {
 	t.Helper()
 	b := binary.BigEndian.AppendUint32(nil, seq)
+	if g.xmit != nil {
+		g.xmit(t, port, b)
+		return
+	}
 	if _, err := g.a.WriteToUDPAddrPort(b, netip.AddrPortFrom(g.r.B.Addr, port)); err != nil {
 		t.Fatal(err)
 	}
@@ -210,5 +219,78 @@ func TestLossAllPorts(t *testing.T) {
 	// about 17% of the datagrams: far more than single drops would.
 	if share := float64(dropped) / n; share < 0.08 || share > 0.30 {
 		t.Fatalf("dropped %.2f%% with bursts of 4 at 5%%", 100*share)
+	}
+}
+
+// TestLossAFXDP: frames an AF_XDP socket on A transmits, addressed with
+// what nexthop.Resolve reports, cross R and lose their share there too,
+// which tc netem on A could not arrange (AF_XDP transmit bypasses qdiscs).
+func TestLossAFXDP(t *testing.T) {
+	const n = 5000
+	g := newLossRig(t, bpf.LossOptions{PerMillion: 100_000, Ports: []uint16{lossPort}})
+	var (
+		hop  nexthop.Hop
+		umem *xdp.Umem
+		xsk  *xdp.Socket
+	)
+	t.Cleanup(func() {
+		if xsk != nil {
+			xsk.Close()
+		}
+		if umem != nil {
+			umem.Close()
+		}
+	})
+	err := netns.Do(g.r.A.NS, func() error {
+		var err error
+		if hop, err = nexthop.Resolve(g.ctx, g.r.B.Addr); err != nil {
+			return err
+		}
+		if umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: 256}); err != nil {
+			return err
+		}
+		xsk, err = umem.Open(hop.Ifindex, 0, xdp.SocketOptions{RxFrames: 64, TxFrames: 128})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hop.Ifindex != g.r.A.Index || hop.NextHop != g.r.RA.Addr || hop.DstMAC.String() != g.r.RA.MAC.String() {
+		t.Fatalf("A's hop to B: %+v", hop)
+	}
+	h := udpframe.Header{
+		DstMAC: [6]byte(hop.DstMAC), SrcMAC: [6]byte(hop.SrcMAC),
+		Src: netip.AddrPortFrom(hop.Src, 7303),
+	}
+	g.xmit = func(t *testing.T, port uint16, payload []byte) {
+		t.Helper()
+		var tx [1]xdp.Desc
+		for xsk.NextTx(tx[:]) != 1 {
+			if g.ctx.Err() != nil {
+				t.Fatal("no TX frame came back from the kernel")
+			}
+			runtime.Gosched()
+		}
+		h.Dst = netip.AddrPortFrom(g.r.B.Addr, port)
+		f, err := udpframe.Append(xsk.Frame(tx[0])[:0], &h, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx[0].Len = uint32(len(f))
+		if k, err := xsk.Transmit(tx[:]); k != 1 || err != nil {
+			t.Fatalf("Transmit: %d, %v", k, err)
+		}
+	}
+	before := g.counters(t)
+	got := g.stream(t, lossPort, n, true)
+	c := g.counters(t)
+	dropped := c.Dropped - before.Dropped
+	t.Logf("AF_XDP: sent %d, B received %d, dropped %d", n, got, dropped)
+	if c.Matched-before.Matched != n || uint64(got)+dropped != n {
+		t.Fatalf("matched %d, dropped %d, received %d of %d", c.Matched-before.Matched, dropped, got, n)
+	}
+	// 5,000 draws at 10%: the standard deviation is 21 datagrams.
+	if share := float64(dropped) / n; share < 0.05 || share > 0.15 {
+		t.Fatalf("dropped %.2f%% at a 10%% rate", 100*share)
 	}
 }
