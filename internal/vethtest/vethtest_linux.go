@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/zmqx/zmqx/internal/netns"
 )
 
 // Side is one end of the pair: a namespace holding one veth device.
@@ -57,8 +59,20 @@ func New(t testing.TB, queues int) *Pair {
 	run(t, "-n", p.A.NS, "link", "add", p.A.Link, "numtxqueues", q, "numrxqueues", q,
 		"type", "veth", "peer", "name", p.B.Link, "netns", p.B.NS, "numtxqueues", q, "numrxqueues", q)
 	for _, s := range []*Side{&p.A, &p.B} {
-		s.up(t)
+		run(t, "-n", s.NS, "addr", "add", s.Addr.String()+"/24", "dev", s.Link)
+		run(t, "-n", s.NS, "link", "set", "dev", s.Link, "up")
 		run(t, "-n", s.NS, "link", "set", "dev", "lo", "up")
+		err := netns.Do(s.NS, func() error {
+			ifc, err := net.InterfaceByName(s.Link)
+			if err != nil {
+				return err
+			}
+			s.Index, s.MAC = ifc.Index, ifc.HardwareAddr
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return p
 }
