@@ -185,7 +185,13 @@ func watch() (*watcher, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("nexthop: %w", os.NewSyscallError("bind", err))
 	}
-	return &watcher{f: os.NewFile(uintptr(fd), "rtnetlink-neigh"), buf: make([]byte, recvBufLen)}, nil
+	f := os.NewFile(uintptr(fd), "rtnetlink-neigh")
+	// A wait must be able to end with its context: that needs the poller.
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("nexthop: netlink socket not pollable: %w", err)
+	}
+	return &watcher{f: f, buf: make([]byte, recvBufLen)}, nil
 }
 
 func (w *watcher) close() { w.f.Close() }

@@ -169,6 +169,9 @@ func neighbour(ctx context.Context, c *conn, ifindex int, ip netip.Addr) (net.Ha
 			return nil, fmt.Errorf("%w: %s, last state %s: %w", ErrUnresolved, where, state, ctx.Err())
 		}
 		if err != nil {
+			if !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, errMalformed) {
+				return nil, fmt.Errorf("nexthop: waiting for %s: %w", where, err)
+			}
 			// Lost or cut notifications (ENOBUFS, a datagram larger than
 			// the buffer): read the entry again instead.
 			n, found, err = c.neigh(ifindex, ip.String(), get)
