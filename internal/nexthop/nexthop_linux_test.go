@@ -1,10 +1,13 @@
 package nexthop_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +284,69 @@ func TestIPv6(t *testing.T) {
 	checkHop(t, via, nexthop.Hop{
 		Ifindex: p.A.Index, Iface: p.A.Link, Src: a, Gateway: b, NextHop: b, SrcMAC: p.A.MAC, DstMAC: p.B.MAC, MTU: 1500,
 	})
+}
+
+// TestFailedThenAnswered: with the kernel giving up after one 50ms probe,
+// a silent address goes FAILED and Neighbour asks again each time, until
+// its context ends; and when a host takes the address while Neighbour
+// waits (after the kernel has failed at least once), the next request is
+// answered and Neighbour returns.
+func TestFailedThenAnswered(t *testing.T) {
+	p := vethtest.New(t, 1)
+	ghost := netip.MustParseAddr("10.77.0.99")
+	in(t, &p.A, func() error {
+		dir := "/proc/sys/net/ipv4/neigh/" + p.A.Link + "/"
+		for file, v := range map[string]string{"mcast_solicit": "1", "ucast_solicit": "1", "retrans_time_ms": "50"} {
+			if err := os.WriteFile(dir+file, []byte(v), 0); err != nil {
+				return err
+			}
+		}
+		c, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		defer cancel()
+		_, err := nexthop.Neighbour(c, p.A.Index, ghost)
+		if !errors.Is(err, nexthop.ErrUnresolved) || !strings.Contains(err.Error(), "FAILED") {
+			t.Fatalf("silent address: %v", err)
+		}
+		return nil
+	})
+
+	// Watch A's table with `ip monitor`, start a long Neighbour, and give
+	// B the address only once the kernel has reported FAILED again.
+	mon := exec.Command("ip", "-n", p.A.NS, "monitor", "neigh")
+	out, err := mon.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { mon.Process.Kill(); mon.Wait() }()
+	type result struct {
+		mac net.HardwareAddr
+		err error
+	}
+	done := make(chan result, 1)
+	wait := ctx(t)
+	go func() {
+		var r result
+		r.err = netns.Do(p.A.NS, func() error {
+			var err error
+			r.mac, err = nexthop.Neighbour(wait, p.A.Index, ghost)
+			return err
+		})
+		done <- r
+	}()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if l := lines.Text(); strings.HasPrefix(l, ghost.String()+" ") && strings.Contains(l, "FAILED") {
+			break
+		}
+	}
+	if out, err := p.B.Exec(t, "ip", "addr", "add", ghost.String()+"/24", "dev", p.B.Link); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	r := <-done
+	if r.err != nil || r.mac.String() != p.B.MAC.String() {
+		t.Fatalf("Neighbour after the address appeared: %v, %v; want %v", r.mac, r.err, p.B.MAC)
+	}
 }
