@@ -13,12 +13,13 @@ import (
 // AttachPass attaches an XDP program that passes every frame to s's device
 // in native mode, through a BPF link held until the test ends.
 //
-// A veth device accepts frames redirected into it (XDP_REDIRECT to a
-// devmap, or a bpf_redirect from a program on another device) only when
-// its peer runs an XDP program in native mode, which puts the peer's
-// receive side on the veth's NAPI path: call AttachPass on the peer of a
-// device such traffic is redirected into. Frames an AF_XDP socket
-// transmits do not need it; they take the ordinary transmit path.
+// The veth driver accepts frames redirected into a device by XDP
+// (XDP_REDIRECT through a devmap or bpf_redirect, the ndo_xdp_xmit path)
+// only when the device's peer has its receive side on NAPI, which a
+// native-mode XDP program on the peer provides: call AttachPass on the
+// peer of a device such traffic is redirected into. Frames an AF_XDP
+// socket transmits do not need it (they take the ordinary transmit path;
+// TestRoutedAFXDP crosses the router both with and without it).
 func (s *Side) AttachPass(t testing.TB) {
 	t.Helper()
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
