@@ -73,7 +73,7 @@ func pinned(t *testing.T, fn func()) {
 	fn()
 }
 
-func newLossRunner(t *testing.T, o LossOptions) *Loss {
+func newLossRunner(t testing.TB, o LossOptions) *Loss {
 	t.Helper()
 	vethtest.Skip(t) // BPF_PROG_TEST_RUN needs the same privileges
 	l, err := loadLoss(o)
@@ -84,7 +84,7 @@ func newLossRunner(t *testing.T, o LossOptions) *Loss {
 	return l
 }
 
-func (l *Loss) run(t *testing.T, f []byte) uint32 {
+func (l *Loss) run(t testing.TB, f []byte) uint32 {
 	t.Helper()
 	ret, err := l.objs.Lossy.Run(&ebpf.RunOptions{Data: f})
 	if err != nil {
@@ -93,7 +93,7 @@ func (l *Loss) run(t *testing.T, f []byte) uint32 {
 	return ret
 }
 
-func (l *Loss) counters(t *testing.T) LossCounters {
+func (l *Loss) counters(t testing.TB) LossCounters {
 	t.Helper()
 	c, err := l.Counters()
 	if err != nil {
@@ -103,6 +103,29 @@ func (l *Loss) counters(t *testing.T) LossCounters {
 		t.Fatalf("counters %+v: seen is not dropped+passed", c)
 	}
 	return c
+}
+
+// check runs f through the program at rate 100% and compares with the
+// model: the verdict and exactly one step of the right counters. It
+// returns the model's verdict.
+func (l *Loss) check(t testing.TB, f []byte, sel map[uint16]bool) bool {
+	t.Helper()
+	if len(f) < 14 || len(f) > 3000 {
+		return false // BPF_PROG_TEST_RUN takes Ethernet-sized frames only
+	}
+	before := l.counters(t)
+	ret := l.run(t, f)
+	after := l.counters(t)
+	want := lossMatch(f, sel)
+	wantRet, dm := uint32(2), uint64(0) // XDP_PASS
+	if want {
+		wantRet, dm = 1, 1 // XDP_DROP
+	}
+	if ret != wantRet || after.Seen != before.Seen+1 || after.Matched != before.Matched+dm ||
+		after.Dropped != before.Dropped+dm || after.Passed != before.Passed+1-dm {
+		t.Fatalf("frame % x: returned %d, counters %+v -> %+v; model selects: %v", f, ret, before, after, want)
+	}
+	return want
 }
 
 // variations is every seed frame, every truncation of it down to an
@@ -141,19 +164,7 @@ func TestLossMatchesModel(t *testing.T) {
 			l := newLossRunner(t, LossOptions{PerMillion: PerMillion, Ports: c.ports})
 			kinds := map[bool]int{}
 			for _, f := range variations() {
-				before := l.counters(t)
-				ret := l.run(t, f)
-				after := l.counters(t)
-				want := lossMatch(f, sel)
-				kinds[want]++
-				wantRet, dm := uint32(2), uint64(0) // XDP_PASS
-				if want {
-					wantRet, dm = 1, 1 // XDP_DROP
-				}
-				if ret != wantRet || after.Seen != before.Seen+1 || after.Matched != before.Matched+dm ||
-					after.Dropped != before.Dropped+dm {
-					t.Fatalf("frame % x: returned %d, counters %+v -> %+v; model selects: %v", f, ret, before, after, want)
-				}
+				kinds[l.check(t, f, sel)]++
 			}
 			if kinds[true] == 0 || kinds[false] == 0 {
 				t.Fatalf("variations cover only one verdict: %v", kinds)
@@ -257,4 +268,15 @@ func TestLossOptions(t *testing.T) {
 	if err := l.SetRate(PerMillion + 1); err == nil {
 		t.Error("SetRate above a million accepted")
 	}
+}
+
+// FuzzLoss runs arbitrary frames through the program at rate 100% with
+// one selected port: the verdict and counters must follow the model.
+func FuzzLoss(f *testing.F) {
+	for _, s := range frames() {
+		f.Add(s)
+	}
+	l := newLossRunner(f, LossOptions{PerMillion: PerMillion, Ports: []uint16{modelPort}})
+	sel := map[uint16]bool{modelPort: true}
+	f.Fuzz(func(t *testing.T, b []byte) { l.check(t, b, sel) })
 }
