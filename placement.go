@@ -30,6 +30,12 @@ func placeNearNIC(local net.Addr) []int {
 	if iface == "" {
 		return nil
 	}
+	return placeIface(iface)
+}
+
+// placeIface returns the CPUs of the NUMA node of the interface iface, among
+// those this process may use, or nil when there is no NUMA information.
+func placeIface(iface string) []int {
 	node, err := numa.InterfaceNode(iface)
 	if err != nil || node < 0 {
 		return nil

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/afxdp"
 	"github.com/zmqx/zmqx/engine/stream"
 	"github.com/zmqx/zmqx/engine/tcp"
 )
@@ -54,6 +56,7 @@ const (
 	EventAcceptFailed    = core.EventAcceptFailed    // accepting a connection failed; Err says why
 	EventConnectDelayed  = core.EventConnectDelayed  // a connect attempt started
 	EventMonitorStopped  = core.EventMonitorStopped  // the last event a Monitor delivers
+	EventFallback        = core.EventFallback        // an xdp:// endpoint is carried over TCP; Err says why
 )
 
 // HandshakeFailure classifies an EventHandshakeFailed (Event.Failure).
@@ -149,8 +152,42 @@ type Config struct {
 	// CPUs pins the I/O workers to these CPUs, in turn (Linux only). Empty
 	// means automatic: the CPUs of the NUMA node of the network interface
 	// the first connection goes through, and no pinning where the system
-	// has no NUMA information for it (loopback, virtual NICs).
+	// has no NUMA information for it (loopback, virtual NICs). The AF_XDP
+	// engine's queue workers are pinned the same way.
 	CPUs []int
+	// XDP configures the AF_XDP engine behind xdp:// endpoints.
+	XDP XDPConfig
+}
+
+// XDPConfig configures the kernel-bypass engine behind xdp:// endpoints
+// (Linux; see package engine/afxdp). The zero value means the defaults:
+// fall back to TCP where AF_XDP cannot be used, listen on TCP beside every
+// xdp:// bind, use every queue of the interface, attach the steering
+// program natively where the driver can and generically otherwise, and
+// turn interrupt coalescing off while the engine runs. The queue workers
+// wait as Config.Idle says.
+type XDPConfig struct {
+	// NoFallback makes an xdp:// endpoint fail when AF_XDP cannot be used
+	// instead of carrying it over TCP.
+	NoFallback bool
+	// NoTCPListen stops a bind on xdp://…:PORT from also listening on
+	// TCP PORT.
+	NoTCPListen bool
+	// Queues caps the NIC queues used per interface (0: all).
+	Queues int
+	// Attach is the steering program's attach mode: "auto" (or ""),
+	// "native" or "generic".
+	Attach string
+	// LeaveCoalescing leaves the NIC's interrupt coalescing alone.
+	LeaveCoalescing bool
+	// Loss, when set, is asked about every datagram about to be sent and
+	// drops it when it returns true: loss injection for tests and
+	// experiments. It is called from the queue workers.
+	Loss func() bool
+	// OnRecovered, when set, is given the recovery time of every lost
+	// datagram: from its first transmission to its acknowledgement. It is
+	// called from the queue workers.
+	OnRecovered func(time.Duration)
 }
 
 // Runtime owns sockets and everything they share: what libzmq calls a
@@ -159,7 +196,7 @@ type Runtime struct {
 	rt *core.Runtime
 }
 
-// NewRuntime makes a runtime with the tcp:// and ipc:// transports.
+// NewRuntime makes a runtime with the tcp://, ipc:// and xdp:// transports.
 func NewRuntime(c Config) *Runtime {
 	cc := core.Config{
 		Logger: c.Logger,
@@ -167,6 +204,12 @@ func NewRuntime(c Config) *Runtime {
 		Transports: map[string]core.Transport{
 			"tcp": tcp.TCP{},
 			"ipc": tcp.IPC{},
+			"xdp": afxdp.New(afxdp.Config{
+				NoFallback: c.XDP.NoFallback, NoTCPListen: c.XDP.NoTCPListen,
+				Queues: c.XDP.Queues, Attach: c.XDP.Attach, LeaveCoalescing: c.XDP.LeaveCoalescing,
+				Loss: c.XDP.Loss, OnRecovered: c.XDP.OnRecovered, Idle: c.Idle, CPUs: c.CPUs, Place: placeIface, Pin: pinThread(),
+				Logger: c.Logger,
+			}),
 		},
 		Idle:      c.Idle,
 		Invoker:   c.Invoker,

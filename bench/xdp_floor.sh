@@ -14,34 +14,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3} count=${2:-100000} size=${3:-64}
-id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-nsa=zmqx-xdp-$id-a nsb=zmqx-xdp-$id-b la=zxa$id lb=zxb$id
 bin=$(mktemp -d)
+# shellcheck source=bench/xdp_net.sh
+. bench/xdp_net.sh
 cleanup() {
-	for ns in "$nsa" "$nsb"; do
-		for dev in "$la" "$lb"; do
-			ip -n "$ns" link set dev "$dev" xdp off 2>/dev/null || true
-			ip -n "$ns" link set dev "$dev" xdpgeneric off 2>/dev/null || true
-		done
-		ip netns del "$ns" 2>/dev/null || true
-	done
+	xdp_net_down
 	rm -rf "$bin"
 }
 trap cleanup EXIT
 go build -o "$bin/xdp_floor" ./bench/cmd/xdp_floor
-
-ip netns add "$nsa"
-ip netns add "$nsb"
-ip -n "$nsa" link add "$la" numtxqueues 1 numrxqueues 1 type veth peer name "$lb" netns "$nsb" numtxqueues 1 numrxqueues 1
-ip -n "$nsa" addr add 10.77.0.1/24 dev "$la"
-ip -n "$nsb" addr add 10.77.0.2/24 dev "$lb"
-for ns in "$nsa" "$nsb"; do ip -n "$ns" link set dev lo up; done
-ip -n "$nsa" link set dev "$la" up
-ip -n "$nsb" link set dev "$lb" up
-maca=$(ip -n "$nsa" -br link show dev "$la" | awk '{print $3}')
-macb=$(ip -n "$nsb" -br link show dev "$lb" | awk '{print $3}')
-ip -n "$nsa" neigh replace 10.77.0.2 lladdr "$macb" dev "$la" nud permanent
-ip -n "$nsb" neigh replace 10.77.0.1 lladdr "$maca" dev "$lb" nud permanent
+xdp_net_up 1
 
 export GODEBUG=asyncpreemptoff=1
 # one TRANSPORT ATTACH: a server in B on CPU 1, the client in A on CPU 0.

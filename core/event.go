@@ -28,9 +28,13 @@ const (
 	EventAcceptFailed // accepting a connection failed; Err says why
 	EventConnectDelayed
 	EventMonitorStopped // the last event a monitor gets
+	// EventFallback: an endpoint is carried by another transport than the
+	// one it names (xdp:// over TCP where AF_XDP cannot be used); Err says
+	// why.
+	EventFallback
 )
 
-var eventNames = [...]string{"", "listening", "accepted", "connected", "handshaken", "handshake-failed", "disconnected", "connect-retry", "closed", "bind-failed", "accept-failed", "connect-delayed", "monitor-stopped"}
+var eventNames = [...]string{"", "listening", "accepted", "connected", "handshaken", "handshake-failed", "disconnected", "connect-retry", "closed", "bind-failed", "accept-failed", "connect-delayed", "monitor-stopped", "fallback"}
 
 // HandshakeFailure says why a handshake failed, as libzmq's three
 // HANDSHAKE_FAILED events do.
@@ -93,4 +97,13 @@ func (e Event) String() string {
 		s += ": " + e.Err.Error()
 	}
 	return s
+}
+
+// fallbackOf is the reason a listener or connection of one transport is
+// carried by another (xdp:// over TCP), or nil.
+func fallbackOf(v any) error {
+	if f, ok := v.(interface{ Fallback() error }); ok {
+		return f.Fallback()
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -182,7 +183,15 @@ func (r *Runtime) Close() error {
 	}
 	wg.Wait()
 	r.stopWorkers()
-	return nil
+	// Transports holding resources of their own (the AF_XDP engine's
+	// sockets and programs) release them once no socket uses them.
+	var errs []error
+	for _, t := range r.transports {
+		if c, ok := t.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // inprocConnect is a connect waiting for its bind. Its pipe exists from the

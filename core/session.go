@@ -67,6 +67,9 @@ func (s *Socket) Bind(ep string) (string, error) {
 		return "", ErrClosed
 	}
 	s.event(EventListening, e.name, "", nil)
+	if why := fallbackOf(l); why != nil {
+		s.event(EventFallback, e.name, "", why)
+	}
 	s.wg.Add(1)
 	go s.acceptLoop(ctx, e)
 	return e.name, nil
@@ -275,6 +278,9 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 		if err == nil {
 			remote := c.RemoteAddr().String()
 			ss.sock.event(EventConnected, ss.endpoint, remote, nil)
+			if why := fallbackOf(c); why != nil {
+				ss.sock.event(EventFallback, ss.endpoint, remote, why)
+			}
 			err = ss.serve(ctx, c)
 			if ctx.Err() != nil {
 				return

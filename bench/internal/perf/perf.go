@@ -50,6 +50,8 @@ func Parse(name, countName string) Args {
 	fs.StringVar(&a.Idle, "idle", "block", "idle strategy: spin, backoff or block")
 	fs.IntVar(&a.CPU, "cpu", -1, "pin the process to this CPU")
 	invoker := fs.Bool("invoker", false, "drive engines from the socket's goroutine")
+	xdpQueues := fs.Int("xdp-queues", 0, "xdp:// endpoints: use at most this many NIC queues (0: all)")
+	xdpAttach := fs.String("xdp-attach", "", "xdp:// endpoints: attach the steering program natively, generically, or auto")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	extra, tail := "", ""
 	fanout := name == "pub_thr" || name == "sub_thr"
@@ -62,7 +64,7 @@ func Parse(name, countName string) Args {
 		extra = " [--hgrm FILE] [--rate N]"
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker]%s <endpoint> <message-size> <%s>%s\n", name, extra, countName, tail)
+		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker] [--xdp-queues N] [--xdp-attach MODE]%s <endpoint> <message-size> <%s>%s\n", name, extra, countName, tail)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -105,7 +107,7 @@ func Parse(name, countName string) Args {
 	if err != nil {
 		fail(err)
 	}
-	config = zmqx.Config{Idle: idle, Invoker: *invoker}
+	config = zmqx.Config{Idle: idle, Invoker: *invoker, XDP: zmqx.XDPConfig{Queues: *xdpQueues, Attach: *xdpAttach}}
 	if *invoker && idle == zmqx.IdleBlock {
 		fail(errors.New("--invoker needs --idle spin or --idle backoff"))
 	}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# zmqx over AF_XDP next to what else the same link offers, in one session:
+# two network namespaces made here, joined by a veth pair (bench/xdp_net.sh),
+# the server side pinned to $SERVER_CPU (default 1) in B, the client side to
+# $CLIENT_CPU (default 0) in A.
+#
+#   bench/xdp.sh [rounds] [roundtrips] [messages] [size]
+#   defaults:     3        20000        1000000    64
+#
+# Every round runs, interleaved:
+#   latency (REQ/REP round trips of [size] bytes, the contract's
+#   local_lat/remote_lat):
+#     zmqx over xdp:// (steering program attached natively, and generically),
+#     zmqx over tcp:// on the same veth, libzmq (bench/peers/zmqperf.c) over
+#     tcp:// on the same veth, and the raw AF_XDP ping-pong with no messaging
+#     layer (bench/cmd/xdp_floor, both attach modes, spinning: the floor);
+#   throughput (PUSH/PULL, [messages] of [size] bytes): zmqx over xdp://,
+#     zmqx over tcp://, libzmq over tcp://.
+# and the end prints a table of medians over rounds.
+#
+# Environment: IDLE, the zmqx tools' --idle (default block: with two CPUs a
+# spinning queue worker and the application would share one); QUEUES, the
+# veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
+# with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
+# pkg-config and libzmq3-dev (unless BIN has zmqperf).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3} rts=${2:-20000} msgs=${3:-1000000} size=${4:-64}
+idle=${IDLE:-block} queues=${QUEUES:-1}
+scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
+work=$(mktemp -d)
+# shellcheck source=bench/xdp_net.sh
+. bench/xdp_net.sh
+cleanup() {
+	xdp_net_down
+	rm -rf "$work"
+}
+trap cleanup EXIT
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+	bin=$work/bin
+	mkdir -p "$bin"
+	go build -o "$bin" ./bench/cmd/...
+	# shellcheck disable=SC2046 # pkg-config's flags are separate words
+	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
+fi
+xdp_net_up "$queues"
+a="ip netns exec $nsa taskset -c $ccpu"
+b="ip netns exec $nsb taskset -c $scpu"
+
+# listening PORT: waits until B listens on TCP PORT (every server here
+# does, xdp:// binds included), so a client never starts before its server.
+listening() {
+	local i
+	for i in $(seq 200); do
+		ip netns exec "$nsb" ss -ltnH "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	return 1
+}
+
+# pair LABEL SERVER-COMMAND -- CLIENT-COMMAND: one run, outputs labelled.
+pair() {
+	local label=$1 srv=() cli=() port=$2
+	shift 2
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	# shellcheck disable=SC2086 # $b is a command prefix
+	$b "${srv[@]}" >"$work/server.out" 2>&1 &
+	local pid=$!
+	listening "$port"
+	# shellcheck disable=SC2086
+	$a "${cli[@]}" >"$work/client.out" 2>&1 || { cat "$work/client.out" "$work/server.out"; return 1; }
+	wait "$pid" || { cat "$work/server.out"; return 1; }
+	echo "== $label"
+	cat "$work/client.out" "$work/server.out"
+	awk -v l="$label" '/^latency percentiles/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; print l, v["p50"], v["p99"] }
+		/^mean throughput: .*msg\/s/ { print l, $3 }' "$work/client.out" "$work/server.out" >>"$work/rows"
+}
+
+# floor ATTACH: the raw AF_XDP ping-pong.
+floor() {
+	local port=$((20000 + RANDOM % 20000))
+	rm -f "$work/floor.out"
+	local common=(-transport xdp -attach "$1" -count "$rts" -size "$size")
+	# shellcheck disable=SC2086
+	GODEBUG=asyncpreemptoff=1 $b "$bin/xdp_floor" "${common[@]}" -role server -iface "$lb" \
+		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$work/floor.out" 2>&1 &
+	local pid=$!
+	until grep -q ready "$work/floor.out" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || { cat "$work/floor.out"; return 1; }
+		sleep 0.05
+	done
+	# shellcheck disable=SC2086
+	GODEBUG=asyncpreemptoff=1 $a "$bin/xdp_floor" "${common[@]}" -role client -iface "$la" \
+		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$work/client.out" 2>&1
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	echo "== raw AF_XDP floor ($1)"
+	grep -v '^ready$' "$work/client.out"
+	awk -v l="lat raw-afxdp-$1" '/^latency percentiles/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; print l, v["p50"], v["p99"] }' "$work/client.out" >>"$work/rows"
+}
+
+zx=(--idle "$idle")
+for r in $(seq "$rounds"); do
+	echo "### round $r"
+	floor native
+	floor generic
+	for attach in native generic; do
+		p=$((20000 + RANDOM % 20000))
+		pair "lat zmqx-xdp-$attach" $p "$bin/local_lat" "${zx[@]}" --xdp-attach $attach "xdp://$lb/10.77.0.2:$p" "$size" "$rts" -- \
+			"$bin/remote_lat" "${zx[@]}" --xdp-attach $attach "xdp://10.77.0.2:$p" "$size" "$rts"
+	done
+	p=$((20000 + RANDOM % 20000))
+	pair "lat zmqx-tcp" $p "$bin/local_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts" -- \
+		"$bin/remote_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts"
+	p=$((20000 + RANDOM % 20000))
+	pair "lat libzmq-tcp" $p "$bin/zmqperf" local_lat "tcp://10.77.0.2:$p" "$size" "$rts" -- \
+		"$bin/zmqperf" remote_lat "tcp://10.77.0.2:$p" "$size" "$rts"
+	p=$((20000 + RANDOM % 20000))
+	pair "thr zmqx-xdp" $p "$bin/local_thr" "${zx[@]}" "xdp://$lb/10.77.0.2:$p" "$size" "$msgs" -- \
+		"$bin/remote_thr" "${zx[@]}" "xdp://10.77.0.2:$p" "$size" "$msgs"
+	p=$((20000 + RANDOM % 20000))
+	pair "thr zmqx-tcp" $p "$bin/local_thr" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs" -- \
+		"$bin/remote_thr" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs"
+	p=$((20000 + RANDOM % 20000))
+	pair "thr libzmq-tcp" $p "$bin/zmqperf" local_thr "tcp://10.77.0.2:$p" "$size" "$msgs" -- \
+		"$bin/zmqperf" remote_thr "tcp://10.77.0.2:$p" "$size" "$msgs"
+done
+
+echo
+echo "medians over $rounds rounds, $size-byte messages, zmqx --idle $idle, $queues queue(s) a side"
+echo
+echo "| case | p50 round trip [us] | p99 round trip [us] |"
+echo "|---|---|---|"
+med() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for l in raw-afxdp-native raw-afxdp-generic zmqx-xdp-native zmqx-xdp-generic zmqx-tcp libzmq-tcp; do
+	p50=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $3 }' "$work/rows" | med)
+	p99=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $4 }' "$work/rows" | med)
+	echo "| $l | $p50 | $p99 |"
+done
+echo
+echo "| case | throughput [msg/s] |"
+echo "|---|---|"
+for l in zmqx-xdp zmqx-tcp libzmq-tcp; do
+	echo "| $l | $(awk -v l="$l" '$1 == "thr" && $2 == l { print $3 }' "$work/rows" | med) |"
+done

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Sourced by bench/xdp_floor.sh and bench/xdp.sh: the two "hosts" their
+# runs use, network namespaces made here and joined by a veth pair with
+# QUEUES queues a side, addressed 10.77.0.1 (A, the client side) and
+# 10.77.0.2 (B, the server side), with static neighbour entries.
+#
+#   xdp_net_up QUEUES   sets nsa nsb (namespaces), la lb (devices), maca macb
+#   xdp_net_down        detaches any XDP program, deletes the namespaces
+
+xdp_net_up() {
+	local queues=${1:-1} id
+	id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+	nsa=zmqx-xdp-$id-a nsb=zmqx-xdp-$id-b la=zxa$id lb=zxb$id
+	ip netns add "$nsa"
+	ip netns add "$nsb"
+	ip -n "$nsa" link add "$la" numtxqueues "$queues" numrxqueues "$queues" type veth \
+		peer name "$lb" netns "$nsb" numtxqueues "$queues" numrxqueues "$queues"
+	ip -n "$nsa" addr add 10.77.0.1/24 dev "$la"
+	ip -n "$nsb" addr add 10.77.0.2/24 dev "$lb"
+	for ns in "$nsa" "$nsb"; do ip -n "$ns" link set dev lo up; done
+	ip -n "$nsa" link set dev "$la" up
+	ip -n "$nsb" link set dev "$lb" up
+	maca=$(ip -n "$nsa" -br link show dev "$la" | awk '{print $3}')
+	macb=$(ip -n "$nsb" -br link show dev "$lb" | awk '{print $3}')
+	ip -n "$nsa" neigh replace 10.77.0.2 lladdr "$macb" dev "$la" nud permanent
+	ip -n "$nsb" neigh replace 10.77.0.1 lladdr "$maca" dev "$lb" nud permanent
+}
+
+xdp_net_down() {
+	local ns dev
+	for ns in "${nsa:-}" "${nsb:-}"; do
+		[ -n "$ns" ] || continue
+		for dev in "${la:-}" "${lb:-}"; do
+			ip -n "$ns" link set dev "$dev" xdp off 2>/dev/null || true
+			ip -n "$ns" link set dev "$dev" xdpgeneric off 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}

@@ -1,0 +1,320 @@
+//go:build linux
+
+package afxdp_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zmqx/zmqx/bpf"
+	"github.com/zmqx/zmqx/internal/netns"
+	"github.com/zmqx/zmqx/internal/vethtest"
+	"github.com/zmqx/zmqx/internal/ztest"
+)
+
+const port = 5570
+
+// pair runs a sender and a receiver role across a fresh veth pair: the
+// receiver (on B) binds, the sender (on A) connects, and both must end "ok".
+type run struct {
+	bindRole, connRole string
+	count, size        int
+	env                map[string]string // for both
+	connEnv            map[string]string // for the connecting side only
+}
+
+func (r run) do(t *testing.T, p *vethtest.Pair) (bound, conn *peer) {
+	t.Helper()
+	return r.between(t, &p.A, &p.B)
+}
+
+// between runs r with the bound side on b and the connecting side on a.
+func (r run) between(t *testing.T, a, b *vethtest.Side) (bound, conn *peer) {
+	t.Helper()
+	env := func(role string, extra map[string]string) map[string]string {
+		m := map[string]string{"ZX_ROLE": role, "ZX_COUNT": strconv.Itoa(r.count), "ZX_SIZE": strconv.Itoa(r.size)}
+		for k, v := range r.env {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	be := env(r.bindRole, map[string]string{"ZX_BIND": "1",
+		"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", b.Link, b.Addr, port)})
+	bound = startPeer(t, r.bindRole+"@B", b.NS, be)
+	bound.expect("ready", 30*time.Second)
+	ce := env(r.connRole, r.connEnv)
+	ce["ZX_EP"] = fmt.Sprintf("xdp://%s:%d", b.Addr, port)
+	conn = startPeer(t, r.connRole+"@A", a.NS, ce)
+	limit := 4 * time.Minute
+	conn.wait(limit)
+	bound.wait(limit)
+	for _, q := range []*peer{conn, bound} {
+		for _, prefix := range []string{"mean round trip", "recovery"} {
+			if l := q.line(prefix); l != "" {
+				t.Logf("%s: %s", q.name, l)
+			}
+		}
+	}
+	return bound, conn
+}
+
+func attachModes(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range []string{"native", "generic"} {
+		t.Run(mode, func(t *testing.T) { f(t, mode) })
+	}
+}
+
+// Every socket type works over xdp:// unchanged, in both attach modes, on
+// both queues of the veth pair.
+func TestPatterns(t *testing.T) {
+	vethtest.Skip(t)
+	attachModes(t, func(t *testing.T, mode string) {
+		p := vethtest.New(t, 2)
+		for _, r := range []run{
+			{bindRole: "pull", connRole: "push", count: 100000, size: 64},
+			{bindRole: "rep", connRole: "req", count: 10000, size: 64},
+			{bindRole: "router", connRole: "dealer", count: 20000, size: 200},
+			{bindRole: "sub", connRole: "xpub", count: 20000, size: 64},
+			{bindRole: "pair-recv", connRole: "pair-send", count: 2000, size: 300000},
+		} {
+			t.Run(r.connRole+"-"+r.bindRole, func(t *testing.T) {
+				r.env = map[string]string{"ZX_ATTACH": mode}
+				b, c := r.do(t, p)
+				for _, q := range []*peer{b, c} {
+					if !q.logged("ok " + strconv.Itoa(r.count)) {
+						t.Errorf("%s did not report ok %d", q.name, r.count)
+					}
+					if q.logged("event fallback") {
+						t.Errorf("%s fell back to TCP", q.name)
+					}
+				}
+			})
+		}
+	})
+}
+
+// pyPush is a libzmq PUSH (pyzmq) sending count messages of size bytes in
+// the tests' numbered format.
+const pyPush = `
+import struct, sys, zmq
+ep, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ctx = zmq.Context()
+s = ctx.socket(zmq.PUSH)
+s.setsockopt(zmq.LINGER, 120000)
+s.connect(ep)
+for i in range(n):
+    b = bytearray((i + j) & 0xff for j in range(size))
+    struct.pack_into('<Q', b, 0, i)
+    s.send(bytes(b))
+s.close()
+ctx.term()
+print("ok", n)
+`
+
+// A libzmq client reaches a socket bound on xdp:// over the TCP port the
+// bind also listens on.
+func TestFallbackLibzmqClient(t *testing.T) {
+	vethtest.Skip(t)
+	py := ztest.Require(t, "pyzmq", ztest.Python)
+	p := vethtest.New(t, 2)
+	const n = 20000
+	b := startPeer(t, "pull@B", p.B.NS, map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1",
+		"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port), "ZX_COUNT": strconv.Itoa(n)})
+	b.expect("ready", 30*time.Second)
+	a := startCmd(t, "libzmq-push@A", nil, "ip", "netns", "exec", p.A.NS, py, "-c", pyPush,
+		fmt.Sprintf("tcp://%s:%d", p.B.Addr, port), strconv.Itoa(n), "64")
+	a.wait(2 * time.Minute)
+	b.wait(2 * time.Minute)
+	if !b.logged("ok " + strconv.Itoa(n)) {
+		t.Fatal("the xdp:// PULL did not get every message from libzmq")
+	}
+}
+
+// dropCaps runs a peer as root without capabilities: no BPF, no AF_XDP.
+var dropCaps = []string{"setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"}
+
+// A connect where AF_XDP cannot be used (no privileges) goes over TCP,
+// says why, and delivers everything; with NoFallback it fails instead.
+func TestFallbackConnect(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	const n = 20000
+	ep := fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port)
+	b := startPeer(t, "pull@B", p.B.NS, map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1", "ZX_EP": ep, "ZX_COUNT": strconv.Itoa(n)})
+	b.expect("ready", 30*time.Second)
+
+	strict := startPeer(t, "push@A(no fallback)", p.A.NS, map[string]string{"ZX_ROLE": "push", "ZX_NOFALLBACK": "1",
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_COUNT": "1"}, dropCaps...)
+	why := strict.expect("event connect-retry", 30*time.Second)
+	if !strings.Contains(why, "unavailable") {
+		t.Errorf("NoFallback: connect retried with %q, want the reason AF_XDP is unavailable", why)
+	}
+	strict.cmd.Process.Kill()
+
+	a := startPeer(t, "push@A(no caps)", p.A.NS, map[string]string{"ZX_ROLE": "push",
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_COUNT": strconv.Itoa(n)}, dropCaps...)
+	why = a.expect("event fallback", 30*time.Second)
+	if !strings.Contains(why, "unavailable") {
+		t.Errorf("fallback reported %q, want the reason AF_XDP is unavailable", why)
+	}
+	a.wait(2 * time.Minute)
+	b.wait(2 * time.Minute)
+}
+
+// A bind where AF_XDP cannot be used listens on TCP and says why; a peer
+// connecting with xdp:// gets no answer over AF_XDP and falls back too.
+func TestFallbackBind(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	const n = 20000
+	ep := fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port)
+	b := startPeer(t, "pull@B(no caps)", p.B.NS, map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1", "ZX_EP": ep,
+		"ZX_COUNT": strconv.Itoa(n)}, dropCaps...)
+	why := b.expect("event fallback", 30*time.Second)
+	if !strings.Contains(why, "unavailable") {
+		t.Errorf("bind fallback reported %q, want the reason AF_XDP is unavailable", why)
+	}
+	a := startPeer(t, "push@A", p.A.NS, map[string]string{"ZX_ROLE": "push",
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_COUNT": strconv.Itoa(n)})
+	a.expect("event fallback", 30*time.Second)
+	a.wait(2 * time.Minute)
+	b.wait(2 * time.Minute)
+}
+
+// Loss injected by the engine's hook on both sides: every message arrives
+// exactly once and in order.
+func TestLossEngineHook(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	for _, l := range []struct {
+		name        string
+		loss, burst string
+	}{
+		{"1%", "0.01", ""},
+		{"10%", "0.10", ""},
+		{"bursts of 200us", "0.002", "200"},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			env := map[string]string{"ZX_LOSS": l.loss, "ZX_BURST_US": l.burst}
+			for _, r := range []run{
+				{bindRole: "pull", connRole: "push", count: 1000000, size: 64, env: env},
+				{bindRole: "rep", connRole: "req", count: 100000, size: 64, env: env},
+			} {
+				t.Run(r.connRole, func(t *testing.T) {
+					b, c := r.do(t, p)
+					if !b.logged("ok "+strconv.Itoa(r.count)) || !c.logged("ok "+strconv.Itoa(r.count)) {
+						t.Fatal("not every message arrived")
+					}
+				})
+			}
+		})
+	}
+}
+
+// Through a router: the connecting host reaches the bound one via the
+// gateway its routing table names (frames to the router's MAC), and the
+// router drops a share of the UDP it forwards with an XDP program on both
+// of its devices. Every message arrives exactly once and in order.
+func TestRouterLoss(t *testing.T) {
+	vethtest.Skip(t)
+	r := vethtest.NewRouted(t, 2)
+	var drops []*bpf.Loss
+	for _, d := range []*vethtest.Side{&r.RA, &r.RB} {
+		err := netns.Do(d.NS, func() error {
+			l, err := bpf.AttachLoss(d.Index, bpf.LossOptions{})
+			if err == nil {
+				drops = append(drops, l)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("loss program on %s: %v", d.Link, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, l := range drops {
+			l.Close()
+		}
+	})
+	set := func(perMillion, burst uint32) {
+		for _, l := range drops {
+			if err := l.SetRate(perMillion); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.SetBurst(burst); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, l := range []struct {
+		name              string
+		perMillion, burst uint32
+	}{
+		{"none", 0, 0},
+		{"1%", 10000, 0},
+		{"10%", 100000, 0},
+		{"bursts of 10", 1000, 9},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			set(l.perMillion, l.burst)
+			var before uint64
+			for _, d := range drops {
+				c, _ := d.Counters()
+				before += c.Dropped
+			}
+			for _, rr := range []run{
+				{bindRole: "pull", connRole: "push", count: 1000000, size: 64},
+				{bindRole: "rep", connRole: "req", count: 100000, size: 64},
+			} {
+				t.Run(rr.connRole, func(t *testing.T) {
+					b, c := rr.between(t, &r.A, &r.B)
+					if !b.logged("ok "+strconv.Itoa(rr.count)) || !c.logged("ok "+strconv.Itoa(rr.count)) {
+						t.Fatal("not every message arrived")
+					}
+				})
+			}
+			var after uint64
+			for _, d := range drops {
+				c, _ := d.Counters()
+				after += c.Dropped
+			}
+			t.Logf("the router dropped %d datagrams", after-before)
+			if l.perMillion > 0 && after == before {
+				t.Errorf("loss set to %d per million, and the router dropped nothing", l.perMillion)
+			}
+		})
+	}
+}
+
+// A receiver killed mid-stream is detected by the sender (its channel
+// stops being acknowledged), and the connection is made again to the
+// receiver started in its place, which gets consecutive messages.
+func TestPeerKilled(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	bindEnv := map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1", "ZX_COUNT": "100000000",
+		"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port)}
+	b := startPeer(t, "pull@B", p.B.NS, bindEnv)
+	b.expect("ready", 30*time.Second)
+	a := startPeer(t, "push@A", p.A.NS, map[string]string{"ZX_ROLE": "push", "ZX_COUNT": "100000000",
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port)})
+	a.expect("event handshaken", 30*time.Second)
+	b.cmd.Process.Kill()
+	why := a.expect("event disconnected", time.Minute)
+	t.Logf("the sender saw: %s", why)
+	bindEnv["ZX_COUNT"], bindEnv["ZX_ANYSTART"] = "100000", "1"
+	b2 := startPeer(t, "pull@B again", p.B.NS, bindEnv)
+	b2.wait(2 * time.Minute)
+	if !b2.logged("ok 100000") {
+		t.Fatal("the restarted receiver did not get consecutive messages")
+	}
+	if b2.logged("event fallback") || a.logged("event fallback") {
+		t.Error("reconnected over TCP, not AF_XDP")
+	}
+}

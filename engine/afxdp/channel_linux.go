@@ -1,0 +1,298 @@
+//go:build linux
+
+package afxdp
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
+	"github.com/zmqx/zmqx/internal/udpframe"
+)
+
+// channel is one connection over AF_XDP: a reliable channel (package rel)
+// between two UDP endpoints, seen by the ZMTP engine as a net.Conn.
+type channel struct {
+	h    *host
+	home *queue
+	id   uint32
+	hdr  udpframe.Header // our frames' addressing: us → peer
+	syn  synKey          // accepted channels: the SYN that made it
+	lis  *listener       // accepted channels, until handed to Accept
+
+	mu sync.Mutex // guards rc
+	rc *rel.Conn
+
+	dirty    atomic.Bool  // on its queue's dirty list
+	deadline atomic.Int64 // rc.Deadline after the last service
+	gone     atomic.Bool  // ended and out of the tables
+
+	// Home worker only (with its queue's mu).
+	owned, queued, est bool
+	ownedA             atomic.Bool // owned, for writers
+
+	readable chan struct{} // 1-buffered: data (or an end) to read
+	writable chan struct{} // 1-buffered: send-buffer space freed
+	estab    chan struct{} // closed when established
+	dead     chan struct{} // closed when failed or ended
+	deadOnce sync.Once
+	err      error // why, once dead is closed
+
+	closed   atomic.Bool
+	done     chan struct{} // closed by Close
+	doneOnce sync.Once
+	rdl, wdl deadline
+}
+
+func newChannel(h *host, q *queue, id uint32, hdr udpframe.Header, rc *rel.Conn) *channel {
+	c := &channel{h: h, home: q, id: id, hdr: hdr, rc: rc,
+		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1),
+		estab: make(chan struct{}), dead: make(chan struct{}), done: make(chan struct{})}
+	c.rdl.init()
+	c.wdl.init()
+	return c
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// update runs on the home worker after c was serviced, with c.mu held: it
+// publishes c's next deadline and wakes whoever waits on it.
+func (c *channel) update() {
+	c.deadline.Store(c.rc.Deadline())
+	if c.rc.Readable() > 0 {
+		signal(c.readable)
+	}
+	if c.rc.Writable() > 0 {
+		signal(c.writable)
+	}
+	switch c.rc.State() {
+	case rel.Established:
+		if !c.est {
+			c.est = true
+			close(c.estab)
+			if c.lis != nil && !c.lis.offer(c) {
+				c.rc.Abort()
+			}
+			c.lis = nil
+		}
+	case rel.Closed, rel.Failed:
+		err := c.rc.Err()
+		if err == nil {
+			err = io.EOF
+		}
+		c.finish(err)
+	}
+}
+
+// finish marks c ended: out of the tables, its waiters woken.
+func (c *channel) finish(err error) {
+	c.deadOnce.Do(func() {
+		c.err = err
+		close(c.dead)
+		c.gone.Store(true)
+		go c.h.remove(c)
+	})
+	signal(c.readable)
+	signal(c.writable)
+}
+
+// fail ends c from outside its worker (the engine stopping).
+func (c *channel) fail(err error) {
+	c.mu.Lock()
+	c.rc.Abort()
+	c.mu.Unlock()
+	c.finish(err)
+}
+
+func (c *channel) deadErr() error {
+	<-c.dead
+	return c.err
+}
+
+// abort drops a channel nobody will use (a connect given up).
+func (c *channel) abort() {
+	c.closed.Store(true)
+	c.doneOnce.Do(func() { close(c.done) })
+	c.mu.Lock()
+	c.rc.Abort()
+	c.mu.Unlock()
+	c.home.kick(c)
+}
+
+// Read reads the in-order stream; io.EOF after the peer's orderly close.
+func (c *channel) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if c.closed.Load() {
+			return 0, net.ErrClosed
+		}
+		c.mu.Lock()
+		n := c.rc.Read(p)
+		var st rel.State
+		var err error
+		if n == 0 {
+			st, err = c.rc.State(), c.rc.Err()
+		}
+		due := n > 0 && c.rc.Deadline() <= nowNs()
+		c.mu.Unlock()
+		if n > 0 {
+			if due {
+				// Reading opened the window: the worker tells the peer.
+				c.home.kick(c)
+			}
+			return n, nil
+		}
+		switch st {
+		case rel.Closed:
+			return 0, io.EOF
+		case rel.Failed:
+			return 0, err
+		}
+		if err := c.wait(c.readable, &c.rdl); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Write queues p in the channel's send buffer, waiting for room as the peer
+// acknowledges.
+func (c *channel) Write(p []byte) (int, error) {
+	off := 0
+	for {
+		if c.closed.Load() {
+			return off, net.ErrClosed
+		}
+		c.mu.Lock()
+		st := c.rc.State()
+		if st == rel.Failed || st == rel.Closed {
+			err := c.rc.Err()
+			c.mu.Unlock()
+			if err == nil {
+				err = io.ErrClosedPipe
+			}
+			return off, err
+		}
+		n := c.rc.Write(p[off:], nowNs())
+		c.mu.Unlock()
+		if n > 0 {
+			off += n
+			c.home.send(c)
+		}
+		if off == len(p) {
+			return off, nil
+		}
+		if err := c.wait(c.writable, &c.wdl); err != nil {
+			return off, err
+		}
+	}
+}
+
+// wait blocks until ch is signalled, c ends or is closed, or the deadline
+// passes.
+func (c *channel) wait(ch chan struct{}, dl *deadline) error {
+	for {
+		t, changed := dl.get()
+		var timer *time.Timer
+		var tc <-chan time.Time
+		if !t.IsZero() {
+			d := time.Until(t)
+			if d <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			timer = time.NewTimer(d)
+			tc = timer.C
+		}
+		var err error
+		again := false
+		select {
+		case <-ch:
+		case <-c.dead: // the caller sees the end in the channel's state
+		case <-c.done:
+			err = net.ErrClosed
+		case <-tc:
+			err = os.ErrDeadlineExceeded
+		case <-changed:
+			again = true
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if !again {
+			return err
+		}
+	}
+}
+
+// Close ends the channel in order: what was written is delivered and
+// acknowledged, then FIN. It does not wait for that.
+func (c *channel) Close() error {
+	if c.closed.Swap(true) {
+		return net.ErrClosed
+	}
+	c.doneOnce.Do(func() { close(c.done) })
+	c.mu.Lock()
+	c.rc.Close(nowNs())
+	c.mu.Unlock()
+	c.home.kick(c)
+	return nil
+}
+
+// Addr is a UDP endpoint of the AF_XDP engine.
+type Addr netip.AddrPort
+
+// Network is "xdp".
+func (a Addr) Network() string { return "xdp" }
+func (a Addr) String() string  { return netip.AddrPort(a).String() }
+
+func (c *channel) LocalAddr() net.Addr  { return Addr(c.hdr.Src) }
+func (c *channel) RemoteAddr() net.Addr { return Addr(c.hdr.Dst) }
+
+func (c *channel) SetDeadline(t time.Time) error {
+	c.rdl.set(t)
+	c.wdl.set(t)
+	return nil
+}
+func (c *channel) SetReadDeadline(t time.Time) error  { c.rdl.set(t); return nil }
+func (c *channel) SetWriteDeadline(t time.Time) error { c.wdl.set(t); return nil }
+
+// Stats are the channel's reliability counters.
+func (c *channel) Stats() rel.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rc.Stats()
+}
+
+// deadline is a settable time with a channel that tells waiters it moved.
+type deadline struct {
+	mu      sync.Mutex
+	t       time.Time
+	changed chan struct{}
+}
+
+func (d *deadline) init() { d.changed = make(chan struct{}) }
+
+func (d *deadline) get() (time.Time, <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.t, d.changed
+}
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	d.t = t
+	close(d.changed)
+	d.changed = make(chan struct{})
+	d.mu.Unlock()
+}

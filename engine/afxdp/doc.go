@@ -1,0 +1,46 @@
+// Package afxdp is zmqx's kernel-bypass engine: xdp:// endpoints whose ZMTP
+// byte stream travels in UDP datagrams built and parsed by zmqx itself and
+// moved by AF_XDP sockets (package xdp), steered to them by the XDP program
+// of package bpf. Sockets and patterns do not know the difference: the
+// stream engine runs over each AF_XDP connection as over a TCP one.
+//
+// # Endpoints
+//
+//	xdp://IFACE/IP:PORT   bind or connect through interface IFACE
+//	xdp://IP:PORT         the interface that has IP (bind), or the one the
+//	                      routing table picks for IP (connect)
+//
+// A bound endpoint also listens on TCP PORT (unless Config.NoTCPListen), so
+// a peer without AF_XDP — libzmq included — reaches it at tcp://IP:PORT.
+// Where AF_XDP cannot be used (not Linux, no CAP_NET_ADMIN/CAP_BPF, a driver
+// that refuses), Bind and Connect carry the endpoint over TCP, log why, and
+// the socket reports an EventFallback with the reason; Config.NoFallback
+// makes that an error instead.
+//
+// # How a connection is carried
+//
+// Each connection is a channel (package rel): a handshake, per-datagram
+// sequence numbers, cumulative and selective acknowledgement, every gap
+// reported at once, retransmission from the data kept until acknowledged,
+// an RTO from the smoothed RTT with a microsecond floor, a tail-loss probe,
+// a receive window, keepalive and an orderly close. A message of any size is
+// cut into datagrams by the channel; several ZMTP frames share a datagram
+// when a backlog exists, and a lone message goes out at once.
+//
+// Frames go to the peer's MAC from the kernel's neighbour table (resolution
+// is triggered when missing), or to the gateway's when the route has one;
+// replies go back to the MAC the request came from.
+//
+// # Queues and workers
+//
+// The engine starts on an interface at its first xdp:// endpoint there: the
+// steering program is attached (native mode first, generic second), one
+// AF_XDP socket is bound per queue (Config.Queues caps them) on one Umem,
+// and each queue gets a worker, a goroutine locked to an OS thread and
+// pinned to a CPU of the NIC's NUMA node (or Config.CPUs). A worker
+// receives a batch, demultiplexes it by channel id, lets the channels of
+// its queue acknowledge, retransmit and send what was written, and puts all
+// of it on the TX ring with one kick. Interrupt coalescing is turned off
+// while the engine runs and restored on Close (Config.LeaveCoalescing keeps
+// the NIC as it is).
+package afxdp

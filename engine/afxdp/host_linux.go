@@ -1,0 +1,518 @@
+//go:build linux
+
+package afxdp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zmqx/zmqx/bpf"
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
+	"github.com/zmqx/zmqx/internal/nexthop"
+	"github.com/zmqx/zmqx/internal/udpframe"
+	"github.com/zmqx/zmqx/nic"
+	"github.com/zmqx/zmqx/xdp"
+)
+
+// drainTimeout bounds how long closing the engine waits for its
+// connections to deliver what they hold.
+const drainTimeout = 10 * time.Second
+
+// maxRTO caps the channels' retransmission backoff.
+const maxRTO = 10 * time.Millisecond
+
+// synTimeout is how long a connect waits for the peer's answer over AF_XDP
+// before it tries TCP.
+const synTimeout = time.Second
+
+// Frames per queue: RX and TX pools of the queue's socket.
+const (
+	rxFrames = 2048
+	txFrames = 2048
+)
+
+// host is the engine on one interface: the steering program, one Umem, an
+// AF_XDP socket and a worker per queue, and the channels demultiplexed by
+// their local channel id.
+type host struct {
+	t       *Transport
+	ifindex int
+	iface   string
+	mac     [6]byte
+	mtu     int
+	relc    rel.Config
+
+	steer *bpf.Steering
+	umem  *xdp.Umem
+	qs    []*queue
+	coal  *nic.Coalescing
+
+	chans atomic.Pointer[map[uint32]*channel] // copy on write, read by workers
+
+	mu        sync.Mutex // guards what follows and writes to chans
+	syns      map[synKey]*channel
+	listeners map[uint16]*listener
+	clients   map[netip.Addr]*reservation // source ports of connections we dial
+	closed    bool
+	nextQ     int
+	emptied   chan struct{} // signalled when the last channel goes
+
+	wg sync.WaitGroup
+}
+
+// synKey finds the channel a repeated SYN belongs to.
+type synKey struct {
+	from netip.AddrPort
+	id   uint32
+}
+
+// reservation holds a UDP port in the kernel's table for as long as the
+// engine steers it, so no kernel socket can take it meanwhile.
+type reservation struct {
+	fd   int
+	port uint16
+}
+
+func (t *Transport) listen(e endpoint, o *core.Options) (core.Listener, error) {
+	h, err := t.hostFor(e.Iface, e.Addr.Addr())
+	if err != nil {
+		return nil, err
+	}
+	return h.listen(e, o)
+}
+
+func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.Conn, error) {
+	// The route needs no privileges; the engine on its interface does, and
+	// is what tells whether AF_XDP can be used here at all. Resolving the
+	// next hop's MAC (which may ask the kernel to ARP) comes after.
+	hop, err := nexthop.Route(e.Addr.Addr())
+	if err != nil {
+		if errors.Is(err, nexthop.ErrNotSupported) {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("afxdp: route to %s: %w", e.Addr.Addr(), err)
+	}
+	if e.Iface != "" && e.Iface != hop.Iface {
+		return nil, fmt.Errorf("afxdp: %s is reached through %s, not %s", e.Addr.Addr(), hop.Iface, e.Iface)
+	}
+	h, err := t.hostFor(hop.Iface, hop.Src)
+	if err != nil {
+		return nil, err
+	}
+	if hop.DstMAC, err = nexthop.Neighbour(ctx, hop.Ifindex, hop.NextHop); err != nil {
+		return nil, fmt.Errorf("afxdp: next hop %s for %s: %w", hop.NextHop, e.Addr.Addr(), err)
+	}
+	return h.dial(ctx, e, hop)
+}
+
+// hostFor returns the engine on the interface named iface (or the one that
+// has addr, when iface is ""), starting it on first use. Failures to start
+// wrap ErrUnavailable: they are why an endpoint falls back to TCP.
+func (t *Transport) hostFor(iface string, addr netip.Addr) (*host, error) {
+	var ifc *net.Interface
+	var err error
+	if iface != "" {
+		ifc, err = net.InterfaceByName(iface)
+	} else {
+		ifc, err = interfaceWith(addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("afxdp: %w", err)
+	}
+	if !hasAddr(ifc, addr) {
+		return nil, fmt.Errorf("afxdp: %s is not an address of %s", addr, ifc.Name)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h := t.hosts[ifc.Index]; h != nil {
+		return h, nil
+	}
+	h, err := t.startHost(ifc)
+	if err != nil {
+		return nil, fmt.Errorf("%w on %s: %w", ErrUnavailable, ifc.Name, err)
+	}
+	t.hosts[ifc.Index] = h
+	return h, nil
+}
+
+func interfaceWith(addr netip.Addr) (*net.Interface, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ifs {
+		if hasAddr(&ifs[i], addr) {
+			return &ifs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no interface has the address %s", addr)
+}
+
+func hasAddr(ifc *net.Interface, addr netip.Addr) bool {
+	as, err := ifc.Addrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == addr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// queueCount counts the interface's RX queues in sysfs.
+func queueCount(iface string) int {
+	m, _ := filepath.Glob("/sys/class/net/" + iface + "/queues/rx-*")
+	return max(len(m), 1)
+}
+
+func attachMode(s string) (bpf.AttachMode, error) {
+	switch s {
+	case "", "auto":
+		return bpf.AttachAuto, nil
+	case "native":
+		return bpf.AttachNative, nil
+	case "generic":
+		return bpf.AttachGeneric, nil
+	}
+	return 0, fmt.Errorf("afxdp: attach mode %q: want auto, native or generic", s)
+}
+
+func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
+	if len(ifc.HardwareAddr) != 6 {
+		return nil, fmt.Errorf("not an Ethernet interface")
+	}
+	mode, err := attachMode(t.c.Attach)
+	if err != nil {
+		return nil, err
+	}
+	h = &host{
+		t: t, ifindex: ifc.Index, iface: ifc.Name, mtu: ifc.MTU,
+		syns: map[synKey]*channel{}, listeners: map[uint16]*listener{}, clients: map[netip.Addr]*reservation{},
+		emptied: make(chan struct{}, 1),
+	}
+	copy(h.mac[:], ifc.HardwareAddr)
+	empty := map[uint32]*channel{}
+	h.chans.Store(&empty)
+	nq := queueCount(ifc.Name)
+	if t.c.Queues > 0 {
+		nq = min(nq, t.c.Queues)
+	}
+	// The datagram must fit the MTU and one frame.
+	mss := min(h.mtu, 4096-udpframe.HeaderLen+14) - 20 - 8 - rel.HeaderLen
+	if mss < 256 {
+		return nil, fmt.Errorf("MTU %d too small", h.mtu)
+	}
+	// A LAN's round trips are microseconds: a lost datagram's timer backs
+	// off from 100µs to at most 10ms, not the 100ms a WAN would want.
+	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered}
+	built := h // the named result is nil by the time a failure's defer runs
+	defer func() {
+		if err != nil {
+			built.release()
+		}
+	}()
+	if h.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode}); err != nil {
+		return nil, err
+	}
+	if h.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: nq * (rxFrames + txFrames)}); err != nil {
+		return nil, err
+	}
+	for i := range nq {
+		s, err := h.umem.Open(ifc.Index, i, xdp.SocketOptions{RxFrames: rxFrames, TxFrames: txFrames})
+		if err != nil {
+			return nil, err
+		}
+		q, err := newQueue(h, i, s)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		h.qs = append(h.qs, q)
+		if err := h.steer.RegisterSocket(i, s.FD()); err != nil {
+			return nil, err
+		}
+	}
+	if c, err := nic.LowLatencyCoalescing(ifc.Name, t.c.LeaveCoalescing, nic.EthtoolCoalesce); err == nil {
+		h.coal = c
+		t.c.Logger.Info("afxdp: interrupt coalescing", "iface", ifc.Name, "action", c.Action)
+	} else {
+		t.c.Logger.Warn("afxdp: interrupt coalescing left as it is", "iface", ifc.Name, "err", err)
+	}
+	cpus := t.c.CPUs
+	if len(cpus) == 0 && t.c.Place != nil {
+		cpus = t.c.Place(ifc.Name)
+	}
+	for i, q := range h.qs {
+		cpu := -1
+		if len(cpus) > 0 {
+			cpu = cpus[i%len(cpus)]
+		}
+		h.wg.Add(1)
+		go q.run(cpu)
+	}
+	t.c.Logger.Info("afxdp: engine started", "iface", ifc.Name, "queues", nq,
+		"attach", h.steer.Mode().String(), "copy", h.qs[0].xsk.Mode().String(), "mss", mss)
+	return h, nil
+}
+
+// Stats reports the steering program's counters and each queue socket's.
+func (h *host) stats() (bpf.Counters, []xdp.Stats) {
+	c, _ := h.steer.Counters()
+	var ss []xdp.Stats
+	for _, q := range h.qs {
+		s, _ := q.xsk.Stats()
+		ss = append(ss, s)
+	}
+	return c, ss
+}
+
+// close stops the workers, fails every channel, then detaches the program
+// before closing the sockets and the Umem (the documented order).
+func (h *host) close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	ls := make([]*listener, 0, len(h.listeners))
+	for _, l := range h.listeners {
+		ls = append(ls, l)
+	}
+	h.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+	// Connections closed by their sockets end in order: what they hold is
+	// delivered and acknowledged before the FIN. The workers keep running
+	// until then, or until drainTimeout.
+	timer := time.NewTimer(drainTimeout)
+	for len(*h.chans.Load()) > 0 {
+		select {
+		case <-h.emptied:
+			continue
+		case <-timer.C:
+		}
+		break
+	}
+	timer.Stop()
+	for _, q := range h.qs {
+		q.stop.Store(true)
+		q.wake()
+	}
+	h.wg.Wait()
+	for _, c := range *h.chans.Load() {
+		c.fail(net.ErrClosed)
+	}
+	return h.release()
+}
+
+func (h *host) release() error {
+	var errs []error
+	if h.steer != nil {
+		errs = append(errs, h.steer.Close())
+	}
+	for _, q := range h.qs {
+		errs = append(errs, q.close())
+	}
+	if h.umem != nil {
+		errs = append(errs, h.umem.Close())
+	}
+	if h.coal != nil {
+		errs = append(errs, h.coal.Restore())
+	}
+	for _, r := range h.clients {
+		unix.Close(r.fd)
+	}
+	return errors.Join(errs...)
+}
+
+// reserve binds a kernel UDP socket to ip:port (port 0: any) so the port is
+// ours, and steers it.
+func (h *host) reserve(ip netip.Addr, port uint16) (*reservation, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	sa := &unix.SockaddrInet4{Addr: ip.As4(), Port: int(port)}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EADDRINUSE) {
+			return nil, fmt.Errorf("%w: udp %s:%d", core.ErrAddrInUse, ip, port)
+		}
+		return nil, os.NewSyscallError("bind", err)
+	}
+	got, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("getsockname", err)
+	}
+	r := &reservation{fd: fd, port: uint16(got.(*unix.SockaddrInet4).Port)}
+	if err := h.steer.RegisterPort(r.port); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return r, nil
+}
+
+func (h *host) unreserve(r *reservation) {
+	h.steer.ReleasePort(r.port)
+	unix.Close(r.fd)
+}
+
+// newID picks an unused, non-zero channel id. h.mu is held.
+func (h *host) newID() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		id := binary.LittleEndian.Uint32(b[:])
+		if _, used := (*h.chans.Load())[id]; id != 0 && !used {
+			return id
+		}
+	}
+}
+
+// add publishes c in the demultiplexing table. h.mu is held.
+func (h *host) add(c *channel) {
+	old := *h.chans.Load()
+	m := make(map[uint32]*channel, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[c.id] = c
+	h.chans.Store(&m)
+}
+
+// remove takes an ended channel out of the tables.
+func (h *host) remove(c *channel) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := *h.chans.Load()
+	if old[c.id] != c {
+		return
+	}
+	m := make(map[uint32]*channel, len(old))
+	for k, v := range old {
+		if k != c.id {
+			m[k] = v
+		}
+	}
+	h.chans.Store(&m)
+	if c.syn != (synKey{}) && h.syns[c.syn] == c {
+		delete(h.syns, c.syn)
+	}
+	if len(m) == 0 {
+		select {
+		case h.emptied <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pickQueue spreads dialled channels over the queues.
+func (h *host) pickQueue() *queue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q := h.qs[h.nextQ%len(h.qs)]
+	h.nextQ++
+	return q
+}
+
+func (h *host) dial(ctx context.Context, e endpoint, hop nexthop.Hop) (net.Conn, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	r := h.clients[hop.Src]
+	if r == nil {
+		var err error
+		if r, err = h.reserve(hop.Src, 0); err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		h.clients[hop.Src] = r
+	}
+	id := h.newID()
+	h.mu.Unlock()
+
+	var hdr udpframe.Header
+	copy(hdr.SrcMAC[:], h.mac[:])
+	copy(hdr.DstMAC[:], hop.DstMAC)
+	hdr.Src = netip.AddrPortFrom(hop.Src, r.port)
+	hdr.Dst = e.Addr
+	c := newChannel(h, h.pickQueue(), id, hdr, rel.Dial(h.relc, id, nowNs()))
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	h.add(c)
+	h.mu.Unlock()
+	c.home.kick(c)
+	timer := time.NewTimer(synTimeout)
+	defer timer.Stop()
+	select {
+	case <-c.estab:
+		return c, nil
+	case <-c.dead:
+		return nil, fmt.Errorf("%w: connect %s: %w", ErrUnavailable, e.Addr, c.deadErr())
+	case <-timer.C:
+		// Nothing answers on the UDP port: a peer without AF_XDP (its
+		// bind fell back, or it is libzmq) may still listen on TCP.
+		c.abort()
+		return nil, fmt.Errorf("%w: no answer over AF_XDP from %s within %v", ErrUnavailable, e.Addr, synTimeout)
+	case <-ctx.Done():
+		c.abort()
+		return nil, ctx.Err()
+	}
+}
+
+// onSyn makes a channel for a connection request to a bound port, or
+// returns the channel it already made for a repeated SYN (fresh false: the
+// SYN is for its Input).
+func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int64) (c *channel, fresh bool) {
+	key := synKey{fr.Src, src}
+	h.mu.Lock()
+	if c := h.syns[key]; c != nil {
+		h.mu.Unlock()
+		return c, false
+	}
+	l := h.listeners[fr.Dst.Port()]
+	if l == nil || h.closed || fr.Dst.Addr() != l.e.Addr.Addr() {
+		h.mu.Unlock()
+		return nil, false
+	}
+	id := h.newID()
+	rc, err := rel.Accept(h.relc, id, d, now)
+	if err != nil {
+		h.mu.Unlock()
+		return nil, false
+	}
+	var hdr udpframe.Header
+	hdr.SrcMAC, hdr.DstMAC = fr.DstMAC, fr.SrcMAC
+	hdr.Src, hdr.Dst = fr.Dst, fr.Src
+	c = newChannel(h, q, id, hdr, rc)
+	c.syn, c.lis = key, l
+	h.syns[key] = c
+	h.add(c)
+	h.mu.Unlock()
+	return c, true
+}

@@ -1,0 +1,426 @@
+//go:build linux
+
+package afxdp_test
+
+// The tests run zmqx on two (or three) network namespaces, each a "host".
+// A namespace belongs to a thread, and the runtime's goroutines run on any
+// thread, so each host is a process: this test binary started again inside
+// the namespace with ZX_ROLE set, where TestMain runs the role instead of
+// the tests. A peer prints "ready ENDPOINT" once bound or connected, events
+// as "event TYPE ERR", and ends with "ok N" or "FAIL why".
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/zmqx/zmqx"
+)
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv("ZX_ROLE"); role != "" {
+		if err := runRole(role); err != nil {
+			fmt.Printf("FAIL %v\n", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func envInt(k string, def int) int {
+	if v := os.Getenv(k); v != "" {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envFloat(k string) float64 {
+	f, _ := strconv.ParseFloat(os.Getenv(k), 64)
+	return f
+}
+
+// lossHook drops a share p of the datagrams a process sends; with burst
+// set, each drop starts an outage of that length in which every datagram
+// is dropped (a burst in time, as a link or a queue loses them, rather
+// than n consecutive attempts of one sender).
+func lossHook(p float64, burst time.Duration) func() bool {
+	if p <= 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	var until time.Time
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if burst > 0 && !until.IsZero() {
+			if time.Now().Before(until) {
+				return true
+			}
+			until = time.Time{}
+		}
+		if rand.Float64() < p {
+			if burst > 0 {
+				until = time.Now().Add(burst)
+			}
+			return true
+		}
+		return false
+	}
+}
+
+// recoveries collects the engine's loss-recovery times.
+type recoveries struct {
+	mu sync.Mutex
+	h  *hdrhistogram.Histogram
+}
+
+func (r *recoveries) add(d time.Duration) {
+	r.mu.Lock()
+	r.h.RecordValue(int64(d / time.Microsecond))
+	r.mu.Unlock()
+}
+
+func (r *recoveries) print() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h.TotalCount() == 0 {
+		return
+	}
+	fmt.Printf("recovery [us]: n=%d p50=%d p90=%d p99=%d max=%d\n", r.h.TotalCount(),
+		r.h.ValueAtQuantile(50), r.h.ValueAtQuantile(90), r.h.ValueAtQuantile(99), r.h.Max())
+}
+
+func runRole(role string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(envInt("ZX_TIMEOUT", 240))*time.Second)
+	defer cancel()
+	idle, err := zmqx.ParseIdle(cmp.Or(os.Getenv("ZX_IDLE"), "block"))
+	if err != nil {
+		return err
+	}
+	rec := &recoveries{h: hdrhistogram.New(1, 60_000_000, 3)}
+	defer rec.print()
+	cfg := zmqx.Config{Idle: idle, XDP: zmqx.XDPConfig{
+		OnRecovered: rec.add,
+		Attach:      os.Getenv("ZX_ATTACH"),
+		Queues:      envInt("ZX_QUEUES", 0),
+		NoFallback:  os.Getenv("ZX_NOFALLBACK") != "",
+		Loss:        lossHook(envFloat("ZX_LOSS"), time.Duration(envInt("ZX_BURST_US", 0))*time.Microsecond),
+	}}
+	rt := zmqx.NewRuntime(cfg)
+	defer func() {
+		if err := rt.Close(); err != nil {
+			fmt.Printf("runtime close: %v\n", err)
+		}
+	}()
+	name, dir, _ := strings.Cut(role, "-") // pair-send, pair-recv
+	typ, err := zmqx.ParseSocketType(strings.ToUpper(name))
+	if err != nil {
+		return err
+	}
+	events := make(chan zmqx.Event, 1024)
+	s, err := rt.Socket(typ, zmqx.SocketOptions{Linger: 2 * time.Minute, Events: events,
+		SendHWM: 10000, RecvHWM: 10000, XPubNoDrop: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	go func() {
+		for e := range events {
+			switch e.Type {
+			case zmqx.EventFallback, zmqx.EventDisconnected, zmqx.EventHandshaken, zmqx.EventConnectRetry:
+				fmt.Printf("event %s %v\n", e.Type, e.Err)
+			}
+		}
+	}()
+	ep := os.Getenv("ZX_EP")
+	if os.Getenv("ZX_BIND") != "" {
+		if err := s.Bind(ep); err != nil {
+			return err
+		}
+		ep = s.LastEndpoint()
+	} else if err := s.Connect(ep); err != nil {
+		return err
+	}
+	if typ == zmqx.SUB {
+		s.Subscribe("")
+	}
+	fmt.Printf("ready %s\n", ep)
+	n, size := envInt("ZX_COUNT", 1000), max(envInt("ZX_SIZE", 64), 8)
+	switch {
+	case typ == zmqx.XPUB:
+		// Publish once the subscription is in.
+		if _, err := s.Recv(ctx); err != nil {
+			return fmt.Errorf("subscription: %w", err)
+		}
+		return sendSeq(ctx, s, n, size)
+	case typ == zmqx.PUSH, typ == zmqx.DEALER, dir == "send":
+		return sendSeq(ctx, s, n, size)
+	case typ == zmqx.PULL, typ == zmqx.SUB, typ == zmqx.ROUTER, dir == "recv":
+		return recvSeq(ctx, s, n, size)
+	case typ == zmqx.REQ:
+		return requests(ctx, s, n, size)
+	case typ == zmqx.REP:
+		return replies(ctx, s, n)
+	}
+	return fmt.Errorf("no role %s", role)
+}
+
+func waitFor(ctx context.Context, events chan zmqx.Event, t zmqx.EventType) error {
+	for {
+		select {
+		case e := <-events:
+			if e.Type == t {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// fill writes message seq: its number, then bytes derived from it.
+func fill(b []byte, seq uint64) {
+	binary.LittleEndian.PutUint64(b, seq)
+	for i := 8; i < len(b); i++ {
+		b[i] = byte(seq) + byte(i)
+	}
+}
+
+func check(b []byte, want uint64, size int) error {
+	if len(b) != size {
+		return fmt.Errorf("message %d: %d bytes, want %d", want, len(b), size)
+	}
+	if got := binary.LittleEndian.Uint64(b); got != want {
+		return fmt.Errorf("message %d: got message %d (lost, repeated or out of order)", want, got)
+	}
+	for i := 8; i < len(b); i++ {
+		if b[i] != byte(want)+byte(i) {
+			return fmt.Errorf("message %d: byte %d corrupt", want, i)
+		}
+	}
+	return nil
+}
+
+func sendSeq(ctx context.Context, s *zmqx.Socket, n, size int) error {
+	b := make([]byte, size)
+	for i := range n {
+		fill(b, uint64(i))
+		if err := s.Send(ctx, b); err != nil {
+			return fmt.Errorf("send %d: %w", i, err)
+		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+// recvSeq receives n numbered messages: 0, 1, 2, … or, with ZX_ANYSTART,
+// consecutive ones from wherever the first is (a receiver started again
+// mid-stream).
+func recvSeq(ctx context.Context, s *zmqx.Socket, n, size int) error {
+	first := uint64(0)
+	for i := range n {
+		m, err := s.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("recv %d: %w", i, err)
+		}
+		b := m[len(m)-1]
+		if i == 0 && os.Getenv("ZX_ANYSTART") != "" && len(b) >= 8 {
+			first = binary.LittleEndian.Uint64(b)
+			fmt.Printf("first %d\n", first)
+		}
+		if err := check(b, first+uint64(i), size); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+func requests(ctx context.Context, s *zmqx.Socket, n, size int) error {
+	b := make([]byte, size)
+	start := time.Now()
+	defer func() { fmt.Printf("mean round trip %v\n", time.Since(start)/time.Duration(max(n, 1))) }()
+	for i := range n {
+		fill(b, uint64(i))
+		if err := s.Send(ctx, b); err != nil {
+			return fmt.Errorf("request %d: %w", i, err)
+		}
+		m, err := s.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("reply %d: %w", i, err)
+		}
+		if err := check(m[0], uint64(i), size); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+func replies(ctx context.Context, s *zmqx.Socket, n int) error {
+	for i := range n {
+		m, err := s.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("request %d: %w", i, err)
+		}
+		if err := s.Send(ctx, m...); err != nil {
+			return fmt.Errorf("reply %d: %w", i, err)
+		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+// peer is a role running in a namespace.
+type peer struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan error
+	mu    sync.Mutex
+	log   []string
+}
+
+// startPeer runs this binary as role in namespace ns, with env; prefix
+// commands (setpriv …) go before it.
+func startPeer(t *testing.T, name, ns string, env map[string]string, prefix ...string) *peer {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"netns", "exec", ns}, prefix...)
+	args = append(args, exe, "-test.run=^$")
+	return startCmd(t, name, env, "ip", args...)
+}
+
+func startCmd(t *testing.T, name string, env map[string]string, bin string, args ...string) *peer {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	p := &peer{t: t, name: name, cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		close(p.lines)
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("%s output:\n  %s", name, strings.Join(p.log, "\n  "))
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+// expect waits for a line starting with prefix (any "FAIL" line fails the
+// test) and returns the rest of it.
+func (p *peer) expect(prefix string, within time.Duration) string {
+	p.t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				p.t.Fatalf("%s ended before %q", p.name, prefix)
+			}
+			if strings.HasPrefix(l, "FAIL") || strings.HasPrefix(l, "panic") {
+				p.t.Fatalf("%s: %s", p.name, l)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return strings.TrimSpace(strings.TrimPrefix(l, prefix))
+			}
+		case <-timer.C:
+			p.t.Fatalf("%s: no %q within %v", p.name, prefix, within)
+		}
+	}
+}
+
+// wait waits for the peer to exit and fails the test if it failed.
+func (p *peer) wait(within time.Duration) {
+	p.t.Helper()
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if ok && strings.HasPrefix(l, "FAIL") {
+				p.t.Fatalf("%s: %s", p.name, l)
+			}
+			if !ok {
+				p.lines = nil
+			}
+		case err := <-p.done:
+			if err != nil {
+				p.t.Fatalf("%s: %v", p.name, err)
+			}
+			return
+		case <-time.After(within):
+			p.t.Fatalf("%s: still running after %v", p.name, within)
+		}
+	}
+}
+
+// line returns the first line the peer printed starting with prefix, or "".
+func (p *peer) line(prefix string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.log {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+// logged reports whether the peer printed a line starting with prefix.
+func (p *peer) logged(prefix string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.log {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}

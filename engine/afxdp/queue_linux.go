@@ -1,0 +1,399 @@
+//go:build linux
+
+package afxdp
+
+import (
+	"math"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
+	"github.com/zmqx/zmqx/internal/udpframe"
+	"github.com/zmqx/zmqx/xdp"
+)
+
+const batch = 64
+
+var epoch = time.Now()
+
+// nowNs is the engine's clock: monotonic nanoseconds.
+func nowNs() int64 { return int64(time.Since(epoch)) }
+
+// queue is one NIC queue: its AF_XDP socket and the worker that owns it.
+// The worker receives and demultiplexes datagrams, drives the channels
+// whose home this queue is (their writes, acknowledgements and timers),
+// and transmits what they produce, one kick per batch.
+type queue struct {
+	h   *host
+	idx int
+	xsk *xdp.Socket
+	efd int // eventfd: wakes the worker
+	// The worker parks in the Go netpoller (so a sleeping worker holds no
+	// P, and waking it is a goroutine wake-up), on an epoll instance
+	// watching the socket and the eventfd.
+	ep     *os.File
+	epc    syscall.RawConn
+	events [2]unix.EpollEvent
+
+	stop       atomic.Bool
+	sleeping   atomic.Bool
+	sleepUntil atomic.Int64 // while parked: when its timer fires; else 0
+	pending    atomic.Int32
+	dmu        sync.Mutex
+	dirty      []*channel // channels kicked since the worker last looked
+
+	// mu owns the socket and what follows: the worker holds it for a
+	// round, and a writer takes it, when free, to send at once itself.
+	mu     sync.Mutex
+	owned  []*channel // channels whose timers this queue runs
+	work   []*channel // channels to service in this round
+	spare  []*channel
+	rx     []xdp.Desc
+	txFree []xdp.Desc // free TX frames taken from the socket
+	txOut  []xdp.Desc // frames written and not yet on the ring
+}
+
+func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	q = &queue{h: h, idx: idx, xsk: s, efd: efd, rx: make([]xdp.Desc, batch),
+		txFree: make([]xdp.Desc, 0, batch), txOut: make([]xdp.Desc, 0, batch)}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		unix.Close(efd)
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	for _, fd := range []int{s.FD(), efd} {
+		if err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = unix.SetNonblock(epfd, true)
+	}
+	if err != nil {
+		unix.Close(epfd)
+		unix.Close(efd)
+		return nil, os.NewSyscallError("epoll", err)
+	}
+	q.ep = os.NewFile(uintptr(epfd), "afxdp-queue")
+	if q.epc, err = q.ep.SyscallConn(); err != nil {
+		q.ep.Close()
+		unix.Close(efd)
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *queue) close() error {
+	q.ep.Close()
+	unix.Close(q.efd)
+	return q.xsk.Close()
+}
+
+// kick asks the worker to service c (data written, closed, window
+// opened). It wakes the worker only if it sleeps.
+func (q *queue) kick(c *channel) {
+	if !c.dirty.CompareAndSwap(false, true) {
+		return
+	}
+	q.dmu.Lock()
+	q.dirty = append(q.dirty, c)
+	q.dmu.Unlock()
+	q.pending.Add(1)
+	if q.sleeping.Load() {
+		q.wake()
+	}
+}
+
+func (q *queue) wake() {
+	var one = [8]byte{1}
+	unix.Write(q.efd, one[:])
+}
+
+func (q *queue) run(cpu int) {
+	defer q.h.wg.Done()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if cpu >= 0 && q.h.t.c.Pin != nil {
+		if err := q.h.t.c.Pin(cpu); err != nil {
+			q.h.t.c.Logger.Warn("afxdp: worker not pinned", "queue", q.idx, "cpu", cpu, "err", err)
+		}
+	}
+	idle := q.h.t.c.Idle
+	spins := 0
+	for !q.stop.Load() {
+		q.mu.Lock()
+		did := q.round()
+		q.mu.Unlock()
+		if did {
+			spins = 0
+			continue
+		}
+		spins++
+		switch {
+		case idle == core.IdleSpin:
+			continue
+		case idle == core.IdleBackoff && spins < 2000:
+			if spins > 1000 {
+				runtime.Gosched()
+			}
+			continue
+		}
+		q.sleep()
+		spins = 0
+	}
+	for _, c := range q.owned {
+		c.fail(os.ErrClosed)
+	}
+}
+
+// sleep parks the worker until a frame arrives, a channel is kicked, or the
+// earliest timer of its channels is due.
+func (q *queue) sleep() {
+	q.sleeping.Store(true)
+	defer q.sleeping.Store(false)
+	next := int64(math.MaxInt64)
+	q.mu.Lock()
+	for _, c := range q.owned {
+		next = min(next, c.deadline.Load())
+	}
+	if len(q.txOut) > 0 || q.xsk.Outstanding() > 0 {
+		// Completions and a full ring are not wake-ups the socket
+		// gives: look again soon.
+		next = min(next, nowNs()+int64(50*time.Microsecond))
+	}
+	q.mu.Unlock()
+	q.sleepUntil.Store(next)
+	defer q.sleepUntil.Store(0)
+	if q.pending.Load() > 0 || q.stop.Load() {
+		return
+	}
+	if next != math.MaxInt64 {
+		d := time.Duration(next - nowNs())
+		if d <= 0 {
+			return
+		}
+		q.ep.SetReadDeadline(time.Now().Add(d))
+	} else {
+		q.ep.SetReadDeadline(time.Time{})
+	}
+	q.epc.Read(func(fd uintptr) bool {
+		n, _ := unix.EpollWait(int(fd), q.events[:], 0)
+		return n != 0
+	})
+	var buf [8]byte
+	unix.Read(q.efd, buf[:])
+}
+
+// send is a writer's way to put c's new data on the wire at once: when the
+// worker is not using the socket, the writer services c itself, and wakes
+// the worker only if c now needs a timer earlier than the one it sleeps on.
+func (q *queue) send(c *channel) {
+	if !c.ownedA.Load() || !q.mu.TryLock() {
+		q.kick(c)
+		return
+	}
+	q.service(c, nowNs())
+	if len(q.txOut) > 0 {
+		q.flush()
+	}
+	q.mu.Unlock()
+	if c.deadline.Load() < q.sleepUntil.Load() {
+		q.wake()
+	}
+}
+
+// round does one pass: receive, service, transmit. It reports whether it
+// did anything.
+func (q *queue) round() bool {
+	now := nowNs()
+	q.work = q.work[:0]
+	did := false
+
+	n, _ := q.xsk.Receive(q.rx)
+	if n > 0 {
+		did = true
+		chans := *q.h.chans.Load()
+		for _, d := range q.rx[:n] {
+			q.input(chans, q.xsk.Frame(d), now)
+		}
+		q.xsk.Release(q.rx[:n])
+	}
+
+	if q.pending.Load() > 0 {
+		q.dmu.Lock()
+		q.dirty, q.spare = q.spare[:0], q.dirty
+		q.pending.Store(0)
+		q.dmu.Unlock()
+		for _, c := range q.spare {
+			c.dirty.Store(false)
+			q.queueWork(c)
+		}
+		did = did || len(q.spare) > 0
+	}
+
+	// Timers, and channels that ended.
+	live := q.owned[:0]
+	for _, c := range q.owned {
+		if c.gone.Load() {
+			continue
+		}
+		live = append(live, c)
+		if c.deadline.Load() <= now {
+			q.queueWork(c)
+		}
+	}
+	clear(q.owned[len(live):])
+	q.owned = live
+
+	for _, c := range q.work {
+		c.queued = false
+		if q.service(c, now) {
+			did = true
+		}
+	}
+	if len(q.txOut) > 0 {
+		q.flush()
+		did = true
+	} else if q.xsk.Outstanding() > 0 {
+		q.xsk.Complete()
+	}
+	return did
+}
+
+// queueWork adds c, a channel of this queue, to this round's work, and to
+// the channels whose timers the queue runs.
+func (q *queue) queueWork(c *channel) {
+	if !c.owned {
+		c.owned = true
+		c.ownedA.Store(true)
+		q.owned = append(q.owned, c)
+	}
+	if !c.queued {
+		c.queued = true
+		q.work = append(q.work, c)
+	}
+}
+
+// input demultiplexes one received frame.
+func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
+	hdr, d, err := udpframe.Parse(fr)
+	if err != nil {
+		return
+	}
+	typ, dst, src, err := rel.Peek(d)
+	if err != nil {
+		return
+	}
+	var c *channel
+	if dst != 0 {
+		c = chans[dst]
+		if c == nil || c.hdr.Dst != hdr.Src {
+			return
+		}
+	} else if typ == rel.SYN {
+		var fresh bool
+		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
+			return
+		}
+		if fresh {
+			q.queueWork(c)
+			return
+		}
+	} else {
+		return
+	}
+	c.mu.Lock()
+	c.rc.Input(d, now)
+	c.mu.Unlock()
+	if c.home == q {
+		q.queueWork(c)
+	} else {
+		// Another queue's channel (generic mode reports every frame on
+		// queue 0): its own worker answers.
+		c.home.kick(c)
+	}
+}
+
+// service polls c for datagrams into TX frames and signals its readers and
+// writers. It reports whether c produced anything.
+func (q *queue) service(c *channel, now int64) bool {
+	loss := q.h.t.c.Loss
+	sent := false
+	c.mu.Lock()
+	for {
+		if len(q.txFree) == 0 {
+			q.refillTx()
+			if len(q.txFree) == 0 {
+				// No frame free: come back to c next round.
+				c.mu.Unlock()
+				q.kickLater(c)
+				return sent
+			}
+		}
+		d := q.txFree[len(q.txFree)-1]
+		frame := q.xsk.Frame(d)
+		frame = frame[:cap(frame)]
+		n := c.rc.Poll(frame[udpframe.HeaderLen:], now)
+		if n == 0 {
+			break
+		}
+		sent = true
+		if loss != nil && loss() {
+			continue
+		}
+		if _, err := udpframe.Append(frame[:0], &c.hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
+			continue
+		}
+		d.Len = uint32(udpframe.HeaderLen + n)
+		q.txFree = q.txFree[:len(q.txFree)-1]
+		q.txOut = append(q.txOut, d)
+		if len(q.txOut) == cap(q.txOut) {
+			q.flush()
+		}
+	}
+	c.update()
+	c.mu.Unlock()
+	return sent
+}
+
+// kickLater puts c back on the dirty list for the next round.
+func (q *queue) kickLater(c *channel) {
+	c.dirty.Store(true)
+	q.dmu.Lock()
+	q.dirty = append(q.dirty, c)
+	q.dmu.Unlock()
+	q.pending.Add(1)
+}
+
+func (q *queue) refillTx() {
+	n := q.xsk.NextTx(q.txFree[len(q.txFree):cap(q.txFree)])
+	q.txFree = q.txFree[:len(q.txFree)+n]
+}
+
+// flush puts the written frames on the TX ring: one kick for the batch.
+func (q *queue) flush() {
+	for len(q.txOut) > 0 {
+		n, err := q.xsk.Transmit(q.txOut)
+		if err != nil && n == 0 {
+			q.h.t.c.Logger.Warn("afxdp: transmit", "queue", q.idx, "err", err)
+			// Frames stay ours; try again next round.
+			return
+		}
+		copy(q.txOut, q.txOut[n:])
+		q.txOut = q.txOut[:len(q.txOut)-n]
+		if n == 0 {
+			return
+		}
+	}
+}
