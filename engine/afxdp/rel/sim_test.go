@@ -83,6 +83,7 @@ type sim struct {
 	ord    int64
 	buf    []byte
 	idle   int
+	wake   int64        // the app's next timer (0: none)
 	app    func(s *sim) // called every step after Input, before Poll
 	onSend func(s *sim, from int, d []byte)
 	onRecv func(s *sim, to int, d []byte)
@@ -150,6 +151,9 @@ func (s *sim) step() bool {
 	t := int64(never)
 	if len(s.q) > 0 {
 		t = s.q.peekAt()
+	}
+	if s.wake > 0 {
+		t = min(t, s.wake)
 	}
 	for _, c := range s.c {
 		if c != nil {
