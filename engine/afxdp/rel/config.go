@@ -40,9 +40,9 @@ type Config struct {
 
 // resolved is Config with defaults applied, durations in nanoseconds.
 type resolved struct {
-	mss, sendBuf, recvWin           int
+	mss, sendBuf, recvWin             int
 	minRTO, maxRTO, initRTO, ka, dead int64
-	onRecovered                     func(time.Duration)
+	onRecovered                       func(time.Duration)
 }
 
 const maxMSS = 65535 - 28 - HeaderLen // what one UDP/IPv4 datagram can carry

@@ -46,8 +46,8 @@ const maxIntervals = 256
 // sequence number, offset and length).
 type record struct {
 	off    uint64
-	first  int64 // first transmission
-	last   int64 // latest transmission
+	first  int64  // first transmission
+	last   int64  // latest transmission
 	lastTx uint64 // transmission number of the latest transmission
 	n      uint32
 	retx   bool  // sent more than once: no RTT sample (Karn)

@@ -139,18 +139,23 @@ func (c *Conn) onSYNACK(h *header, now int64) error {
 // onAck takes the cumulative ack, the window and, from a STATUS or NAK, the
 // peer's highest received sequence number.
 func (c *Conn) onAck(h *header, now int64) error {
+	// Distances from sndUna, not serial comparisons: those are not
+	// transitive for numbers 2^31 apart, which a hostile datagram can
+	// carry.
 	ack := h.ack
-	if seqLT(ack, c.sndUna) {
-		return nil // reordered, older than what we know
-	}
-	if seqLT(c.sndNxt, ack) {
+	out := c.sndNxt - c.sndUna
+	if d := ack - c.sndUna; d > out {
+		if int32(d) < 0 {
+			return nil // reordered, older than what we know
+		}
 		return errAck
 	}
 	sample := int64(-1)
 	if h.typ == STATUS || h.typ == NAK {
-		if seqLT(c.peerRcvMax, h.seq) && seqLEQ(h.seq, c.sndNxt) {
+		if top := h.seq - c.sndUna; top <= out && top > c.peerRcvMax-c.sndUna {
 			// The peer just received h.seq-1 for the first time.
-			if x := h.seq - 1; seqLEQ(c.sndUna, x) {
+			if top > 0 {
+				x := h.seq - 1
 				if r := &c.recs[x&c.rmask]; !r.retx {
 					sample = now - r.first
 					c.delivTx = max(c.delivTx, r.lastTx)
@@ -281,13 +286,16 @@ func (c *Conn) onSACK(ack uint32, p []byte, now int64) {
 // arrival sends one) never resend a datagram whose retransmission is still
 // on its way: no storms, whatever the queueing delay.
 func (c *Conn) missing(lo, hi uint32, now int64) {
-	if seqLT(lo, c.sndUna) {
-		lo = c.sndUna
+	out := c.sndNxt - c.sndUna
+	l, h := lo-c.sndUna, hi-c.sndUna
+	if int32(h) <= 0 {
+		return
 	}
-	if seqLT(c.sndNxt, hi) {
-		hi = c.sndNxt
+	if int32(l) < 0 {
+		l = 0
 	}
-	for s := lo; seqLT(s, hi); s++ {
+	for i := l; i < min(h, out); i++ {
+		s := c.sndUna + i
 		r := &c.recs[s&c.rmask]
 		if r.queued == reasonNone && (r.lastTx < c.delivTx || now-r.last >= c.rto) {
 			c.queue(s, reasonNAK)

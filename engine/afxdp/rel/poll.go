@@ -301,4 +301,3 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	c.stats.DataBytesSent += n
 	return c.emit(buf, DATA, 0, 0, s, c.sndNxtOff-n, int(n))
 }
-

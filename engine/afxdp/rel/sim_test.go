@@ -64,10 +64,10 @@ func (q pq) Less(i, j int) bool {
 	}
 	return q[i].ord < q[j].ord
 }
-func (q pq) Swap(i, j int)  { q[i], q[j] = q[j], q[i] }
-func (q *pq) Push(x any)    { *q = append(*q, x.(*packet)) }
-func (q *pq) Pop() any      { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
-func (q pq) peekAt() int64  { return q[0].at }
+func (q pq) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *pq) Push(x any)   { *q = append(*q, x.(*packet)) }
+func (q *pq) Pop() any     { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
+func (q pq) peekAt() int64 { return q[0].at }
 
 // sim is two Conns over a simulated link with a virtual clock, driven as
 // the engine drives them: Input every datagram due, then Poll until 0, and
@@ -219,7 +219,16 @@ func (s *sim) run(limit int64, done func() bool) {
 	end := s.now + limit
 	for !done() {
 		if !s.step() || s.now > end {
-			s.t.Logf("A: %s", s.c[0].debug()); if s.c[1] != nil { s.t.Logf("B: %s", s.c[1].debug()) }; if s.onSend == nil { s.onSend = func(s *sim, from int, d []byte) { s.t.Logf("%d %d: %s busy %d", s.now, from, dumpDgram(d), s.link[from].busyUntil) }; s.onRecv = func(s *sim, to int, d []byte) { s.t.Logf("%d ->%d: %s", s.now, to, dumpDgram(d)); if to == 0 { s.t.Logf("err %v", s.c[0].Input(d, s.now)); s.t.Logf("A: %s", s.c[0].debug()) } }; for k := 0; k < 5; k++ { s.step() } }; s.t.Fatalf("not done after %v virtual (now %d): states %v %v; stats A %+v B %+v",
+			s.t.Logf("A: %s", s.c[0].debug())
+			if s.c[1] != nil {
+				s.t.Logf("B: %s", s.c[1].debug())
+			}
+			// Show what the two ends do next, then fail.
+			s.onSend = func(s *sim, from int, d []byte) { s.t.Logf("%d sent by %d: %s", s.now, from, dumpDgram(d)) }
+			for range 5 {
+				s.step()
+			}
+			s.t.Fatalf("not done after %v virtual (now %d): states %v %v; stats A %+v B %+v",
 				time.Duration(s.now-end+limit), s.now, s.c[0].State(), stateOf(s.c[1]), s.c[0].Stats(), statsOf(s.c[1]))
 		}
 	}
