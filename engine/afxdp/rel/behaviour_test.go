@@ -451,3 +451,67 @@ func TestSYNUnanswered(t *testing.T) {
 		t.Fatalf("%d SYNs in a second", syns)
 	}
 }
+
+// TestProtocolErrors: well-formed datagrams that contradict the protocol
+// fail the connection with ErrProtocol and send a RST; datagrams for other
+// channels are refused and change nothing.
+func TestProtocolErrors(t *testing.T) {
+	forge := func(c *Conn, h header, payload int) []byte {
+		d := make([]byte, HeaderLen+payload)
+		h.dst, h.src = c.local, c.remote
+		putHeader(d, &h)
+		return d
+	}
+	cases := []struct {
+		name string
+		make func(a, b *Conn) []byte
+	}{
+		{"ack of unsent data", func(a, b *Conn) []byte {
+			return forge(a, header{typ: STATUS, ack: a.sndNxt + 5, seq: a.sndNxt, wnd: 1000}, 0)
+		}},
+		{"DATA at the wrong offset", func(a, b *Conn) []byte {
+			return forge(a, header{typ: DATA, seq: a.rcvSeq, ack: a.sndUna, off: a.rcvOff + 7}, 10)
+		}},
+		{"DATA overlapping the bytes before it", func(a, b *Conn) []byte {
+			return forge(a, header{typ: DATA, seq: a.rcvSeq + 3, ack: a.sndUna, off: a.rcvOff + 1}, 10)
+		}},
+		{"FIN before the data", func(a, b *Conn) []byte {
+			return forge(a, header{typ: FIN, seq: b.sndNxt, ack: a.sndUna, off: a.rcvOff + 100}, 0)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b, now := pair(t, Config{}, Config{})
+			d := tc.make(a, b)
+			if err := a.Input(d, now); !errors.Is(err, ErrProtocol) {
+				t.Fatalf("Input: %v", err)
+			}
+			if a.State() != Failed || !errors.Is(a.Err(), ErrProtocol) {
+				t.Fatalf("state %v err %v", a.State(), a.Err())
+			}
+			out := drain(a, now)
+			if len(out) != 1 || typeOf(out[0]) != RST {
+				t.Fatalf("want one RST, got %d datagrams", len(out))
+			}
+			b.Input(out[0], now)
+			if !errors.Is(b.Err(), ErrReset) {
+				t.Fatalf("peer: %v", b.Err())
+			}
+		})
+	}
+	t.Run("other channel", func(t *testing.T) {
+		a, _, now := pair(t, Config{}, Config{})
+		d := make([]byte, HeaderLen)
+		putHeader(d, &header{typ: RST, dst: a.local + 1, src: a.remote})
+		if err := a.Input(d, now); !errors.Is(err, ErrProtocol) || a.State() != Established {
+			t.Fatalf("err %v state %v", err, a.State())
+		}
+		putHeader(d, &header{typ: RST, dst: a.local, src: a.remote + 1})
+		if err := a.Input(d, now); !errors.Is(err, ErrProtocol) || a.State() != Established {
+			t.Fatalf("err %v state %v", err, a.State())
+		}
+		if a.Stats().Malformed != 2 {
+			t.Fatalf("malformed %d", a.Stats().Malformed)
+		}
+	})
+}

@@ -81,7 +81,7 @@ func TestMessages(t *testing.T) {
 			continue
 		}
 		t.Run(lm.name, func(t *testing.T) {
-			const msgs = 150_000
+			const msgs = 1_000_000
 			s := newSim(t, testSeed(t), Config{}, Config{}, lm.m, lm.m)
 			ab := newStream(0, msgs*64, 64, 0)
 			ba := newStream(1, msgs*64, 64, 0)
