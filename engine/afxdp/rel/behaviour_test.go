@@ -351,6 +351,32 @@ func TestCloseUnderLoss(t *testing.T) {
 	}
 }
 
+// TestCloseLosesFINAndFINACK: the first FIN and the first FINACK are lost;
+// the FIN is retransmitted and the closed peer answers it again.
+func TestCloseLosesFINAndFINACK(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
+	drops := map[Type]int{FIN: 1, FINACK: 1}
+	f := func(n int, d []byte) bool {
+		typ := typeOf(d)
+		if drops[typ] > 0 {
+			drops[typ]--
+			return true
+		}
+		return false
+	}
+	s.link[0].drop, s.link[1].drop = f, f
+	ab := newStream(0, 256<<10, 0, 0)
+	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
+	s.run(time.Second.Nanoseconds(), ab.done)
+	s.c[0].Close(s.now)
+	s.run(10*time.Second.Nanoseconds(), func() bool { return s.c[0].State() == Closed && s.c[1].State() == Closed })
+	if drops[FIN]+drops[FINACK] != 0 {
+		t.Fatalf("drops unused: %v", drops)
+	}
+	ab.check(t)
+}
+
 // TestAbort: Abort sends a RST; the peer fails with ErrReset.
 func TestAbort(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
