@@ -541,3 +541,36 @@ func TestProtocolErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestMSSIsTheSmaller: each side sends at most the smaller of the two MSS.
+func TestMSSIsTheSmaller(t *testing.T) {
+	a, b, now := pair(t, Config{MSS: 1400}, Config{MSS: 500})
+	a.Write(make([]byte, 3000), now)
+	b.Write(make([]byte, 3000), now)
+	for _, c := range []*Conn{a, b} {
+		out := drain(c, now)
+		if len(out) != 6 {
+			t.Fatalf("%d datagrams for 3000 bytes, want 6 of 500", len(out))
+		}
+		for _, d := range out {
+			if len(d) != HeaderLen+500 {
+				t.Fatalf("datagram of %d bytes", len(d))
+			}
+		}
+	}
+}
+
+// TestCloseWithPeerGone: a FIN never acknowledged ends in ErrPeerDead after
+// DeadAfter, not in a connection Closing forever.
+func TestCloseWithPeerGone(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	cfg := Config{DeadAfter: 300 * time.Millisecond}
+	s := newSim(t, testSeed(t), cfg, cfg, m, m)
+	s.run(time.Second.Nanoseconds(), func() bool { return s.c[1] != nil && s.c[1].State() == Established })
+	s.link[0].down = true
+	s.c[0].Close(s.now)
+	s.run(10*time.Second.Nanoseconds(), func() bool { return s.c[0].State() == Failed })
+	if !errors.Is(s.c[0].Err(), ErrPeerDead) || !s.c[0].finSent {
+		t.Fatalf("err %v, FIN sent %v", s.c[0].Err(), s.c[0].finSent)
+	}
+}
