@@ -1,0 +1,102 @@
+package rel
+
+import "time"
+
+// Config tunes one channel. The zero value means the defaults given per field.
+type Config struct {
+	// MSS is the most stream bytes one DATA datagram carries; 0 means 1400.
+	// The channel sends at most the smaller of its own and the peer's MSS.
+	MSS int
+	// SendBuffer is how many stream bytes are kept until acknowledged:
+	// Write accepts no more beyond it. 0 means 4 MiB.
+	SendBuffer int
+	// RecvWindow is how many bytes the receiver buffers (received but not
+	// yet Read, plus out of order); the advertised window never exceeds
+	// it. 0 means 4 MiB.
+	RecvWindow int
+	// MinRTO is the floor of the retransmission timeout; 0 means 100µs
+	// (LAN and veth round trips are 5-50µs).
+	MinRTO time.Duration
+	// MaxRTO caps the retransmission timeout and its backoff; 0 means 100ms.
+	MaxRTO time.Duration
+	// InitialRTO is the timeout before any round-trip sample, also for
+	// SYN, SYNACK and FIN retransmission (backing off ×2 up to MaxRTO);
+	// 0 means 1ms.
+	InitialRTO time.Duration
+	// KeepAlive: a PING goes out when nothing was sent for this long; 0
+	// means 250ms.
+	KeepAlive time.Duration
+	// DeadAfter: nothing heard from the peer for this long (a SYN
+	// unanswered, a FIN unacknowledged included) fails the connection with
+	// ErrPeerDead; 0 means 3s.
+	DeadAfter time.Duration
+	// OnRecovered, if set, is called (from Input, on the caller's
+	// goroutine) for every datagram that needed retransmission, once it is
+	// acknowledged, with the time from its first transmission to that
+	// acknowledgement: the sender-side recovery time of a loss. Stats keeps
+	// the count, sum and maximum of the same figure.
+	OnRecovered func(d time.Duration)
+}
+
+// resolved is Config with defaults applied, durations in nanoseconds.
+type resolved struct {
+	mss, sendBuf, recvWin             int
+	minRTO, maxRTO, initRTO, ka, dead int64
+	onRecovered                       func(time.Duration)
+}
+
+const maxMSS = 65535 - 28 - HeaderLen // what one UDP/IPv4 datagram can carry
+
+func (c *Config) resolve() resolved {
+	r := resolved{
+		mss:         c.MSS,
+		sendBuf:     c.SendBuffer,
+		recvWin:     c.RecvWindow,
+		minRTO:      int64(c.MinRTO),
+		maxRTO:      int64(c.MaxRTO),
+		initRTO:     int64(c.InitialRTO),
+		ka:          int64(c.KeepAlive),
+		dead:        int64(c.DeadAfter),
+		onRecovered: c.OnRecovered,
+	}
+	if r.mss <= 0 {
+		r.mss = 1400
+	}
+	r.mss = min(r.mss, maxMSS)
+	if r.sendBuf <= 0 {
+		r.sendBuf = 4 << 20
+	}
+	if r.recvWin <= 0 {
+		r.recvWin = 4 << 20
+	}
+	// The window travels in 32 bits and both buffers are rings of a power
+	// of two at least this size: keep them well inside.
+	r.sendBuf = min(r.sendBuf, 1<<30)
+	r.recvWin = min(r.recvWin, 1<<30)
+	if r.minRTO <= 0 {
+		r.minRTO = int64(100 * time.Microsecond)
+	}
+	if r.maxRTO <= 0 {
+		r.maxRTO = int64(100 * time.Millisecond)
+	}
+	r.maxRTO = max(r.maxRTO, r.minRTO)
+	if r.initRTO <= 0 {
+		r.initRTO = int64(time.Millisecond)
+	}
+	r.initRTO = min(max(r.initRTO, r.minRTO), r.maxRTO)
+	if r.ka <= 0 {
+		r.ka = int64(250 * time.Millisecond)
+	}
+	if r.dead <= 0 {
+		r.dead = int64(3 * time.Second)
+	}
+	return r
+}
+
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
+}

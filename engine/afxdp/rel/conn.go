@@ -1,0 +1,379 @@
+package rel
+
+import (
+	"math"
+	"time"
+)
+
+// State is where a connection stands.
+type State uint8
+
+// The states.
+const (
+	Connecting  State = iota // handshake not complete
+	Established              // data flows both ways
+	Closing                  // Close called: flushing what was written, then FIN
+	Closed                   // closed in order (or aborted); Read still returns what was received
+	Failed                   // see Err
+)
+
+var stateNames = [...]string{"Connecting", "Established", "Closing", "Closed", "Failed"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(?)"
+}
+
+const never = math.MaxInt64
+
+// Why a DATA datagram sits in the retransmission queue.
+const (
+	reasonNone uint8 = iota
+	reasonNAK
+	reasonRTO
+	reasonTLP
+)
+
+// maxIntervals bounds the out-of-order ranges a receiver tracks (and so the
+// gaps one NAK can report). A datagram that would need one more is dropped
+// and repaired later.
+const maxIntervals = 256
+
+// record is one DATA datagram sent and not yet acknowledged. Its bytes stay
+// in the send ring; a retransmission resends exactly the same datagram (same
+// sequence number, offset and length).
+type record struct {
+	off    uint64
+	first  int64  // first transmission
+	last   int64  // latest transmission
+	lastTx uint64 // transmission number of the latest transmission
+	n      uint32
+	retx   bool  // sent more than once: no RTT sample (Karn)
+	queued uint8 // reason, while in the retransmission queue
+}
+
+// interval is a run of consecutive sequence numbers received beyond the
+// cumulative ack point, and the stream bytes they carry.
+type interval struct {
+	lo, hi       uint32 // [lo, hi)
+	offLo, offHi uint64
+}
+
+// Conn is one end of a reliable, ordered, flow-controlled byte stream over
+// datagrams. It is a state machine with no goroutines, timers or clock: the
+// caller passes the time to every call and drives it (see the package doc).
+// A Conn is not safe for concurrent use.
+type Conn struct {
+	cfg    resolved
+	local  uint32
+	remote uint32
+	mss    int
+	now    int64
+
+	client    bool
+	hasRemote bool // client: SYNACK seen
+	est       bool // handshake complete
+	closing   bool // Close called
+	closed    bool
+	failed    bool
+	err       error
+
+	// Handshake.
+	iss       uint32
+	hsPending bool
+	hsAt      int64 // next SYN/SYNACK retransmission
+	hsRTO     int64
+	hsFirst   int64
+	hsCount   int
+
+	// Send side: the ring holds [sndUnaOff, writeOff); [sndUnaOff,
+	// sndNxtOff) is in flight as records [sndUna, sndNxt).
+	sbuf      []byte
+	smask     uint64
+	writeOff  uint64
+	sndNxtOff uint64
+	sndUnaOff uint64
+	sndUna    uint32
+	sndNxt    uint32
+	sndLimit  uint64 // the peer accepts stream bytes below this offset
+	recs      []record
+	rmask     uint32
+	retxQ     []uint32
+	qHead     uint32
+	qTail     uint32
+
+	hasRTT     bool
+	srtt       int64
+	rttvar     int64
+	rto        int64
+	rtoAt      int64
+	tlpAt      int64
+	probeAt    int64
+	probeRTO   int64
+	peerRcvMax uint32 // the peer has received nothing at or beyond this seq
+	txn        uint64 // DATA transmissions so far (originals and copies)
+	delivTx    uint64 // the latest transmission known to have arrived
+
+	pingPending bool
+	lastSent    int64
+	lastHeard   int64
+
+	// Receive side: the ring holds [readOff, rcvOff) in order and the
+	// out-of-order intervals beyond.
+	rbuf       []byte
+	rbmask     uint64
+	readOff    uint64
+	rcvOff     uint64
+	rcvSeq     uint32
+	rcvSeen    uint32 // beyond the highest seq received, dropped ones included
+	ivs        [maxIntervals]interval
+	nivs       int
+	ackPending bool
+	nakPending bool
+	advLimit   uint64 // readOff+RecvWindow when the window was last sent
+
+	// Close.
+	finSent       bool
+	finPending    bool
+	finAt         int64
+	finRTO        int64
+	finAckPending bool
+	rstPending    bool
+
+	stats Stats
+}
+
+func newConn(cfg Config, localID uint32, now int64) *Conn {
+	r := cfg.resolve()
+	sb := pow2(r.sendBuf)
+	rb := pow2(r.recvWin)
+	// Records bound the datagrams in flight; when they run out, writes
+	// wait in the send ring and later go out packed into full datagrams.
+	nrec := pow2(min(max(r.sendBuf/128, 256), 1<<16))
+	c := &Conn{
+		cfg:       r,
+		local:     localID,
+		mss:       r.mss,
+		now:       now,
+		sbuf:      make([]byte, sb),
+		smask:     uint64(sb - 1),
+		recs:      make([]record, nrec),
+		rmask:     uint32(nrec - 1),
+		retxQ:     make([]uint32, nrec),
+		rbuf:      make([]byte, rb),
+		rbmask:    uint64(rb - 1),
+		rto:       r.initRTO,
+		hsRTO:     r.initRTO,
+		rtoAt:     never,
+		tlpAt:     never,
+		probeAt:   never,
+		finAt:     never,
+		hsAt:      never,
+		lastSent:  now,
+		lastHeard: now,
+	}
+	c.iss = initialSeq(localID, now)
+	c.sndUna, c.sndNxt, c.peerRcvMax = c.iss, c.iss, c.iss
+	return c
+}
+
+// initialSeq mixes the id and the time (splitmix64's finaliser) so that a
+// new connection reusing ids does not start where an old one stopped.
+func initialSeq(id uint32, now int64) uint32 {
+	x := uint64(id)<<32 ^ uint64(now)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return uint32(x)
+}
+
+// Dial starts the client side; its first Poll emits a SYN, retransmitted
+// with backoff (InitialRTO ×2 up to MaxRTO) until answered or DeadAfter.
+func Dial(c Config, localID uint32, now int64) *Conn {
+	cn := newConn(c, localID, now)
+	cn.client = true
+	cn.hsPending = true
+	return cn
+}
+
+// Accept creates the server side from a received SYN; its first Poll emits
+// the SYNACK. It returns an error for anything but a well-formed SYN.
+func Accept(c Config, localID uint32, syn []byte, now int64) (*Conn, error) {
+	var h header
+	if _, err := parse(syn, &h); err != nil {
+		return nil, err
+	}
+	if h.typ != SYN {
+		return nil, errNotSYN
+	}
+	cn := newConn(c, localID, now)
+	cn.remote = h.src
+	cn.hasRemote = true
+	cn.peerSyn(&h)
+	cn.hsPending = true
+	cn.stats.DatagramsReceived++
+	cn.stats.BytesReceived += uint64(len(syn))
+	return cn, nil
+}
+
+// peerSyn takes the peer's initial sequence number, window and MSS from its
+// SYN or SYNACK.
+func (c *Conn) peerSyn(h *header) {
+	c.rcvSeq, c.rcvSeen = h.seq, h.seq
+	c.sndLimit = uint64(h.wnd)
+	if h.off > 0 && h.off < uint64(c.mss) {
+		c.mss = int(h.off)
+	}
+}
+
+// LocalID is this end's channel id.
+func (c *Conn) LocalID() uint32 { return c.local }
+
+// RemoteID is the peer's channel id (0 until a client has the SYNACK).
+func (c *Conn) RemoteID() uint32 { return c.remote }
+
+// State reports where the connection stands.
+func (c *Conn) State() State {
+	switch {
+	case c.failed:
+		return Failed
+	case c.closed:
+		return Closed
+	case c.closing:
+		return Closing
+	case c.est:
+		return Established
+	}
+	return Connecting
+}
+
+// Err is why the connection failed: an error wrapping ErrPeerDead, ErrReset
+// or ErrProtocol; nil unless State is Failed.
+func (c *Conn) Err() error { return c.err }
+
+// Stats returns the counters and the current RTT estimates.
+func (c *Conn) Stats() Stats {
+	s := c.stats
+	if c.hasRTT {
+		s.SRTT = time.Duration(c.srtt)
+		s.RTTVar = time.Duration(c.rttvar)
+	}
+	s.RTO = time.Duration(c.rto)
+	return s
+}
+
+func (c *Conn) fail(err error) {
+	if c.failed || c.closed {
+		return
+	}
+	c.failed = true
+	c.err = err
+	c.stopTimers()
+}
+
+// protocol fails the connection on a datagram that breaks the protocol and
+// tells the peer with a RST.
+func (c *Conn) protocol(err error) error {
+	if !c.failed && !c.closed {
+		c.fail(err)
+		c.rstPending = c.hasRemote
+	}
+	return err
+}
+
+func (c *Conn) stopTimers() {
+	c.rtoAt, c.tlpAt, c.probeAt, c.finAt, c.hsAt = never, never, never, never, never
+	c.hsPending, c.finPending, c.pingPending, c.nakPending, c.ackPending = false, false, false, false, false
+	c.qHead = c.qTail
+}
+
+// Write accepts up to len(p) stream bytes into the send buffer and returns
+// how many; they go out at the next Poll. It accepts nothing once Close or
+// Abort was called or the connection failed.
+func (c *Conn) Write(p []byte, now int64) int {
+	c.now = now
+	n := c.Writable()
+	if n == 0 {
+		return 0
+	}
+	n = min(n, len(p))
+	ringWrite(c.sbuf, c.smask, c.writeOff, p[:n])
+	c.writeOff += uint64(n)
+	return n
+}
+
+// Writable is how many bytes Write would accept now.
+func (c *Conn) Writable() int {
+	if c.closing || c.closed || c.failed {
+		return 0
+	}
+	return c.cfg.sendBuf - int(c.writeOff-c.sndUnaOff)
+}
+
+// Read copies in-order received bytes into p and returns how many (0: none
+// now). Bytes received before a FIN or a failure can still be read.
+func (c *Conn) Read(p []byte) int {
+	n := int(min(uint64(len(p)), c.rcvOff-c.readOff))
+	if n == 0 {
+		return 0
+	}
+	ringRead(c.rbuf, c.rbmask, c.readOff, p[:n])
+	c.readOff += uint64(n)
+	// Announce a window that opened substantially after the advertised
+	// one had become small: the sender may be waiting for it.
+	q := uint64(c.cfg.recvWin / 4)
+	if c.advLimit-c.rcvOff < q && c.readOff+uint64(c.cfg.recvWin)-c.advLimit >= q && !c.closed && !c.failed {
+		c.ackPending = true
+	}
+	return n
+}
+
+// Readable is how many in-order bytes Read would return now.
+func (c *Conn) Readable() int { return int(c.rcvOff - c.readOff) }
+
+// Close starts an orderly close: no more writes; a FIN goes out once
+// everything written is acknowledged; the connection is Closed when the FIN
+// is acknowledged. The close is of the whole channel: the peer stops
+// sending too, and what it had not sent yet is dropped.
+func (c *Conn) Close(now int64) {
+	c.now = now
+	if c.closed || c.failed || c.closing {
+		return
+	}
+	if !c.hasRemote {
+		// A client still waiting for its SYNACK has nothing to flush
+		// that the peer could receive: just stop.
+		c.closed = true
+		c.stopTimers()
+		return
+	}
+	c.closing = true
+}
+
+// Abort closes at once: the next Poll emits a RST; the state is Closed.
+func (c *Conn) Abort() {
+	if c.closed || c.failed {
+		return
+	}
+	c.closed = true
+	c.stopTimers()
+	c.rstPending = c.hasRemote
+}
+
+func ringWrite(ring []byte, mask, off uint64, p []byte) {
+	n := copy(ring[off&mask:], p)
+	if n < len(p) {
+		copy(ring, p[n:])
+	}
+}
+
+func ringRead(ring []byte, mask, off uint64, p []byte) {
+	n := copy(p, ring[off&mask:])
+	if n < len(p) {
+		copy(p[n:], ring)
+	}
+}

@@ -1,0 +1,414 @@
+package rel
+
+import "time"
+
+// Input handles one received datagram (already demultiplexed to this Conn).
+// Any bytes are safe: a malformed datagram, or one for another channel, is
+// refused with an error wrapping ErrProtocol and changes nothing; a
+// well-formed one that breaks the protocol (data contradicting what was
+// received, an ack of data never sent) fails the connection with
+// ErrProtocol and is answered with a RST.
+func (c *Conn) Input(d []byte, now int64) error {
+	c.now = now
+	var h header
+	p, err := parse(d, &h)
+	if err != nil {
+		c.stats.Malformed++
+		return err
+	}
+	if h.typ == SYN {
+		return c.onSYN(&h, len(d))
+	}
+	if h.dst != c.local || (c.hasRemote && h.src != c.remote) {
+		c.stats.Malformed++
+		return errNotMine
+	}
+	c.stats.DatagramsReceived++
+	c.stats.BytesReceived += uint64(len(d))
+	if c.failed {
+		return nil
+	}
+	if h.typ == SYNACK {
+		return c.onSYNACK(&h, now)
+	}
+	if !c.hasRemote {
+		return nil // a client learns the peer's sequence numbers from the SYNACK
+	}
+	c.lastHeard = now
+	switch h.typ {
+	case RST:
+		if c.finSent || c.closed {
+			// Our FIN was sent: the peer is gone either way.
+			if !c.closed {
+				c.closed = true
+				c.stopTimers()
+			}
+			return nil
+		}
+		c.fail(ErrReset)
+		return nil
+	case FIN:
+		if c.closed {
+			c.finAckPending = true
+			return nil
+		}
+	}
+	if c.closed {
+		return nil
+	}
+	if !c.est {
+		// Server: the client's first datagram after our SYNACK.
+		c.est = true
+		c.hsAt, c.hsPending = never, false
+		if c.hsCount == 1 {
+			c.rttSample(now - c.hsFirst)
+		}
+	}
+	if err := c.onAck(&h, now); err != nil {
+		return c.protocol(err)
+	}
+	switch h.typ {
+	case DATA:
+		c.stats.DataBytesReceived += uint64(len(p))
+		return c.onData(&h, p)
+	case NAK:
+		c.stats.NAKsReceived++
+		c.onNAK(p, now)
+	case STATUS:
+		c.onSACK(h.ack, p, now)
+	case PING:
+		c.ackPending = true
+	case FIN:
+		if h.off != c.rcvOff || c.nivs != 0 {
+			return c.protocol(errFin)
+		}
+		c.closed = true
+		c.stopTimers()
+		c.finAckPending = true
+	case FINACK:
+		if c.finSent && h.off == c.writeOff {
+			c.closed = true
+			c.stopTimers()
+		}
+	}
+	return nil
+}
+
+func (c *Conn) onSYN(h *header, size int) error {
+	if c.client || h.src != c.remote {
+		c.stats.Malformed++
+		return errStraySYN
+	}
+	c.stats.DatagramsReceived++
+	c.stats.BytesReceived += uint64(size)
+	if h.seq != c.rcvSeq && !c.est {
+		c.stats.Malformed++
+		return errStraySYN
+	}
+	if !c.est && !c.closed && !c.failed {
+		c.hsPending = true // our SYNACK was lost: send it again now
+		c.lastHeard = c.now
+	}
+	return nil // a late duplicate after establishment is harmless
+}
+
+func (c *Conn) onSYNACK(h *header, now int64) error {
+	if !c.client || h.ack != c.iss {
+		return nil // stale or misdirected; ignore
+	}
+	c.lastHeard = now
+	if c.hasRemote {
+		c.ackPending = true // duplicate (our first STATUS lost?): ack again
+		return nil
+	}
+	if c.closed {
+		return nil
+	}
+	c.remote = h.src
+	c.hasRemote = true
+	c.est = true
+	c.peerSyn(h)
+	c.hsPending, c.hsAt = false, never
+	if c.hsCount == 1 {
+		c.rttSample(now - c.hsFirst)
+	}
+	c.ackPending = true // completes the handshake even with nothing to send
+	return nil
+}
+
+// onAck takes the cumulative ack, the window and, from a STATUS or NAK, the
+// peer's highest received sequence number.
+func (c *Conn) onAck(h *header, now int64) error {
+	// Distances from sndUna, not serial comparisons: those are not
+	// transitive for numbers 2^31 apart, which a hostile datagram can
+	// carry.
+	ack := h.ack
+	out := c.sndNxt - c.sndUna
+	if d := ack - c.sndUna; d > out {
+		if int32(d) < 0 {
+			return nil // reordered, older than what we know
+		}
+		return errAck
+	}
+	sample := int64(-1)
+	if h.typ == STATUS || h.typ == NAK {
+		if top := h.seq - c.sndUna; top <= out && top > c.peerRcvMax-c.sndUna {
+			// The peer just received h.seq-1 for the first time.
+			if top > 0 {
+				x := h.seq - 1
+				if r := &c.recs[x&c.rmask]; !r.retx {
+					sample = now - r.first
+					c.delivTx = max(c.delivTx, r.lastTx)
+				}
+			}
+			c.peerRcvMax = h.seq
+		}
+	}
+	if ack != c.sndUna {
+		retx := false
+		for s := c.sndUna; s != ack; s++ {
+			r := &c.recs[s&c.rmask]
+			if r.retx {
+				retx = true
+				c.recovered(now - r.first)
+			}
+			c.delivTx = max(c.delivTx, r.lastTx)
+		}
+		if sample < 0 && !retx {
+			sample = now - c.recs[(ack-1)&c.rmask].first
+		}
+		if ack == c.sndNxt {
+			c.sndUnaOff = c.sndNxtOff
+		} else {
+			c.sndUnaOff = c.recs[ack&c.rmask].off
+		}
+		c.sndUna = ack
+		if seqLT(c.peerRcvMax, ack) {
+			c.peerRcvMax = ack
+		}
+		if sample >= 0 {
+			c.rttSample(sample)
+			sample = -1
+		}
+		c.rto = c.baseRTO() // progress ends any backoff
+		if ack == c.sndNxt {
+			c.rtoAt, c.tlpAt = never, never
+		} else {
+			c.rtoAt = now + c.rto
+			c.armTLP(now)
+		}
+	}
+	if sample >= 0 {
+		c.rttSample(sample)
+	}
+	if lim := c.sndUnaOff + uint64(h.wnd); lim > c.sndLimit {
+		c.sndLimit = lim
+	}
+	return nil
+}
+
+func (c *Conn) recovered(d int64) {
+	c.stats.Recovered++
+	c.stats.RecoveryTotal += time.Duration(d)
+	c.stats.RecoveryMax = max(c.stats.RecoveryMax, time.Duration(d))
+	if c.cfg.onRecovered != nil {
+		c.cfg.onRecovered(time.Duration(d))
+	}
+}
+
+// rttSample updates SRTT, RTTVAR and the RTO as RFC 6298 does.
+func (c *Conn) rttSample(r int64) {
+	r = max(r, 0)
+	if !c.hasRTT {
+		c.hasRTT = true
+		c.srtt = r
+		c.rttvar = r / 2
+	} else {
+		d := c.srtt - r
+		if d < 0 {
+			d = -d
+		}
+		c.rttvar = (3*c.rttvar + d) / 4
+		c.srtt = (7*c.srtt + r) / 8
+	}
+	c.rto = c.baseRTO()
+}
+
+// baseRTO is the timeout without backoff.
+func (c *Conn) baseRTO() int64 {
+	if !c.hasRTT {
+		return c.cfg.initRTO
+	}
+	return min(max(c.srtt+max(4*c.rttvar, int64(time.Microsecond)), c.cfg.minRTO), c.cfg.maxRTO)
+}
+
+// armTLP schedules the tail-loss probe ~2 SRTT after the latest send or
+// ack, when that comes before the RTO.
+func (c *Conn) armTLP(now int64) {
+	if !c.hasRTT {
+		c.tlpAt = never
+		return
+	}
+	at := now + 2*c.srtt + c.cfg.minRTO/4
+	if at >= c.rtoAt {
+		at = never
+	}
+	c.tlpAt = at
+}
+
+// onNAK queues every datagram the peer reports missing.
+func (c *Conn) onNAK(p []byte, now int64) {
+	for ; len(p) >= rangeLen; p = p[rangeLen:] {
+		lo, hi := getRange(p)
+		c.missing(lo, hi, now)
+	}
+}
+
+// onSACK treats the holes between the ack and the received runs a STATUS
+// reports like a NAK: a STATUS is sent instead of a NAK when the receiver
+// saw nothing new out of order (a duplicate, a window update, a PING's
+// answer), and the holes it shows are still missing.
+func (c *Conn) onSACK(ack uint32, p []byte, now int64) {
+	lo := ack
+	for ; len(p) >= rangeLen; p = p[rangeLen:] {
+		a, b := getRange(p)
+		c.missing(lo, a, now)
+		lo = b
+	}
+}
+
+// missing queues the datagrams [lo, hi) the peer reports missing, each
+// unless its latest copy may still be in flight. A copy is lost, not in
+// flight, when a datagram transmitted after it has arrived (RACK's rule,
+// RFC 8985, in transmission order rather than time, so that datagrams sent
+// in one batch at one instant are still ordered); a copy sent an RTO ago
+// counts as lost too. So repeated NAKs for the same gap (every out-of-order
+// arrival sends one) never resend a datagram whose retransmission is still
+// on its way: no storms, whatever the queueing delay.
+func (c *Conn) missing(lo, hi uint32, now int64) {
+	out := c.sndNxt - c.sndUna
+	l, h := lo-c.sndUna, hi-c.sndUna
+	if int32(h) <= 0 {
+		return
+	}
+	if int32(l) < 0 {
+		l = 0
+	}
+	for i := l; i < min(h, out); i++ {
+		s := c.sndUna + i
+		r := &c.recs[s&c.rmask]
+		if r.queued == reasonNone && (r.lastTx < c.delivTx || now-r.last >= c.rto) {
+			c.queue(s, reasonNAK)
+		}
+	}
+}
+
+// queue puts a datagram in the retransmission queue (at most once; when
+// the queue is full the RTO covers it).
+func (c *Conn) queue(s uint32, why uint8) {
+	r := &c.recs[s&c.rmask]
+	if r.queued != reasonNone || c.qTail-c.qHead >= uint32(len(c.retxQ)) {
+		return
+	}
+	r.queued = why
+	c.retxQ[c.qTail&c.rmask] = s
+	c.qTail++
+}
+
+// onData places a DATA payload: in order it extends the readable bytes (and
+// joins the out-of-order run that follows); beyond a gap it goes into the
+// ring at its offset and its sequence number into the out-of-order ranges,
+// and a NAK of every gap is due at the next Poll.
+func (c *Conn) onData(h *header, p []byte) error {
+	c.ackPending = true
+	s, o := h.seq, h.off
+	if o > 1<<62 {
+		return c.protocol(errOffset)
+	}
+	end := o + uint64(len(p))
+	d := s - c.rcvSeq
+	if int32(d) < 0 {
+		c.stats.DuplicatesReceived++
+		return nil
+	}
+	if end > c.readOff+uint64(c.cfg.recvWin) {
+		c.stats.OutOfWindow++
+		return nil
+	}
+	if d == 0 {
+		if o != c.rcvOff {
+			return c.protocol(errOffset)
+		}
+		ringWrite(c.rbuf, c.rbmask, o, p)
+		c.rcvSeq++
+		c.rcvOff = end
+		if c.nivs > 0 && c.ivs[0].lo == c.rcvSeq {
+			c.rcvSeq, c.rcvOff = c.ivs[0].hi, c.ivs[0].offHi
+			copy(c.ivs[:], c.ivs[1:c.nivs])
+			c.nivs--
+		}
+		if seqLT(c.rcvSeen, c.rcvSeq) {
+			c.rcvSeen = c.rcvSeq
+		}
+		return nil
+	}
+	// Out of order: find the first run that starts after s (usually s
+	// extends or follows the last one).
+	i := c.nivs
+	if i > 0 && seqLT(s, c.ivs[i-1].hi) {
+		for i = 0; i < c.nivs; i++ {
+			if seqLT(s, c.ivs[i].lo) {
+				break
+			}
+			if seqLT(s, c.ivs[i].hi) {
+				c.stats.DuplicatesReceived++
+				return nil
+			}
+		}
+	}
+	prevSeq, prevOff := c.rcvSeq, c.rcvOff
+	if i > 0 {
+		prevSeq, prevOff = c.ivs[i-1].hi, c.ivs[i-1].offHi
+	}
+	// Every datagram carries at least one byte: the missing ones between
+	// the previous run and this one need at least as many bytes.
+	miss := uint64(s - prevSeq)
+	if o < prevOff || o-prevOff < miss || (miss == 0 && o != prevOff) {
+		return c.protocol(errOffset)
+	}
+	joinPrev := i > 0 && miss == 0
+	joinNext := false
+	if i < c.nivs {
+		nx := &c.ivs[i]
+		m := uint64(nx.lo - s - 1)
+		if end > nx.offLo || nx.offLo-end < m || (m == 0 && end != nx.offLo) {
+			return c.protocol(errOffset)
+		}
+		joinNext = m == 0
+	}
+	if !joinPrev && !joinNext && c.nivs == maxIntervals {
+		c.stats.OutOfWindow++
+		c.nakPending = true
+		if seqLEQ(c.rcvSeen, s) {
+			c.rcvSeen = s + 1
+		}
+		return nil
+	}
+	ringWrite(c.rbuf, c.rbmask, o, p)
+	switch {
+	case joinPrev && joinNext:
+		c.ivs[i-1].hi, c.ivs[i-1].offHi = c.ivs[i].hi, c.ivs[i].offHi
+		copy(c.ivs[i:], c.ivs[i+1:c.nivs])
+		c.nivs--
+	case joinPrev:
+		c.ivs[i-1].hi, c.ivs[i-1].offHi = s+1, end
+	case joinNext:
+		c.ivs[i].lo, c.ivs[i].offLo = s, o
+	default:
+		copy(c.ivs[i+1:c.nivs+1], c.ivs[i:c.nivs])
+		c.ivs[i] = interval{lo: s, hi: s + 1, offLo: o, offHi: end}
+		c.nivs++
+	}
+	c.nakPending = true
+	return nil
+}
