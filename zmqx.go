@@ -34,6 +34,59 @@ const (
 // field is documented in core.Options.
 type SocketOptions = core.Options
 
+// Option names a socket option for Socket.SetOption and GetOption; each
+// is the SocketOptions field of the same name, with its value type.
+type Option = core.Option
+
+// Options for SetOption and GetOption. Live ones (Option.Live) can change
+// on a socket in use, as libzmq allows: Linger; SendHWM and RecvHWM (for
+// pipes made afterwards); RouterMandatory, RouterHandover, ProbeRouter,
+// ConnectRoutingID (for the next Connect); ReqRelaxed, ReqCorrelate;
+// XPubVerbose, XPubVerboser, XPubNoDrop, XPubManual, XPubWelcomeMsg;
+// InvertMatching; Conflate (until the first Bind or Connect); Immediate
+// (next Connect); the TCP options, MaxMsgSize, HandshakeTimeout, the
+// heartbeats and ConnectTimeout (connections made afterwards);
+// ReconnectInterval and ReconnectIntervalMax. RoutingID and BatchSize can
+// only be read. Subscriptions change through Subscribe and Unsubscribe.
+const (
+	Linger               = core.OptLinger               // time.Duration
+	SendHWM              = core.OptSendHWM              // int
+	RecvHWM              = core.OptRecvHWM              // int
+	RoutingID            = core.OptRoutingID            // []byte, read only
+	RouterMandatory      = core.OptRouterMandatory      // bool
+	RouterHandover       = core.OptRouterHandover       // bool
+	ProbeRouter          = core.OptProbeRouter          // bool
+	ConnectRoutingID     = core.OptConnectRoutingID     // []byte (or string)
+	ReqRelaxed           = core.OptReqRelaxed           // bool
+	ReqCorrelate         = core.OptReqCorrelate         // bool
+	XPubVerbose          = core.OptXPubVerbose          // bool
+	XPubVerboser         = core.OptXPubVerboser         // bool
+	XPubNoDrop           = core.OptXPubNoDrop           // bool
+	XPubManual           = core.OptXPubManual           // bool
+	XPubWelcomeMsg       = core.OptXPubWelcomeMsg       // []byte (or string)
+	InvertMatching       = core.OptInvertMatching       // bool
+	Conflate             = core.OptConflate             // bool
+	Immediate            = core.OptImmediate            // bool
+	TCPKeepAlive         = core.OptTCPKeepAlive         // int
+	TCPKeepAliveIdle     = core.OptTCPKeepAliveIdle     // time.Duration
+	TCPKeepAliveInterval = core.OptTCPKeepAliveInterval // time.Duration
+	TCPKeepAliveCount    = core.OptTCPKeepAliveCount    // int
+	SendBuffer           = core.OptSendBuffer           // int
+	RecvBuffer           = core.OptRecvBuffer           // int
+	TOS                  = core.OptTOS                  // int
+	BindToDevice         = core.OptBindToDevice         // string
+	ConnectTimeout       = core.OptConnectTimeout       // time.Duration
+	TCPMaxRT             = core.OptTCPMaxRT             // time.Duration
+	MaxMsgSize           = core.OptMaxMsgSize           // int64 (or int)
+	HandshakeTimeout     = core.OptHandshakeTimeout     // time.Duration
+	HeartbeatInterval    = core.OptHeartbeatInterval    // time.Duration
+	HeartbeatTTL         = core.OptHeartbeatTTL         // time.Duration
+	HeartbeatTimeout     = core.OptHeartbeatTimeout     // time.Duration
+	ReconnectInterval    = core.OptReconnectInterval    // time.Duration
+	ReconnectIntervalMax = core.OptReconnectIntervalMax // time.Duration
+	BatchSize            = core.OptBatchSize            // int, read only
+)
+
 // Event is a connection event delivered to SocketOptions.Events.
 type Event = core.Event
 
@@ -79,6 +132,7 @@ var (
 	ErrAddrInUse       = core.ErrAddrInUse
 	ErrEmptyMessage    = core.ErrEmptyMessage
 	ErrWouldBlock      = core.ErrWouldBlock
+	ErrInvalidOption   = core.ErrInvalidOption
 )
 
 // NoWait is a context that is already done: Send or Recv with it returns
@@ -301,11 +355,25 @@ func (s *Socket) RecvMsg(ctx context.Context, dst []Msg) ([]Msg, error) {
 	return s.s.Recv(ctx, dst)
 }
 
-// Subscribe adds a topic prefix on a SUB or XSUB socket ("" for all).
+// Subscribe adds a topic prefix on a SUB or XSUB socket ("" for all). On
+// an XPUB with XPubManual it subscribes the subscriber whose subscription
+// message Recv returned last (libzmq's ZMQ_SUBSCRIBE on XPUB).
 func (s *Socket) Subscribe(topic string) error { return s.s.Subscribe([]byte(topic)) }
 
 // Unsubscribe removes one Subscribe of the same topic.
 func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte(topic)) }
+
+// SetOption changes an option of the socket while it is in use, safely
+// with respect to concurrent Send and Recv: sock.SetOption(zmqx.Linger,
+// time.Second). The value has the type of the SocketOptions field of the
+// same name (a []byte option takes a string too) and its meaning: 0 is the
+// default. An option that cannot change now (Option.Live), or a value of
+// the wrong type or out of range, gives an error matching ErrInvalidOption.
+func (s *Socket) SetOption(opt Option, value any) error { return s.s.SetOption(opt, value) }
+
+// GetOption returns an option's current value, defaults resolved (an
+// unlimited HWM is -1), with the type SetOption takes.
+func (s *Socket) GetOption(opt Option) (any, error) { return s.s.GetOption(opt) }
 
 // Monitor sends the socket's events to ch, from now until stop is called,
 // like zmq_socket_monitor; any number of monitors may watch a socket, and

@@ -52,12 +52,38 @@ type pub struct {
 	gen     uint64
 	match   []*Pipe
 	pending [][]Msg // XPUB: subscriptions and messages from subscribers, for Recv
+	from    []*Pipe // XPUB: the subscriber each pending message came from
+	last    *Pipe   // XPubManual: where the last message Recv returned came from
 }
 
 func (b *pub) attach(p *Pipe) error {
 	b.in.add(p)
 	b.out = append(b.out, p)
+	if w := b.s.opts.XPubWelcomeMsg; len(w) > 0 {
+		p.Write(NewMsg(w))
+		p.Flush()
+	}
 	return nil
+}
+
+// queue keeps a message from subscriber p for Recv.
+func (b *pub) queue(msg []Msg, p *Pipe) {
+	b.pending = append(b.pending, msg)
+	b.from = append(b.from, p)
+}
+
+// manual applies an XPubManual subscription change to the subscriber
+// whose message Recv returned last (as libzmq, nothing without one).
+func (b *pub) manual(topic []byte, on bool) {
+	p := b.last
+	if p == nil || p.PeerGone() {
+		return
+	}
+	if on {
+		b.subs.addPipe(topic, p)
+	} else {
+		b.subs.rmPipe(topic, p)
+	}
 }
 
 // absorb reads everything the peers have sent: subscriptions go into the
@@ -74,17 +100,22 @@ func (b *pub) absorb() {
 			topic := body[1:]
 			changed := false
 			o := &b.s.opts
+			if o.XPubManual && !b.noRecv {
+				// Everything goes to the application, which decides.
+				b.queue(msg, p)
+				continue
+			}
 			if body[0] == 1 {
 				changed = b.subs.addPipe(topic, p) || o.XPubVerbose || o.XPubVerboser
 			} else {
 				changed = b.subs.rmPipe(topic, p) || o.XPubVerboser
 			}
 			if changed && !b.noRecv {
-				b.pending = append(b.pending, msg)
+				b.queue(msg, p)
 				continue
 			}
 		} else if !b.noRecv {
-			b.pending = append(b.pending, msg)
+			b.queue(msg, p)
 			continue
 		}
 		closeAll(msg)
@@ -97,7 +128,7 @@ func (b *pub) prune() {
 		if p.PeerGone() {
 			b.subs.rmPipeAll(p, func(topic []byte) {
 				if !b.noRecv {
-					b.pending = append(b.pending, []Msg{subscriptionMsg(topic, false)})
+					b.queue([]Msg{subscriptionMsg(topic, false)}, nil)
 				}
 			})
 			continue
@@ -176,8 +207,9 @@ func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {
 		return dst, false, nil
 	}
 	dst = append(dst, b.pending[0]...)
-	b.pending[0] = nil
-	b.pending = b.pending[1:]
+	b.last = b.from[0]
+	b.pending[0], b.from[0] = nil, nil
+	b.pending, b.from = b.pending[1:], b.from[1:]
 	return dst, true, nil
 }
 

@@ -197,6 +197,7 @@ type inprocConnect struct {
 
 func (s *Socket) bindInproc(ep, name string) (string, error) {
 	r := s.rt
+	s.use()
 	r.mu.Lock()
 	if _, ok := r.inproc[name]; ok {
 		r.mu.Unlock()
@@ -227,6 +228,8 @@ func (s *Socket) bindInproc(ep, name string) (string, error) {
 
 func (s *Socket) connectInproc(ep, name string) error {
 	r := s.rt
+	s.use()
+	id := s.takeConnectRoutingID()
 	c := &inprocConnect{s: s, ep: ep}
 	e := &endpoint{name: ep, given: ep, cancel: func() {}, done: make(chan struct{})}
 	close(e.done)
@@ -234,8 +237,10 @@ func (s *Socket) connectInproc(ep, name string) error {
 	binder := r.inproc[name]
 	if binder == nil {
 		// The binder's end takes the connecting socket's HWMs for now.
-		c.cp, c.bp = newPipePair(s.end(), pipeEnd{recv: newSignal(), send: newSignal(), sndhwm: s.opts.RecvHWM, rcvhwm: s.opts.SendHWM})
+		se := s.end()
+		c.cp, c.bp = newPipePair(se, pipeEnd{recv: newSignal(), send: newSignal(), sndhwm: se.rcvhwm, rcvhwm: se.sndhwm})
 		c.cp.Peer = PeerInfo{RemoteAddr: ep}
+		c.cp.assignID = id
 		r.pending[name] = append(r.pending[name], c)
 	}
 	r.mu.Unlock()
@@ -268,7 +273,7 @@ func (s *Socket) connectInproc(ep, name string) error {
 		}
 		return nil
 	}
-	cp, err := joinInproc(s, binder, ep)
+	cp, err := joinInproc(s, binder, ep, id)
 	if err == nil {
 		s.mu.Lock()
 		c.cp = cp
@@ -304,13 +309,14 @@ func joinPending(c *inprocConnect, bind *Socket) {
 
 // joinInproc connects two sockets with a pipe and no engine in between, and
 // returns the connecting socket's end.
-func joinInproc(conn, bind *Socket, ep string) (*Pipe, error) {
+func joinInproc(conn, bind *Socket, ep string, id []byte) (*Pipe, error) {
 	if !compatible(conn.typ, bind.typ) {
 		err := fmt.Errorf("%w: %s cannot connect to %s at %s", errRefused, conn.typ, bind.typ, ep)
 		conn.log.Warn("inproc connect refused", "endpoint", ep, "err", err)
 		return nil, err
 	}
 	cp, bp := newPipePair(conn.end(), bind.end())
+	cp.assignID = id
 	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: ep}
 	bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: ep}
 	if err := bind.attachPipe(bp); err != nil {

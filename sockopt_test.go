@@ -1,0 +1,325 @@
+package zmqx_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/internal/ztest"
+)
+
+// TestSetOptionErrors: wrong types, out-of-range values and options that
+// cannot change are refused and change nothing; GetOption reads back what
+// SetOption stored, defaults resolved.
+func TestSetOptionErrors(t *testing.T) {
+	rt := newRuntime(t)
+	s := mustSocket(t, rt, zmqx.DEALER)
+	bad := []struct {
+		opt zmqx.Option
+		v   any
+	}{
+		{zmqx.Linger, 5},                 // not a time.Duration
+		{zmqx.SendHWM, "10"},             // not an int
+		{zmqx.ProbeRouter, 1},            // not a bool
+		{zmqx.TOS, 300},                  // out of range
+		{zmqx.TCPKeepAlive, 2},           // out of range
+		{zmqx.HeartbeatInterval, -time.Second},
+		{zmqx.ConnectRoutingID, "\x00x"}, // reserved
+		{zmqx.RoutingID, "me"},           // not live
+		{zmqx.BatchSize, 1 << 16},        // not live
+		{zmqx.XPubManual, true},          // not an XPUB
+		{zmqx.Option(0), true},           // unknown
+		{zmqx.Option(200), true},         // unknown
+	}
+	for _, b := range bad {
+		if err := s.SetOption(b.opt, b.v); !errors.Is(err, zmqx.ErrInvalidOption) {
+			t.Errorf("SetOption(%v, %#v) = %v, want ErrInvalidOption", b.opt, b.v, err)
+		}
+	}
+	get := func(opt zmqx.Option) any {
+		t.Helper()
+		v, err := s.GetOption(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := get(zmqx.TOS); v != 0 {
+		t.Fatalf("TOS after a refused change: %v", v)
+	}
+	if v := get(zmqx.SendHWM); v != 1000 {
+		t.Fatalf("default SendHWM %v", v)
+	}
+	must(t, s.SetOption(zmqx.SendHWM, -1))
+	if v := get(zmqx.SendHWM); v != -1 {
+		t.Fatalf("unlimited SendHWM reads %v", v)
+	}
+	must(t, s.SetOption(zmqx.RecvHWM, 7)) // and SendHWM stays unlimited
+	if v := get(zmqx.SendHWM); v != -1 {
+		t.Fatalf("SendHWM after setting RecvHWM: %v", v)
+	}
+	must(t, s.SetOption(zmqx.Linger, 250*time.Millisecond))
+	if v := get(zmqx.Linger); v != 250*time.Millisecond {
+		t.Fatalf("Linger %v", v)
+	}
+	must(t, s.SetOption(zmqx.ConnectRoutingID, "peer"))
+	if v := get(zmqx.ConnectRoutingID); string(v.([]byte)) != "peer" {
+		t.Fatalf("ConnectRoutingID %q", v)
+	}
+	must(t, s.SetOption(zmqx.Conflate, true)) // before any endpoint: fine
+	must(t, s.Bind("inproc://"+t.Name()))
+	if err := s.SetOption(zmqx.Conflate, false); !errors.Is(err, zmqx.ErrInvalidOption) {
+		t.Fatalf("Conflate changed after Bind: %v", err)
+	}
+	if _, err := rt.Socket(zmqx.ROUTER, zmqx.SocketOptions{Conflate: true}); !errors.Is(err, zmqx.ErrInvalidOption) {
+		t.Fatalf("Conflate on a ROUTER: %v", err)
+	}
+	if !zmqx.Linger.Live() || zmqx.RoutingID.Live() || zmqx.Linger.String() != "Linger" {
+		t.Fatal("Option.Live or String")
+	}
+	must(t, s.Close())
+	if err := s.SetOption(zmqx.Linger, time.Second); !errors.Is(err, zmqx.ErrClosed) {
+		t.Fatalf("SetOption on a closed socket: %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSetOptionLive: options changed on a socket in use take effect: HWMs
+// for the pipes made afterwards, ROUTER_MANDATORY and XPUB_VERBOSE for the
+// next message; and SetOption races with nothing (run with -race).
+func TestSetOptionLive(t *testing.T) {
+	ctx := ztest.Ctx(t)
+	rt := newRuntime(t)
+
+	// HWMs: an inproc pipe holds the sender's SendHWM plus the receiver's
+	// RecvHWM, here both set after creation.
+	pull := mustSocket(t, rt, zmqx.PULL)
+	must(t, pull.SetOption(zmqx.RecvHWM, 3))
+	must(t, pull.Bind("inproc://"+t.Name()))
+	push := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{Linger: -1})
+	must(t, push.SetOption(zmqx.SendHWM, 2))
+	must(t, push.Connect("inproc://"+t.Name()))
+	n := 0
+	for ; n < 100; n++ {
+		if err := push.Send(zmqx.NoWait, []byte("m")); errors.Is(err, zmqx.ErrWouldBlock) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 5 {
+		t.Fatalf("the pipe took %d messages, want 2+3", n)
+	}
+
+	// RouterMandatory, switched on and off while in use.
+	router := mustSocket(t, rt, zmqx.ROUTER)
+	ztest.Send(t, ctx, router, "nobody", "x") // dropped silently
+	must(t, router.SetOption(zmqx.RouterMandatory, true))
+	if err := router.Send(ctx, []byte("nobody"), []byte("x")); !errors.Is(err, zmqx.ErrHostUnreachable) {
+		t.Fatalf("mandatory ROUTER to an unknown peer: %v", err)
+	}
+	must(t, router.SetOption(zmqx.RouterMandatory, false))
+	ztest.Send(t, ctx, router, "nobody", "x")
+
+	// XPubVerbose switched on: the second subscriber's duplicate
+	// subscription reaches Recv.
+	xpub := mustSocket(t, rt, zmqx.XPUB)
+	must(t, xpub.Bind("tcp://127.0.0.1:*"))
+	s1 := mustSocket(t, rt, zmqx.SUB)
+	must(t, s1.Subscribe("a"))
+	must(t, s1.Connect(xpub.LastEndpoint()))
+	ztest.Expect(t, ctx, xpub, "\x01a")
+	must(t, xpub.SetOption(zmqx.XPubVerbose, true))
+	s2 := mustSocket(t, rt, zmqx.SUB)
+	must(t, s2.Subscribe("a"))
+	must(t, s2.Connect(xpub.LastEndpoint()))
+	ztest.Expect(t, ctx, xpub, "\x01a")
+
+	// Concurrent SetOption, Send and Recv.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			must(t, xpub.SetOption(zmqx.InvertMatching, false))
+			must(t, xpub.SetOption(zmqx.XPubNoDrop, i%2 == 0))
+			must(t, xpub.SetOption(zmqx.Linger, time.Duration(i+1)*time.Millisecond))
+		}
+	}()
+	for range 200 {
+		ztest.Send(t, ctx, xpub, "a")
+	}
+	wg.Wait()
+	for range 200 {
+		ztest.Expect(t, ctx, s1, "a")
+	}
+}
+
+// TestRouterHandover: a second peer presenting a routing id in use is
+// refused, unless the ROUTER hands the id over (then the first peer is
+// disconnected and messages to the id go to the newcomer).
+func TestRouterHandover(t *testing.T) {
+	for _, handover := range []bool{false, true} {
+		t.Run(map[bool]string{false: "refused", true: "handover"}[handover], func(t *testing.T) {
+			transports(t, func(t *testing.T, ep string) {
+				ctx := ztest.Ctx(t)
+				rt := newRuntime(t)
+				router := mustSocket(t, rt, zmqx.ROUTER)
+				must(t, router.SetOption(zmqx.RouterHandover, handover))
+				must(t, router.Bind(ep))
+				events := make(chan zmqx.Event, 64)
+				first := mustSocket(t, rt, zmqx.DEALER, zmqx.SocketOptions{RoutingID: []byte("x"),
+					ReconnectInterval: -1, Events: events, Linger: -1})
+				must(t, first.Connect(router.LastEndpoint()))
+				ztest.Send(t, ctx, first, "from first")
+				ztest.Expect(t, ctx, router, "x", "from first")
+
+				second := mustSocket(t, rt, zmqx.DEALER, zmqx.SocketOptions{RoutingID: []byte("x"), Linger: -1})
+				err := second.Connect(router.LastEndpoint())
+				if inproc := ep[:6] == "inproc"; inproc && !handover {
+					// inproc connects at once, so the refusal is Connect's.
+					if err == nil {
+						t.Fatal("inproc connect with a routing id in use succeeded")
+					}
+					ztest.Send(t, ctx, router, "x", "to x")
+					ztest.Expect(t, ctx, first, "to x")
+					return
+				}
+				must(t, err)
+				ztest.Send(t, ctx, second, "from second") // queued; goes if the ROUTER takes it
+				if !handover {
+					ztest.Send(t, ctx, router, "x", "to x")
+					ztest.Expect(t, ctx, first, "to x")
+					return
+				}
+				ztest.Expect(t, ctx, router, "x", "from second")
+				ztest.Send(t, ctx, router, "x", "to x")
+				ztest.Expect(t, ctx, second, "to x")
+				if ep[:6] != "inproc" {
+					waitEvents(t, ctx, events, zmqx.EventDisconnected, 1)
+				}
+			})
+		})
+	}
+}
+
+// TestProbeRouter: a DEALER or ROUTER with ProbeRouter greets each peer
+// with an empty message, so a ROUTER can answer before being spoken to.
+func TestProbeRouter(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		router := mustSocket(t, rt, zmqx.ROUTER)
+		must(t, router.Bind(ep))
+
+		dealer := mustSocket(t, rt, zmqx.DEALER, zmqx.SocketOptions{RoutingID: []byte("d")})
+		must(t, dealer.SetOption(zmqx.ProbeRouter, true))
+		must(t, dealer.Connect(router.LastEndpoint()))
+		ztest.Expect(t, ctx, router, "d", "")
+		ztest.Send(t, ctx, router, "d", "welcome")
+		ztest.Expect(t, ctx, dealer, "welcome")
+
+		r2 := mustSocket(t, rt, zmqx.ROUTER, zmqx.SocketOptions{RoutingID: []byte("r"), ProbeRouter: true})
+		must(t, r2.Connect(router.LastEndpoint()))
+		ztest.Expect(t, ctx, router, "r", "")
+	})
+}
+
+// TestConnectRoutingID: a ROUTER names the peer of its next Connect itself,
+// so it can send to it at once; the option is used up by that Connect.
+func TestConnectRoutingID(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		server := mustSocket(t, rt, zmqx.ROUTER, zmqx.SocketOptions{RoutingID: []byte("presented")})
+		must(t, server.Bind(ep))
+		opts, events := watched()
+		opts.RouterMandatory = true
+		client := mustSocket(t, rt, zmqx.ROUTER, opts)
+		must(t, client.SetOption(zmqx.ConnectRoutingID, "chosen"))
+		must(t, client.Connect(server.LastEndpoint()))
+		if v, _ := client.GetOption(zmqx.ConnectRoutingID); len(v.([]byte)) != 0 {
+			t.Fatalf("ConnectRoutingID after Connect: %q", v)
+		}
+		if ep[:6] != "inproc" {
+			waitEvents(t, ctx, events, zmqx.EventHandshaken, 1)
+		}
+		ztest.Send(t, ctx, client, "chosen", "hi") // mandatory: fails unless known by that id
+		got := ztest.Recv(t, ctx, server)
+		if len(got) != 2 || got[1] != "hi" {
+			t.Fatalf("server got %q", got)
+		}
+		if err := client.Send(ctx, []byte("presented"), []byte("x")); !errors.Is(err, zmqx.ErrHostUnreachable) {
+			t.Fatalf("the peer's own id still routes: %v", err)
+		}
+	})
+}
+
+// TestXPubManual: with XPubManual every subscription goes to the
+// application and nothing is applied until it subscribes the subscriber
+// itself.
+func TestXPubManual(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		xpub := mustSocket(t, rt, zmqx.XPUB)
+		if err := xpub.Subscribe("x"); !errors.Is(err, zmqx.ErrNotSupported) {
+			t.Fatalf("Subscribe on XPUB without XPubManual: %v", err)
+		}
+		must(t, xpub.SetOption(zmqx.XPubManual, true))
+		must(t, xpub.Bind(ep))
+		// XSUB: no filtering of its own, so what arrives shows the XPUB's.
+		xsub := mustSocket(t, rt, zmqx.XSUB)
+		must(t, xsub.Connect(xpub.LastEndpoint()))
+		ztest.Send(t, ctx, xsub, "\x01a")
+		ztest.Expect(t, ctx, xpub, "\x01a")
+		ztest.Send(t, ctx, xsub, "\x01a") // duplicates reach Recv too
+		ztest.Expect(t, ctx, xpub, "\x01a")
+		must(t, xpub.Subscribe("b")) // the subscriber asked for a; we give it b
+		ztest.Send(t, ctx, xpub, "a1")
+		ztest.Send(t, ctx, xpub, "b1")
+		ztest.Expect(t, ctx, xsub, "b1")
+		must(t, xpub.Unsubscribe("b"))
+		ztest.Send(t, ctx, xpub, "b2")
+		must(t, xpub.Subscribe("c"))
+		ztest.Send(t, ctx, xpub, "c1")
+		ztest.Expect(t, ctx, xsub, "c1")
+		// Unsubscribes reach Recv as well (the XSUB sends its cancel when
+		// its last subscription to the topic goes).
+		ztest.Send(t, ctx, xsub, "\x00a")
+		ztest.Send(t, ctx, xsub, "\x00a")
+		ztest.Expect(t, ctx, xpub, "\x00a")
+	})
+}
+
+// TestXPubWelcomeMsg: each new subscriber is sent the welcome message; a
+// SUB sees it only when subscribed to it.
+func TestXPubWelcomeMsg(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		xpub := mustSocket(t, rt, zmqx.XPUB, zmqx.SocketOptions{XPubWelcomeMsg: []byte("welcome")})
+		must(t, xpub.Bind(ep))
+		in := mustSocket(t, rt, zmqx.SUB)
+		must(t, in.Subscribe("wel"))
+		must(t, in.Connect(xpub.LastEndpoint()))
+		ztest.Expect(t, ctx, in, "welcome")
+		ztest.Expect(t, ctx, xpub, "\x01wel")
+
+		must(t, xpub.SetOption(zmqx.XPubWelcomeMsg, "again"))
+		out := mustSocket(t, rt, zmqx.SUB)
+		must(t, out.Subscribe("x"))
+		must(t, out.Connect(xpub.LastEndpoint()))
+		ztest.Expect(t, ctx, xpub, "\x01x")
+		ztest.Send(t, ctx, xpub, "x1")
+		ztest.Expect(t, ctx, out, "x1") // "again" came first and was filtered
+	})
+}
