@@ -20,11 +20,11 @@ func TestSetOptionErrors(t *testing.T) {
 		opt zmqx.Option
 		v   any
 	}{
-		{zmqx.Linger, 5},                 // not a time.Duration
-		{zmqx.SendHWM, "10"},             // not an int
-		{zmqx.ProbeRouter, 1},            // not a bool
-		{zmqx.TOS, 300},                  // out of range
-		{zmqx.TCPKeepAlive, 2},           // out of range
+		{zmqx.Linger, 5},       // not a time.Duration
+		{zmqx.SendHWM, "10"},   // not an int
+		{zmqx.ProbeRouter, 1},  // not a bool
+		{zmqx.TOS, 300},        // out of range
+		{zmqx.TCPKeepAlive, 2}, // out of range
 		{zmqx.HeartbeatInterval, -time.Second},
 		{zmqx.ConnectRoutingID, "\x00x"}, // reserved
 		{zmqx.RoutingID, "me"},           // not live

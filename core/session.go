@@ -238,9 +238,9 @@ func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
 type session struct {
 	sock       *Socket
 	endpoint   string
-	persistent bool  // the pipe outlives connections (connect side)
-	pipe       *Pipe // nil until the handshake for !persistent
-	attached   bool  // the current connection completed its handshake
+	persistent bool   // the pipe outlives connections (connect side)
+	pipe       *Pipe  // nil until the handshake for !persistent
+	attached   bool   // the current connection completed its handshake
 	routingID  []byte // ConnectRoutingID given to this Connect's peer
 }
 
