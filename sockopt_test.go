@@ -2,6 +2,8 @@ package zmqx_test
 
 import (
 	"errors"
+	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -321,5 +323,45 @@ func TestXPubWelcomeMsg(t *testing.T) {
 		ztest.Expect(t, ctx, xpub, "\x01x")
 		ztest.Send(t, ctx, xpub, "x1")
 		ztest.Expect(t, ctx, out, "x1") // "again" came first and was filtered
+	})
+}
+
+// TestImmediate: with Immediate a message is queued only to a connection
+// that is up; before there is one, Send would block. Without it the
+// message waits for the connection.
+func TestImmediate(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		// An endpoint nobody listens on yet.
+		switch ep[:3] {
+		case "tcp":
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			must(t, err)
+			ep = "tcp://" + l.Addr().String()
+			l.Close()
+		case "ipc":
+			ep = "ipc://" + filepath.Join(t.TempDir(), "s")
+		}
+		imm := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{ReconnectInterval: 10 * time.Millisecond})
+		must(t, imm.SetOption(zmqx.Immediate, true))
+		must(t, imm.Connect(ep))
+		if err := imm.Send(zmqx.NoWait, []byte("early")); !errors.Is(err, zmqx.ErrWouldBlock) {
+			t.Fatalf("Immediate PUSH with no connection: %v", err)
+		}
+		queued := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{ReconnectInterval: 10 * time.Millisecond})
+		must(t, queued.Connect(ep))
+		ztest.Send(t, zmqx.NoWait, queued, "queued") // waits for its connection
+
+		pull := mustSocket(t, rt, zmqx.PULL)
+		must(t, pull.Bind(ep))
+		ztest.Send(t, ctx, imm, "late") // blocks until the connection is up
+		got := map[string]bool{}
+		for range 2 {
+			got[ztest.Recv(t, ctx, pull)[0]] = true
+		}
+		if !got["queued"] || !got["late"] {
+			t.Fatalf("received %v", got)
+		}
 	})
 }

@@ -193,6 +193,7 @@ type inprocConnect struct {
 	s      *Socket
 	ep     string
 	cp, bp *Pipe
+	later  bool // Immediate: cp is attached when the binder comes
 }
 
 func (s *Socket) bindInproc(ep, name string) (string, error) {
@@ -228,9 +229,9 @@ func (s *Socket) bindInproc(ep, name string) (string, error) {
 
 func (s *Socket) connectInproc(ep, name string) error {
 	r := s.rt
-	s.use()
+	imm := s.use().Immediate
 	id := s.takeConnectRoutingID()
-	c := &inprocConnect{s: s, ep: ep}
+	c := &inprocConnect{s: s, ep: ep, later: imm}
 	e := &endpoint{name: ep, given: ep, cancel: func() {}, done: make(chan struct{})}
 	close(e.done)
 	r.mu.Lock()
@@ -267,6 +268,9 @@ func (s *Socket) connectInproc(ep, name string) error {
 		return ErrClosed
 	}
 	if binder == nil {
+		if imm {
+			return nil // nothing is queued before the binder comes
+		}
 		if err := s.attachPipe(c.cp); err != nil {
 			e.inproc()
 			return err
@@ -302,6 +306,15 @@ func joinPending(c *inprocConnect, bind *Socket) {
 	if err := bind.attachPipe(c.bp); err != nil {
 		c.bp.Detach()
 		return
+	}
+	if c.later {
+		if err := conn.attachPipe(c.cp); err != nil {
+			c.cp.Detach()
+			bind.mu.Lock()
+			bind.forget(c.bp)
+			bind.mu.Unlock()
+			return
+		}
 	}
 	conn.event(EventConnected, c.ep, c.ep, nil)
 	bind.event(EventAccepted, c.ep, c.ep, nil)
