@@ -2,6 +2,7 @@ package zmqx_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"sync"
@@ -364,4 +365,64 @@ func TestImmediate(t *testing.T) {
 			t.Fatalf("received %v", got)
 		}
 	})
+}
+
+// TestConflate: a conflating PULL takes only the newest of the messages
+// queued for it, and a conflating PUSH keeps only the newest of those
+// waiting for a busy (here: absent) peer; multi-part messages are refused.
+func TestConflate(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		ep0, ep1 := unbound(t, ep, 0), unbound(t, ep, 1)
+		// Inbound: the messages wait in the PUSH until the PULL binds, then
+		// arrive together.
+		push := mustSocket(t, rt, zmqx.PUSH)
+		must(t, push.Connect(ep0))
+		for i := 1; i <= 9; i++ {
+			ztest.Send(t, ctx, push, fmt.Sprint(i))
+		}
+		pull := mustSocket(t, rt, zmqx.PULL, zmqx.SocketOptions{Conflate: true})
+		must(t, pull.Bind(ep0))
+		var got []string
+		for len(got) == 0 || got[len(got)-1] != "9" {
+			got = append(got, ztest.Recv(t, ctx, pull)[0])
+		}
+		if len(got) > 2 || ep[:6] == "inproc" && len(got) != 1 {
+			t.Fatalf("conflating PULL received %q", got)
+		}
+
+		// Outbound: the first message goes into the pipe, the others
+		// replace each other in the slot until the pipe drains.
+		cpush := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{Conflate: true})
+		must(t, cpush.Connect(ep1))
+		for i := 1; i <= 9; i++ {
+			ztest.Send(t, ctx, cpush, fmt.Sprint(i))
+		}
+		if err := cpush.Send(ctx, []byte("a"), []byte("b")); !errors.Is(err, zmqx.ErrNotSupported) {
+			t.Fatalf("multi-part under Conflate: %v", err)
+		}
+		pull2 := mustSocket(t, rt, zmqx.PULL)
+		must(t, pull2.Bind(ep1))
+		ztest.Expect(t, ctx, pull2, "1")
+		ztest.Expect(t, ctx, pull2, "9")
+		ztest.Send(t, ctx, cpush, "10") // drained: straight into the pipe
+		ztest.Expect(t, ctx, pull2, "10")
+	})
+}
+
+// unbound returns an endpoint of ep's transport that nobody listens on
+// yet (distinct for each i).
+func unbound(t *testing.T, ep string, i int) string {
+	t.Helper()
+	switch ep[:3] {
+	case "tcp":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		defer l.Close()
+		return "tcp://" + l.Addr().String()
+	case "ipc":
+		return "ipc://" + filepath.Join(t.TempDir(), fmt.Sprint(i))
+	}
+	return distinct(ep, i)
 }

@@ -46,6 +46,8 @@ type Pipe struct {
 	// kill ends the connection (stream pipes): a ROUTER handing the peer's
 	// routing id over to another, a STREAM closing it. Set before attach.
 	kill func()
+	// slot is the message waiting for the pipe to drain (Conflate).
+	slot []Msg
 
 	// RoutingID is the peer's routing id as a ROUTER sees it.
 	RoutingID []byte

@@ -171,6 +171,10 @@ func (b *pub) send(msg []Msg) (bool, error) {
 			}
 		}
 	}
+	if b.s.opts.Conflate {
+		b.sendConflate(msg)
+		return true, nil
+	}
 	yielded := false
 	for _, p := range b.match {
 		if p.PeerGone() {
@@ -195,6 +199,24 @@ func (b *pub) send(msg []Msg) (bool, error) {
 	clear(b.match)
 	closeAll(msg)
 	return true, nil
+}
+
+// sendConflate is send's distribution under Conflate: each matching
+// subscriber gets the message, or keeps it in its slot while busy.
+func (b *pub) sendConflate(msg []Msg) {
+	if len(b.s.slotted) > 0 {
+		b.s.flushSlots()
+	}
+	var share [1]Msg // Conflate: single-part
+	for _, p := range b.match {
+		if p.PeerGone() {
+			continue
+		}
+		share[0] = msg[0].Share()
+		b.s.conflateWrite(p, share[:])
+	}
+	clear(b.match)
+	closeAll(msg)
 }
 
 func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {

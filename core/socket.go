@@ -64,6 +64,10 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	// Conflate, under mu: the pipes whose slot holds a message, and
+	// whether the conflater goroutine runs.
+	slotted    []*Pipe
+	conflating bool
 	// prefetched is a whole message Poll took for PollIn, under mu: the
 	// next Recv returns it.
 	prefetched []Msg
@@ -170,6 +174,7 @@ func (s *Socket) forget(p *Pipe) {
 		}
 	}
 	p.Detach()
+	s.dropSlot(p)
 	if f, ok := s.b.(interface{ forgot(*Pipe) }); ok {
 		f.forgot(p)
 	}
@@ -225,7 +230,13 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		} else {
 			m = append(m, msg...)
 		}
-		ok, err := s.b.send(m)
+		var ok bool
+		var err error
+		if s.opts.Conflate && len(m) > 1 {
+			err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
+		} else {
+			ok, err = s.b.send(m)
+		}
 		clear(m) // consumed, or still the caller's
 		s.scratch = m[:0]
 		idle := len(s.agents) == 0
@@ -448,6 +459,7 @@ func (s *Socket) Close() error {
 	s.mu.Lock()
 	for _, p := range s.pipes {
 		p.Detach()
+		s.dropSlot(p)
 	}
 	s.pipes = nil
 	closeAll(s.prefetched)
@@ -468,7 +480,7 @@ func (s *Socket) linger() {
 	for {
 		s.mu.Lock()
 		s.drive() // invoker mode: nobody else writes
-		pending := false
+		pending := len(s.slotted) > 0 && s.flushSlots() > 0
 		for _, p := range s.pipes {
 			if !p.PeerGone() && p.Pending() > 0 {
 				p.waitDrain()

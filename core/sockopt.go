@@ -194,9 +194,32 @@ func (s *Socket) SetOption(opt Option, v any) error {
 	if opt == OptXPubManual && s.typ != XPUB {
 		return fmt.Errorf("%w: XPubManual is for XPUB", ErrInvalidOption)
 	}
-	s.opts = r
-	s.lingerNs.Store(int64(r.Linger))
+	// Only the option's own field is written (others, such as Events, are
+	// read without the lock).
+	copyField(d.field(&s.opts), d.field(&r))
+	if opt == OptHeartbeatInterval {
+		s.opts.HeartbeatTimeout = r.HeartbeatTimeout
+	}
+	s.lingerNs.Store(int64(s.opts.Linger))
 	return nil
+}
+
+// copyField copies *src to *dst, two pointers to the same field.
+func copyField(dst, src any) {
+	switch d := dst.(type) {
+	case *bool:
+		*d = *src.(*bool)
+	case *int:
+		*d = *src.(*int)
+	case *int64:
+		*d = *src.(*int64)
+	case *time.Duration:
+		*d = *src.(*time.Duration)
+	case *string:
+		*d = *src.(*string)
+	case *[]byte:
+		*d = *src.(*[]byte)
+	}
 }
 
 // GetOption returns the current value of an option, defaults resolved (an
