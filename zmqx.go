@@ -28,6 +28,13 @@ const (
 	ROUTER = core.ROUTER
 	PUSH   = core.PUSH
 	PULL   = core.PULL
+	// STREAM exchanges raw bytes with TCP (or ipc) peers that do not speak
+	// ZMTP, as libzmq's ZMQ_STREAM: Recv gives [routing id, bytes read],
+	// and [routing id, empty] when a peer connects or disconnects; Send
+	// takes [routing id, bytes] (an unknown id is ErrHostUnreachable), and
+	// [routing id, empty] closes that peer's connection. Bind and Connect
+	// both work; Options.ConnectRoutingID names the peer of a Connect.
+	STREAM = core.STREAM
 )
 
 // SocketOptions configure a socket; the zero value is the defaults. Each

@@ -23,9 +23,12 @@ const (
 	PUSH
 	XPUB
 	XSUB
+	// STREAM talks to raw TCP peers, not ZMTP (see Socket for its
+	// messages).
+	STREAM
 )
 
-var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
+var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB", "STREAM"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) {

@@ -42,6 +42,9 @@ func (s *Socket) Bind(ep string) (string, error) {
 		return "", ErrClosed
 	}
 	if scheme == "inproc" {
+		if s.typ == STREAM {
+			return "", fmt.Errorf("%w: STREAM is for tcp:// and ipc:// peers", ErrNotSupported)
+		}
 		return s.bindInproc(ep, addr)
 	}
 	tr, err := s.rt.transport(scheme)
@@ -86,6 +89,9 @@ func (s *Socket) Connect(ep string) error {
 		return ErrClosed
 	}
 	if scheme == "inproc" {
+		if s.typ == STREAM {
+			return fmt.Errorf("%w: STREAM is for tcp:// and ipc:// peers", ErrNotSupported)
+		}
 		return s.connectInproc(ep, addr)
 	}
 	tr, err := s.rt.transport(scheme)
@@ -106,7 +112,7 @@ func (s *Socket) Connect(ep string) error {
 	// A pipe that outlives connections queues messages before the first
 	// one is up: not for ROUTER (it routes only to known peers) and not
 	// with Immediate (only completed connections take messages).
-	ss := s.newSession(ep, s.typ != ROUTER && !o.Immediate)
+	ss := s.newSession(ep, s.typ != ROUTER && s.typ != STREAM && !o.Immediate)
 	ss.routingID = s.takeConnectRoutingID()
 	if ss.persistent {
 		if err := s.attachPipe(ss.pipe); err != nil {
@@ -261,7 +267,12 @@ func (ss *session) serve(ctx context.Context, c net.Conn) error {
 	cctx, kill := context.WithCancel(ctx)
 	defer kill()
 	h.kill = kill
-	err := ss.sock.rt.engine.Serve(cctx, c, h)
+	var err error
+	if ss.sock.typ == STREAM {
+		err = ss.serveRaw(cctx, c, h)
+	} else {
+		err = ss.sock.rt.engine.Serve(cctx, c, h)
+	}
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -116,6 +116,8 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 		s.b = &push{s: s}
 	case PULL:
 		s.b = &pull{s: s}
+	case STREAM:
+		s.b = &stream{s: s, byID: map[string]*Pipe{}}
 	default:
 		return nil, fmt.Errorf("zmqx: unknown socket type %d", t)
 	}
