@@ -287,8 +287,10 @@ func (s *Socket) putFrames(sp *[]core.Msg) {
 func (s *Socket) Type() SocketType { return s.s.Type() }
 
 // Bind listens on an endpoint: "tcp://127.0.0.1:5555", "tcp://*:0",
-// "tcp://[::1]:*", "ipc:///path", "inproc://name". The endpoint as bound
-// (port resolved) is available from LastEndpoint.
+// "tcp://[::1]:*", "tcp://eth0:5555" (an interface: its first IPv4
+// address, else its first IPv6 one; as in libzmq, no DNS names),
+// "ipc:///path", "inproc://name". The endpoint as bound (address and port
+// resolved) is available from LastEndpoint.
 func (s *Socket) Bind(endpoint string) error {
 	ep, err := s.s.Bind(endpoint)
 	if err == nil {
@@ -307,7 +309,10 @@ func (s *Socket) LastEndpoint() string {
 }
 
 // Connect connects to an endpoint in the background and keeps reconnecting.
-// It may be called before the peer has bound.
+// It may be called before the peer has bound. A tcp endpoint may name the
+// local address to connect from before a semicolon, an IP address or an
+// interface with an optional port: "tcp://127.0.0.2;10.0.0.1:5555",
+// "tcp://eth0:6000;10.0.0.1:5555".
 func (s *Socket) Connect(endpoint string) error { return s.s.Connect(endpoint) }
 
 // Unbind stops listening on an endpoint given to (or returned by) Bind.
