@@ -426,3 +426,34 @@ func unbound(t *testing.T, ep string, i int) string {
 	}
 	return distinct(ep, i)
 }
+
+// TestXPubVerboser: with XPubVerboser every unsubscribe reaches Recv, not
+// only the one that removes a topic's last subscriber; with XPubVerbose
+// alone only that one does.
+func TestXPubVerboser(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		for i, verboser := range []bool{true, false} {
+			xpub := mustSocket(t, rt, zmqx.XPUB, zmqx.SocketOptions{XPubVerbose: true, XPubVerboser: verboser})
+			must(t, xpub.Bind(distinct(ep, i)))
+			var subs []*zmqx.Socket
+			for range 2 {
+				s := mustSocket(t, rt, zmqx.SUB)
+				must(t, s.Subscribe("a"))
+				must(t, s.Connect(xpub.LastEndpoint()))
+				ztest.Expect(t, ctx, xpub, "\x01a")
+				subs = append(subs, s)
+			}
+			must(t, subs[0].Unsubscribe("a"))
+			if verboser {
+				ztest.Expect(t, ctx, xpub, "\x00a")
+			}
+			must(t, subs[1].Unsubscribe("a"))
+			ztest.Expect(t, ctx, xpub, "\x00a")
+			// A marker: nothing else was queued before it.
+			must(t, subs[1].Subscribe("z"))
+			ztest.Expect(t, ctx, xpub, "\x01z")
+		}
+	})
+}
