@@ -111,3 +111,32 @@ func TestStreamConnect(t *testing.T) {
 		t.Fatalf("ParseSocketType: %v %v", typ, err)
 	}
 }
+
+// TestStreamModes: STREAM connections run on goroutines of their own, in
+// whatever mode the runtime drives ZMTP connections.
+func TestStreamModes(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			rt := zmqx.NewRuntime(m.cfg)
+			defer rt.Close()
+			s := mustSocket(t, rt, zmqx.STREAM)
+			must(t, s.Bind("tcp://127.0.0.1:*"))
+			c, err := net.Dial("tcp", strings.TrimPrefix(s.LastEndpoint(), "tcp://"))
+			must(t, err)
+			defer c.Close()
+			id := ztest.Recv(t, ctx, s)[0]
+			for i := range 20 {
+				_, err := c.Write([]byte{byte('a' + i)})
+				must(t, err)
+				ztest.Expect(t, ctx, s, id, string(rune('a'+i)))
+				ztest.Send(t, ctx, s, id, string(rune('A'+i)))
+				if r := readN(t, c, 1); r != string(rune('A'+i)) {
+					t.Fatalf("echo %d: %q", i, r)
+				}
+			}
+			c.Close()
+			ztest.Expect(t, ctx, s, id, "")
+		})
+	}
+}
