@@ -35,7 +35,8 @@
 //
 //	SendHWM, RecvHWM              ZMQ_SNDHWM, ZMQ_RCVHWM (live: new pipes)
 //	Linger                        ZMQ_LINGER (live)
-//	RoutingID, ConnectRoutingID   ZMQ_ROUTING_ID, ZMQ_CONNECT_ROUTING_ID (live: next Connect)
+//	RoutingID                     ZMQ_ROUTING_ID (live: new connections)
+//	ConnectRoutingID              ZMQ_CONNECT_ROUTING_ID (live: the next Connect uses it up)
 //	RouterMandatory               ZMQ_ROUTER_MANDATORY (live)
 //	RouterHandover                ZMQ_ROUTER_HANDOVER (live)
 //	ProbeRouter                   ZMQ_PROBE_ROUTER (live: new peers)
@@ -57,8 +58,9 @@
 //	TOS                           ZMQ_TOS (live: new connections)
 //	BindToDevice                  ZMQ_BINDTODEVICE (live: new connections)
 //	TCPMaxRT                      ZMQ_TCP_MAXRT (live: new connections)
-//	PlainUsername, -Password, PlainAuth  ZMQ_PLAIN_* (with a Go callback for ZAP)
-//	Events, Logger, BatchSize     zmqx's own (fixed at creation)
+//	PlainUsername, -Password, PlainAuth  ZMQ_PLAIN_* (with a Go callback for ZAP; fixed at creation)
+//	BatchSize                     zmqx's own (live: new connections)
+//	Events, Logger                zmqx's own (fixed at creation)
 //
 // "Live: new connections" means a change applies to the connections, binds
 // and connects made after it, as in libzmq. Subscriptions change through

@@ -30,8 +30,9 @@ func TestSetOptionErrors(t *testing.T) {
 		{zmqx.TCPKeepAlive, 2}, // out of range
 		{zmqx.HeartbeatInterval, -time.Second},
 		{zmqx.ConnectRoutingID, "\x00x"}, // reserved
-		{zmqx.RoutingID, "me"},           // not live
-		{zmqx.BatchSize, 1 << 16},        // not live
+		{zmqx.PlainUsername, "me"},       // not live
+		{zmqx.RoutingID, "\x00me"},       // reserved
+		{zmqx.BatchSize, -1},             // out of range
 		{zmqx.XPubManual, true},          // not an XPUB
 		{zmqx.Option(0), true},           // unknown
 		{zmqx.Option(200), true},         // unknown
@@ -79,7 +80,7 @@ func TestSetOptionErrors(t *testing.T) {
 	if _, err := rt.Socket(zmqx.ROUTER, zmqx.SocketOptions{Conflate: true}); !errors.Is(err, zmqx.ErrInvalidOption) {
 		t.Fatalf("Conflate on a ROUTER: %v", err)
 	}
-	if !zmqx.Linger.Live() || zmqx.RoutingID.Live() || zmqx.Linger.String() != "Linger" {
+	if !zmqx.Linger.Live() || zmqx.PlainPassword.Live() || zmqx.Linger.String() != "Linger" {
 		t.Fatal("Option.Live or String")
 	}
 	must(t, s.Close())
@@ -122,8 +123,31 @@ func TestSetOptionLive(t *testing.T) {
 		t.Fatalf("the pipe took %d messages, want 2+3", n)
 	}
 
-	// RouterMandatory, switched on and off while in use.
+	// RoutingID, changed before a connection: the ROUTER sees the new one.
 	router := mustSocket(t, rt, zmqx.ROUTER)
+	must(t, router.Bind("tcp://127.0.0.1:*"))
+	dealer := mustSocket(t, rt, zmqx.DEALER, zmqx.SocketOptions{RoutingID: []byte("old")})
+	must(t, dealer.SetOption(zmqx.RoutingID, "new"))
+	must(t, dealer.Connect(router.LastEndpoint()))
+	ztest.Send(t, ctx, dealer, "hello")
+	ztest.Expect(t, ctx, router, "new", "hello")
+
+	// Linger, shortened after the fact: Close gives up queued output at
+	// once instead of waiting the hour it was made with.
+	waiting := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{Linger: time.Hour})
+	must(t, waiting.Connect(unbound(t, "tcp://", 0)))
+	ztest.Send(t, ctx, waiting, "never delivered")
+	must(t, waiting.SetOption(zmqx.Linger, time.Duration(-1)))
+	closed := make(chan error, 1)
+	go func() { closed <- waiting.Close() }()
+	select {
+	case err := <-closed:
+		must(t, err)
+	case <-ctx.Done():
+		t.Fatal("Close still lingers")
+	}
+
+	// RouterMandatory, switched on and off while in use.
 	ztest.Send(t, ctx, router, "nobody", "x") // dropped silently
 	must(t, router.SetOption(zmqx.RouterMandatory, true))
 	if err := router.Send(ctx, []byte("nobody"), []byte("x")); !errors.Is(err, zmqx.ErrHostUnreachable) {

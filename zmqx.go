@@ -53,13 +53,15 @@ type Option = core.Option
 // InvertMatching; Conflate (until the first Bind or Connect); Immediate
 // (next Connect); the TCP options, MaxMsgSize, HandshakeTimeout, the
 // heartbeats and ConnectTimeout (connections made afterwards);
-// ReconnectInterval and ReconnectIntervalMax. RoutingID and BatchSize can
-// only be read. Subscriptions change through Subscribe and Unsubscribe.
+// ReconnectInterval and ReconnectIntervalMax; RoutingID and BatchSize (new
+// connections). PlainUsername and PlainPassword can only be read; Events,
+// Logger and PlainAuth are set at creation only. Subscriptions change
+// through Subscribe and Unsubscribe.
 const (
 	Linger               = core.OptLinger               // time.Duration
 	SendHWM              = core.OptSendHWM              // int
 	RecvHWM              = core.OptRecvHWM              // int
-	RoutingID            = core.OptRoutingID            // []byte, read only
+	RoutingID            = core.OptRoutingID            // []byte (or string)
 	RouterMandatory      = core.OptRouterMandatory      // bool
 	RouterHandover       = core.OptRouterHandover       // bool
 	ProbeRouter          = core.OptProbeRouter          // bool
@@ -91,7 +93,9 @@ const (
 	HeartbeatTimeout     = core.OptHeartbeatTimeout     // time.Duration
 	ReconnectInterval    = core.OptReconnectInterval    // time.Duration
 	ReconnectIntervalMax = core.OptReconnectIntervalMax // time.Duration
-	BatchSize            = core.OptBatchSize            // int, read only
+	BatchSize            = core.OptBatchSize            // int
+	PlainUsername        = core.OptPlainUsername        // string, read only
+	PlainPassword        = core.OptPlainPassword        // string, read only
 )
 
 // Event is a connection event delivered to SocketOptions.Events.

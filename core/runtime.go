@@ -298,10 +298,11 @@ func joinPending(c *inprocConnect, bind *Socket) {
 		c.bp.Detach()
 		return
 	}
+	bindID, connID := bind.optsNow().RoutingID, conn.optsNow().RoutingID
 	conn.mu.Lock()
-	c.cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: c.ep}
+	c.cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bindID, RemoteAddr: c.ep}
 	conn.mu.Unlock()
-	c.bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: c.ep}
+	c.bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: connID, RemoteAddr: c.ep}
 	c.bp.adopt(bind.end())
 	if err := bind.attachPipe(c.bp); err != nil {
 		c.bp.Detach()
@@ -330,8 +331,8 @@ func joinInproc(conn, bind *Socket, ep string, id []byte) (*Pipe, error) {
 	}
 	cp, bp := newPipePair(conn.end(), bind.end())
 	cp.assignID = id
-	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: ep}
-	bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: ep}
+	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.optsNow().RoutingID, RemoteAddr: ep}
+	bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.optsNow().RoutingID, RemoteAddr: ep}
 	if err := bind.attachPipe(bp); err != nil {
 		cp.Detach()
 		bp.Detach()

@@ -25,7 +25,7 @@ const (
 	OptLinger               Option = iota + 1 // time.Duration, live
 	OptSendHWM                                // int, live (new pipes)
 	OptRecvHWM                                // int, live (new pipes)
-	OptRoutingID                              // []byte
+	OptRoutingID                              // []byte, live (new connections)
 	OptRouterMandatory                        // bool, live
 	OptRouterHandover                         // bool, live
 	OptProbeRouter                            // bool, live (new peers)
@@ -57,7 +57,9 @@ const (
 	OptHeartbeatTimeout                       // time.Duration, live (new connections)
 	OptReconnectInterval                      // time.Duration, live
 	OptReconnectIntervalMax                   // time.Duration, live
-	OptBatchSize                              // int
+	OptBatchSize                              // int, live (new connections)
+	OptPlainUsername                          // string, fixed at creation
+	OptPlainPassword                          // string, fixed at creation
 	optEnd
 )
 
@@ -72,7 +74,7 @@ var optTable = [optEnd]optDesc{
 	OptLinger:               {"Linger", true, func(o *Options) any { return &o.Linger }},
 	OptSendHWM:              {"SendHWM", true, func(o *Options) any { return &o.SendHWM }},
 	OptRecvHWM:              {"RecvHWM", true, func(o *Options) any { return &o.RecvHWM }},
-	OptRoutingID:            {"RoutingID", false, func(o *Options) any { return &o.RoutingID }},
+	OptRoutingID:            {"RoutingID", true, func(o *Options) any { return &o.RoutingID }},
 	OptRouterMandatory:      {"RouterMandatory", true, func(o *Options) any { return &o.RouterMandatory }},
 	OptRouterHandover:       {"RouterHandover", true, func(o *Options) any { return &o.RouterHandover }},
 	OptProbeRouter:          {"ProbeRouter", true, func(o *Options) any { return &o.ProbeRouter }},
@@ -104,7 +106,11 @@ var optTable = [optEnd]optDesc{
 	OptHeartbeatTimeout:     {"HeartbeatTimeout", true, func(o *Options) any { return &o.HeartbeatTimeout }},
 	OptReconnectInterval:    {"ReconnectInterval", true, func(o *Options) any { return &o.ReconnectInterval }},
 	OptReconnectIntervalMax: {"ReconnectIntervalMax", true, func(o *Options) any { return &o.ReconnectIntervalMax }},
-	OptBatchSize:            {"BatchSize", false, func(o *Options) any { return &o.BatchSize }},
+	OptBatchSize:            {"BatchSize", true, func(o *Options) any { return &o.BatchSize }},
+	// The security options stay as the socket was made (a PLAIN server's
+	// PlainAuth is no Option at all, nor are Events and Logger).
+	OptPlainUsername: {"PlainUsername", false, func(o *Options) any { return &o.PlainUsername }},
+	OptPlainPassword: {"PlainPassword", false, func(o *Options) any { return &o.PlainPassword }},
 }
 
 func (opt Option) String() string {
