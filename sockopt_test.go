@@ -1,6 +1,7 @@
 package zmqx_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -478,6 +479,48 @@ func TestXPubVerboser(t *testing.T) {
 			// A marker: nothing else was queued before it.
 			must(t, subs[1].Subscribe("z"))
 			ztest.Expect(t, ctx, xpub, "\x01z")
+		}
+	})
+}
+
+// TestConflatePubKeepsSubscriptions: a conflating PUB conflates what it
+// sends, never the subscriptions it receives.
+func TestConflatePubKeepsSubscriptions(t *testing.T) {
+	transports(t, func(t *testing.T, ep string) {
+		ctx := ztest.Ctx(t)
+		rt := newRuntime(t)
+		pub := mustSocket(t, rt, zmqx.PUB, zmqx.SocketOptions{Conflate: true})
+		must(t, pub.Bind(ep))
+		sub := mustSocket(t, rt, zmqx.SUB)
+		for _, topic := range []string{"a", "b", "c"} {
+			must(t, sub.Subscribe(topic))
+		}
+		must(t, sub.Connect(pub.LastEndpoint()))
+		// Probe with the last topic until it arrives; the others were
+		// subscribed before it, on the same connection.
+		for {
+			ztest.Send(t, ctx, pub, "c")
+			pctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			_, err := sub.Recv(pctx)
+			cancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatal("the subscription never arrived")
+			}
+		}
+		for _, topic := range []string{"a", "b"} {
+			ztest.Send(t, ctx, pub, topic)
+			for {
+				m := ztest.Recv(t, ctx, sub)
+				if m[0] != "c" {
+					if m[0] != topic {
+						t.Fatalf("received %q, want %q", m, topic)
+					}
+					break
+				}
+			}
 		}
 	})
 }

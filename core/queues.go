@@ -127,8 +127,9 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 			m = &into[len(into)-1]
 			p.readInto(m)
 		}
-		// Conflate: a newer whole message from the same peer replaces it.
-		for s.opts.Conflate && p.CheckRead() {
+		// Conflate: a newer whole message from the same peer replaces it
+		// (not on a PUB, whose input is subscriptions: each one counts).
+		for s.opts.Conflate && s.typ != PUB && p.CheckRead() {
 			closeAll(into[start:])
 			clear(into[start:])
 			into = append(into[:start], Msg{})
