@@ -233,4 +233,26 @@ func TestPyStream(t *testing.T) {
 	ztest.Send(t, ctx, s, "py", "") // close
 	expectEnd(t, pyEnd{p}, id, "")
 	ztest.Expect(t, ctx, s, "py", "") // and our own notification
+
+	// The other way round: libzmq connects, and closes. (A fresh socket:
+	// the one above reconnects, as libzmq's would.)
+	s = zsock(t, zmqx.STREAM)
+	must(t, s.Bind("tcp://127.0.0.1:*"))
+	q := newPyPeer(t, "STREAM")
+	q.connect(s.LastEndpoint())
+	qhello := recvEnd(t, pyEnd{q})
+	if len(qhello) != 2 || qhello[1] != "" {
+		t.Fatalf("libzmq's connect notification: %q", qhello)
+	}
+	zhello := ztest.Recv(t, ctx, s)
+	if len(zhello) != 2 || zhello[1] != "" {
+		t.Fatalf("connect notification: %q", zhello)
+	}
+	q.ok("send " + enc([]string{qhello[0], "from libzmq"}))
+	ztest.Expect(t, ctx, s, zhello[0], "from libzmq")
+	ztest.Send(t, ctx, s, zhello[0], "from zmqx")
+	expectEnd(t, pyEnd{q}, qhello[0], "from zmqx")
+	// libzmq closes (its socket finishes that in its own calls: poke it).
+	q.ok("send " + enc([]string{qhello[0], ""}))
+	expectPoking(t, zEnd{t, ctx, s}, pyEnd{q}, zhello[0], "")
 }
