@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/internal/ztest"
@@ -138,5 +139,29 @@ func TestStreamModes(t *testing.T) {
 			c.Close()
 			ztest.Expect(t, ctx, s, id, "")
 		})
+	}
+}
+
+// TestStreamCloseLingers: what was sent before Close reaches the peer
+// whole (within the linger), then the connection ends.
+func TestStreamCloseLingers(t *testing.T) {
+	ctx := ztest.Ctx(t)
+	rt := newRuntime(t)
+	s := mustSocket(t, rt, zmqx.STREAM, zmqx.SocketOptions{Linger: 10 * time.Second})
+	must(t, s.Bind("tcp://127.0.0.1:*"))
+	c, err := net.Dial("tcp", strings.TrimPrefix(s.LastEndpoint(), "tcp://"))
+	must(t, err)
+	defer c.Close()
+	id := ztest.Recv(t, ctx, s)[0]
+	got := make(chan int, 1)
+	go func() {
+		b, _ := io.ReadAll(c)
+		got <- len(b)
+	}()
+	big := make([]byte, 8<<20)
+	must(t, s.Send(ctx, []byte(id), big))
+	must(t, s.Close())
+	if n := <-got; n != len(big) {
+		t.Fatalf("the peer read %d bytes of %d", n, len(big))
 	}
 }

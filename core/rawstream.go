@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 )
 
 // STREAM (libzmq's ZMQ_STREAM) talks to raw TCP (or Unix socket) peers: no
@@ -24,6 +25,10 @@ import (
 // streamRead is how much one read takes, at most: one message.
 const streamRead = 64 << 10
 
+// streamGrace bounds how long a closing STREAM connection may take to
+// write what the socket had handed it (within the socket's linger).
+const streamGrace = time.Second
+
 // errStreamClosed ends a connection the application closed ([id, empty]).
 var errStreamClosed = errors.New("zmqx: connection closed by the STREAM socket")
 
@@ -31,7 +36,13 @@ var errStreamClosed = errors.New("zmqx: connection closed by the STREAM socket")
 func (ss *session) serveRaw(ctx context.Context, c net.Conn, h *Host) error {
 	defer c.Close()
 	s := ss.sock
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	// Closing (the socket, Disconnect, Unbind): the reader stops at once,
+	// the writer writes out what the socket's linger let it take.
+	stop := context.AfterFunc(ctx, func() {
+		now := time.Now()
+		c.SetReadDeadline(now)
+		c.SetWriteDeadline(now.Add(h.Grace(streamGrace)))
+	})
 	defer stop()
 
 	// Our end: woken when the socket writes (recv) or reads (send).
@@ -57,9 +68,14 @@ func (ss *session) serveRaw(ctx context.Context, c net.Conn, h *Host) error {
 		werr <- err
 	}()
 	rerr := rawReader(ctx, c, np, send, done)
-	close(done)
-	c.Close()
+	if ctx.Err() == nil {
+		close(done) // the peer went: the writer stops too
+		c.Close()
+	}
 	err := <-werr
+	if ctx.Err() != nil {
+		err, rerr = nil, ctx.Err()
+	}
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		err = rerr
 	}
@@ -98,13 +114,14 @@ func rawReader(ctx context.Context, c net.Conn, np *Pipe, space signal, done <-c
 }
 
 // rawWriter writes the socket's messages out, frames as they are; a
-// message of one empty frame closes the connection.
+// message of one empty frame closes the connection. Once ctx is done it
+// writes what is left and returns.
 func rawWriter(ctx context.Context, c net.Conn, np *Pipe, data signal, done <-chan struct{}) error {
 	var iov net.Buffers
 	var frames []Msg
 	for {
 		for !np.CheckRead() {
-			if np.Dead() {
+			if np.Dead() || ctx.Err() != nil {
 				return nil
 			}
 			select {
@@ -112,7 +129,6 @@ func rawWriter(ctx context.Context, c net.Conn, np *Pipe, data signal, done <-ch
 			case <-done:
 				return nil
 			case <-ctx.Done():
-				return nil
 			}
 		}
 		frames = frames[:0]
