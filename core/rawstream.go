@@ -80,6 +80,8 @@ func (ss *session) serveRaw(ctx context.Context, c net.Conn, h *Host) error {
 		err = rerr
 	}
 	// The disconnect notification, past the HWM: the socket must learn it.
+	// Whoever reads it finds the peer gone already (sends to it fail).
+	np.in.readerGone.Store(true)
 	np.Write(Msg{})
 	np.Flush()
 	np.Detach()
