@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,6 +148,22 @@ func TestSetOptionLive(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("Close still lingers")
 	}
+
+	// MaxMsgSize, set before a connection: that connection takes it, and
+	// drops a peer that sends more.
+	opts, events := watched()
+	small := mustSocket(t, rt, zmqx.PULL, opts)
+	must(t, small.SetOption(zmqx.MaxMsgSize, 16))
+	must(t, small.Bind("tcp://127.0.0.1:*"))
+	bigEvents := make(chan zmqx.Event, 64)
+	big := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{Linger: -1, Events: bigEvents})
+	must(t, big.Connect(small.LastEndpoint()))
+	ztest.Send(t, ctx, big, strings.Repeat("x", 100))
+	waitEvents(t, ctx, events, zmqx.EventDisconnected, 1)
+	// Sent into the dropped connection it could be lost: wait for the next.
+	waitEvents(t, ctx, bigEvents, zmqx.EventHandshaken, 2)
+	ztest.Send(t, ctx, big, "fits")
+	ztest.Expect(t, ctx, small, "fits")
 
 	// RouterMandatory, switched on and off while in use.
 	ztest.Send(t, ctx, router, "nobody", "x") // dropped silently
