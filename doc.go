@@ -15,4 +15,54 @@
 //
 // Sockets are safe for use from several goroutines; messages are sent and
 // received whole (all frames at once). Transports: tcp://, ipc://, inproc://.
+// A tcp bind takes "*", an IP address or an interface name
+// ("tcp://eth0:5555"); a tcp connect may name the address to connect from
+// ("tcp://127.0.0.2;10.0.0.1:5555").
+//
+// # Socket types
+//
+// PAIR, PUB, SUB, XPUB, XSUB, REQ, REP, DEALER, ROUTER, PUSH and PULL speak
+// ZMTP; STREAM (libzmq's ZMQ_STREAM) exchanges raw bytes with TCP peers
+// that do not: messages are [routing id, data], with [routing id, empty]
+// when a peer connects or goes, and sending [routing id, empty] closes it.
+//
+// # Options
+//
+// SocketOptions configures a socket when it is made; SetOption and
+// GetOption change and read options on a socket in use, with the Option
+// constants (Linger, SendHWM, ...), as zmq_setsockopt does. The options and
+// their libzmq names:
+//
+//	SendHWM, RecvHWM              ZMQ_SNDHWM, ZMQ_RCVHWM (live: new pipes)
+//	Linger                        ZMQ_LINGER (live)
+//	RoutingID                     ZMQ_ROUTING_ID (live: new connections)
+//	ConnectRoutingID              ZMQ_CONNECT_ROUTING_ID (live: the next Connect uses it up)
+//	RouterMandatory               ZMQ_ROUTER_MANDATORY (live)
+//	RouterHandover                ZMQ_ROUTER_HANDOVER (live)
+//	ProbeRouter                   ZMQ_PROBE_ROUTER (live: new peers)
+//	ReqRelaxed, ReqCorrelate      ZMQ_REQ_RELAXED, ZMQ_REQ_CORRELATE (live)
+//	XPubVerbose, XPubVerboser     ZMQ_XPUB_VERBOSE, ZMQ_XPUB_VERBOSER (live)
+//	XPubNoDrop                    ZMQ_XPUB_NODROP (live)
+//	XPubManual                    ZMQ_XPUB_MANUAL (live; Subscribe on the XPUB)
+//	XPubWelcomeMsg                ZMQ_XPUB_WELCOME_MSG (live: new subscribers)
+//	InvertMatching                ZMQ_INVERT_MATCHING (live)
+//	Conflate                      ZMQ_CONFLATE (live until the first Bind or Connect)
+//	Immediate                     ZMQ_IMMEDIATE (live: next Connect)
+//	MaxMsgSize                    ZMQ_MAXMSGSIZE (live: new connections)
+//	HandshakeTimeout              ZMQ_HANDSHAKE_IVL (live: new connections)
+//	HeartbeatInterval, -TTL, -Timeout  ZMQ_HEARTBEAT_IVL, _TTL, _TIMEOUT (live: new connections)
+//	ReconnectInterval, -Max       ZMQ_RECONNECT_IVL, ZMQ_RECONNECT_IVL_MAX (live)
+//	ConnectTimeout                ZMQ_CONNECT_TIMEOUT (live)
+//	TCPKeepAlive, -Idle, -Interval, -Count  ZMQ_TCP_KEEPALIVE, _IDLE, _INTVL, _CNT (live: new connections)
+//	SendBuffer, RecvBuffer        ZMQ_SNDBUF, ZMQ_RCVBUF (live: new connections)
+//	TOS                           ZMQ_TOS (live: new connections)
+//	BindToDevice                  ZMQ_BINDTODEVICE (live: new connections)
+//	TCPMaxRT                      ZMQ_TCP_MAXRT (live: new connections)
+//	PlainUsername, -Password, PlainAuth  ZMQ_PLAIN_* (with a Go callback for ZAP; fixed at creation)
+//	BatchSize                     zmqx's own (live: new connections)
+//	Events, Logger                zmqx's own (fixed at creation)
+//
+// "Live: new connections" means a change applies to the connections, binds
+// and connects made after it, as in libzmq. Subscriptions change through
+// Subscribe and Unsubscribe.
 package zmqx

@@ -2,7 +2,12 @@ package zmqx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
 
 	"github.com/zmqx/zmqx"
 )
@@ -138,4 +143,39 @@ func ExampleNewZeroCopyMsg() {
 	<-released
 	fmt.Println(len(m[0]), "bytes; buffer handed back")
 	// Output: 4096 bytes; buffer handed back
+}
+
+func ExampleSocket_SetOption() {
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	s, _ := rt.Socket(zmqx.DEALER)
+	s.SetOption(zmqx.Linger, 250*time.Millisecond) // as zmq_setsockopt(ZMQ_LINGER, 250)
+	s.SetOption(zmqx.SendHWM, -1)                  // unlimited, for pipes made from now on
+	linger, _ := s.GetOption(zmqx.Linger)
+	hwm, _ := s.GetOption(zmqx.SendHWM)
+	err := s.SetOption(zmqx.Linger, 250) // not a time.Duration
+	fmt.Println(linger, hwm, errors.Is(err, zmqx.ErrInvalidOption))
+	// Output: 250ms -1 true
+}
+
+func Example_stream() {
+	ctx := context.Background()
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	srv, _ := rt.Socket(zmqx.STREAM) // raw TCP: here, a tiny HTTP server
+	srv.Bind("tcp://127.0.0.1:*")
+	c, _ := net.Dial("tcp", strings.TrimPrefix(srv.LastEndpoint(), "tcp://"))
+	defer c.Close()
+
+	hello, _ := srv.Recv(ctx) // [id, ""]: a peer connected
+	id := hello[0]
+	c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	req, _ := srv.Recv(ctx) // [id, bytes]
+	srv.Send(ctx, id, []byte("HTTP/1.0 200 OK\r\n\r\nhi"))
+	srv.Send(ctx, id, nil) // [id, ""]: close the connection
+	resp, _ := io.ReadAll(c)
+	fmt.Printf("%q\n%q\n", req[1], resp)
+	// Output:
+	// "GET / HTTP/1.0\r\n\r\n"
+	// "HTTP/1.0 200 OK\r\n\r\nhi"
 }

@@ -30,11 +30,75 @@ const (
 	ROUTER = core.ROUTER
 	PUSH   = core.PUSH
 	PULL   = core.PULL
+	// STREAM exchanges raw bytes with TCP (or ipc) peers that do not speak
+	// ZMTP, as libzmq's ZMQ_STREAM: Recv gives [routing id, bytes read],
+	// and [routing id, empty] when a peer connects or disconnects; Send
+	// takes [routing id, bytes] (an unknown id is ErrHostUnreachable), and
+	// [routing id, empty] closes that peer's connection. Bind and Connect
+	// both work; Options.ConnectRoutingID names the peer of a Connect.
+	STREAM = core.STREAM
 )
 
 // SocketOptions configure a socket; the zero value is the defaults. Each
 // field is documented in core.Options.
 type SocketOptions = core.Options
+
+// Option names a socket option for Socket.SetOption and GetOption; each
+// is the SocketOptions field of the same name, with its value type.
+type Option = core.Option
+
+// Options for SetOption and GetOption. Live ones (Option.Live) can change
+// on a socket in use, as libzmq allows: Linger; SendHWM and RecvHWM (for
+// pipes made afterwards); RouterMandatory, RouterHandover, ProbeRouter,
+// ConnectRoutingID (for the next Connect); ReqRelaxed, ReqCorrelate;
+// XPubVerbose, XPubVerboser, XPubNoDrop, XPubManual, XPubWelcomeMsg;
+// InvertMatching; Conflate (until the first Bind or Connect); Immediate
+// (next Connect); the TCP options, MaxMsgSize, HandshakeTimeout, the
+// heartbeats and ConnectTimeout (connections made afterwards);
+// ReconnectInterval and ReconnectIntervalMax; RoutingID and BatchSize (new
+// connections). PlainUsername and PlainPassword can only be read; Events,
+// Logger and PlainAuth are set at creation only. Subscriptions change
+// through Subscribe and Unsubscribe.
+const (
+	Linger               = core.OptLinger               // time.Duration
+	SendHWM              = core.OptSendHWM              // int
+	RecvHWM              = core.OptRecvHWM              // int
+	RoutingID            = core.OptRoutingID            // []byte (or string)
+	RouterMandatory      = core.OptRouterMandatory      // bool
+	RouterHandover       = core.OptRouterHandover       // bool
+	ProbeRouter          = core.OptProbeRouter          // bool
+	ConnectRoutingID     = core.OptConnectRoutingID     // []byte (or string)
+	ReqRelaxed           = core.OptReqRelaxed           // bool
+	ReqCorrelate         = core.OptReqCorrelate         // bool
+	XPubVerbose          = core.OptXPubVerbose          // bool
+	XPubVerboser         = core.OptXPubVerboser         // bool
+	XPubNoDrop           = core.OptXPubNoDrop           // bool
+	XPubManual           = core.OptXPubManual           // bool
+	XPubWelcomeMsg       = core.OptXPubWelcomeMsg       // []byte (or string)
+	InvertMatching       = core.OptInvertMatching       // bool
+	Conflate             = core.OptConflate             // bool
+	Immediate            = core.OptImmediate            // bool
+	TCPKeepAlive         = core.OptTCPKeepAlive         // int
+	TCPKeepAliveIdle     = core.OptTCPKeepAliveIdle     // time.Duration
+	TCPKeepAliveInterval = core.OptTCPKeepAliveInterval // time.Duration
+	TCPKeepAliveCount    = core.OptTCPKeepAliveCount    // int
+	SendBuffer           = core.OptSendBuffer           // int
+	RecvBuffer           = core.OptRecvBuffer           // int
+	TOS                  = core.OptTOS                  // int
+	BindToDevice         = core.OptBindToDevice         // string
+	ConnectTimeout       = core.OptConnectTimeout       // time.Duration
+	TCPMaxRT             = core.OptTCPMaxRT             // time.Duration
+	MaxMsgSize           = core.OptMaxMsgSize           // int64 (or int)
+	HandshakeTimeout     = core.OptHandshakeTimeout     // time.Duration
+	HeartbeatInterval    = core.OptHeartbeatInterval    // time.Duration
+	HeartbeatTTL         = core.OptHeartbeatTTL         // time.Duration
+	HeartbeatTimeout     = core.OptHeartbeatTimeout     // time.Duration
+	ReconnectInterval    = core.OptReconnectInterval    // time.Duration
+	ReconnectIntervalMax = core.OptReconnectIntervalMax // time.Duration
+	BatchSize            = core.OptBatchSize            // int
+	PlainUsername        = core.OptPlainUsername        // string, read only
+	PlainPassword        = core.OptPlainPassword        // string, read only
+)
 
 // Event is a connection event delivered to SocketOptions.Events.
 type Event = core.Event
@@ -82,6 +146,7 @@ var (
 	ErrAddrInUse       = core.ErrAddrInUse
 	ErrEmptyMessage    = core.ErrEmptyMessage
 	ErrWouldBlock      = core.ErrWouldBlock
+	ErrInvalidOption   = core.ErrInvalidOption
 )
 
 // NoWait is a context that is already done: Send or Recv with it returns
@@ -269,8 +334,10 @@ func (s *Socket) putFrames(sp *[]core.Msg) {
 func (s *Socket) Type() SocketType { return s.s.Type() }
 
 // Bind listens on an endpoint: "tcp://127.0.0.1:5555", "tcp://*:0",
-// "tcp://[::1]:*", "ipc:///path", "inproc://name". The endpoint as bound
-// (port resolved) is available from LastEndpoint.
+// "tcp://[::1]:*", "tcp://eth0:5555" (an interface: its first IPv4
+// address, else its first IPv6 one; as in libzmq, no DNS names),
+// "ipc:///path", "inproc://name". The endpoint as bound (address and port
+// resolved) is available from LastEndpoint.
 func (s *Socket) Bind(endpoint string) error {
 	ep, err := s.s.Bind(endpoint)
 	if err == nil {
@@ -289,7 +356,10 @@ func (s *Socket) LastEndpoint() string {
 }
 
 // Connect connects to an endpoint in the background and keeps reconnecting.
-// It may be called before the peer has bound.
+// It may be called before the peer has bound. A tcp endpoint may name the
+// local address to connect from before a semicolon, an IP address or an
+// interface with an optional port: "tcp://127.0.0.2;10.0.0.1:5555",
+// "tcp://eth0:6000;10.0.0.1:5555".
 func (s *Socket) Connect(endpoint string) error { return s.s.Connect(endpoint) }
 
 // Unbind stops listening on an endpoint given to (or returned by) Bind.
@@ -344,11 +414,25 @@ func (s *Socket) RecvMsg(ctx context.Context, dst []Msg) ([]Msg, error) {
 	return s.s.Recv(ctx, dst)
 }
 
-// Subscribe adds a topic prefix on a SUB or XSUB socket ("" for all).
+// Subscribe adds a topic prefix on a SUB or XSUB socket ("" for all). On
+// an XPUB with XPubManual it subscribes the subscriber whose subscription
+// message Recv returned last (libzmq's ZMQ_SUBSCRIBE on XPUB).
 func (s *Socket) Subscribe(topic string) error { return s.s.Subscribe([]byte(topic)) }
 
 // Unsubscribe removes one Subscribe of the same topic.
 func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte(topic)) }
+
+// SetOption changes an option of the socket while it is in use, safely
+// with respect to concurrent Send and Recv: sock.SetOption(zmqx.Linger,
+// time.Second). The value has the type of the SocketOptions field of the
+// same name (a []byte option takes a string too) and its meaning: 0 is the
+// default. An option that cannot change now (Option.Live), or a value of
+// the wrong type or out of range, gives an error matching ErrInvalidOption.
+func (s *Socket) SetOption(opt Option, value any) error { return s.s.SetOption(opt, value) }
+
+// GetOption returns an option's current value, defaults resolved (an
+// unlimited HWM is -1), with the type SetOption takes.
+func (s *Socket) GetOption(opt Option) (any, error) { return s.s.GetOption(opt) }
 
 // Monitor sends the socket's events to ch, from now until stop is called,
 // like zmq_socket_monitor; any number of monitors may watch a socket, and

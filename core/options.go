@@ -23,9 +23,12 @@ const (
 	PUSH
 	XPUB
 	XSUB
+	// STREAM talks to raw TCP peers, not ZMTP (see Socket for its
+	// messages).
+	STREAM
 )
 
-var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
+var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB", "STREAM"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
@@ -55,7 +58,8 @@ const (
 )
 
 // Options configure one socket. The zero value means "the defaults"; every
-// field documents its own. Options are fixed when the socket is made.
+// field documents its own. Some can be changed on a live socket with
+// Socket.SetOption (see Option); the others are fixed when it is made.
 type Options struct {
 	// SendHWM bounds the messages queued per peer for sending. 0 means
 	// DefaultHWM; negative means unlimited. What happens at the mark depends
@@ -93,6 +97,37 @@ type Options struct {
 	// match none of its subscriptions (ZMQ_INVERT_MATCHING; both ends must
 	// set it).
 	InvertMatching bool
+	// XPubManual makes an XPUB leave subscriptions to the application
+	// (ZMQ_XPUB_MANUAL): every subscribe and unsubscribe a subscriber sends
+	// is handed to Recv and applied to nothing; the application calls
+	// Subscribe or Unsubscribe on the XPUB, which applies to the subscriber
+	// whose subscription message Recv returned last.
+	XPubManual bool
+	// XPubWelcomeMsg, when not empty, is sent by an XPUB to each subscriber
+	// as it attaches (ZMQ_XPUB_WELCOME_MSG); a SUB sees it only if it is
+	// subscribed to a prefix of it.
+	XPubWelcomeMsg []byte
+	// Conflate keeps only the last message in each direction
+	// (ZMQ_CONFLATE): a message waiting to be received is replaced by a
+	// newer one, and so is one waiting for its connection to take it.
+	// PUB, SUB, PUSH, PULL and DEALER only, single-part messages only.
+	Conflate bool
+	// Immediate queues messages only to connections that have completed
+	// their handshake (ZMQ_IMMEDIATE): with none, Send blocks (or fails
+	// with ErrWouldBlock) instead of queueing for a pending connect.
+	Immediate bool
+	// RouterHandover lets a ROUTER give a routing id that is in use to a
+	// new connection that presents it, disconnecting the old one, instead
+	// of refusing the new one (ZMQ_ROUTER_HANDOVER).
+	RouterHandover bool
+	// ProbeRouter makes a DEALER or ROUTER send an empty message to each
+	// new peer as it attaches, so a ROUTER peer learns its routing id
+	// (ZMQ_PROBE_ROUTER).
+	ProbeRouter bool
+	// ConnectRoutingID is the routing id a ROUTER (or STREAM) gives the
+	// peer of its next Connect, instead of the one the peer presents or a
+	// generated one (ZMQ_CONNECT_ROUTING_ID). Connect uses it up.
+	ConnectRoutingID []byte
 	// TCP connection options (tcp:// only; zero leaves the system's
 	// default). TCPKeepAlive turns keepalive probes on (1) or off (-1),
 	// with the idle time before the first, the interval between them and
@@ -202,6 +237,9 @@ func (o Options) resolved() (Options, error) {
 		return o, errors.New("zmqx: TCPKeepAlive is -1 (off), 0 (system default) or 1 (on)")
 	case o.ReconnectIntervalMax < 0:
 		return o, errors.New("zmqx: ReconnectIntervalMax must not be negative")
+	}
+	if err := o.checkMore(); err != nil {
+		return o, err
 	}
 	if o.SendHWM < 0 {
 		o.SendHWM = 0 // unlimited inside

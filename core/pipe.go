@@ -40,6 +40,15 @@ type Pipe struct {
 
 	inMsgs int64 // whole messages read from in (reader-local copy)
 
+	// assignID is the routing id a ROUTER gives this peer whatever it
+	// presents (ConnectRoutingID), if set.
+	assignID []byte
+	// kill ends the connection (stream pipes): a ROUTER handing the peer's
+	// routing id over to another, a STREAM closing it. Set before attach.
+	kill func()
+	// slot is the message waiting for the pipe to drain (Conflate).
+	slot []Msg
+
 	// RoutingID is the peer's routing id as a ROUTER sees it.
 	RoutingID []byte
 	// Peer describes the far side once known.
@@ -100,9 +109,9 @@ func (p *Pipe) adopt(e pipeEnd) {
 	e.send.notify()
 }
 
-// newStreamPipe makes the socket end of a pipe to a stream connection.
-func newStreamPipe(s *Socket) *Pipe {
-	o := &s.opts
+// newStreamPipe makes the socket end of a pipe to a stream connection,
+// with the connection's options o.
+func newStreamPipe(s *Socket, o *Options) *Pipe {
 	p := &Pipe{
 		ob:       newOutbound(o.SendHWM, s.sendSig),
 		ib:       newInbound(o.RecvHWM, o.MaxMsgSize, s.recvSig),
@@ -110,6 +119,14 @@ func newStreamPipe(s *Socket) *Pipe {
 	}
 	p.ib.subIn = s.typ == PUB || s.typ == XPUB
 	return p
+}
+
+// disconnect ends the connection behind p, if there is one; the socket
+// has forgotten p already.
+func (p *Pipe) disconnect() {
+	if p.kill != nil {
+		p.kill()
+	}
 }
 
 // Stream reports whether p leads to a stream connection.

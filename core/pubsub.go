@@ -52,12 +52,38 @@ type pub struct {
 	gen     uint64
 	match   []*Pipe
 	pending [][]Msg // XPUB: subscriptions and messages from subscribers, for Recv
+	from    []*Pipe // XPUB: the subscriber each pending message came from
+	last    *Pipe   // XPubManual: where the last message Recv returned came from
 }
 
 func (b *pub) attach(p *Pipe) error {
 	b.in.add(p)
 	b.out = append(b.out, p)
+	if w := b.s.opts.XPubWelcomeMsg; len(w) > 0 {
+		p.Write(NewMsg(w))
+		p.Flush()
+	}
 	return nil
+}
+
+// queue keeps a message from subscriber p for Recv.
+func (b *pub) queue(msg []Msg, p *Pipe) {
+	b.pending = append(b.pending, msg)
+	b.from = append(b.from, p)
+}
+
+// manual applies an XPubManual subscription change to the subscriber
+// whose message Recv returned last (as libzmq, nothing without one).
+func (b *pub) manual(topic []byte, on bool) {
+	p := b.last
+	if p == nil || p.PeerGone() {
+		return
+	}
+	if on {
+		b.subs.addPipe(topic, p)
+	} else {
+		b.subs.rmPipe(topic, p)
+	}
 }
 
 // absorb reads everything the peers have sent: subscriptions go into the
@@ -74,17 +100,22 @@ func (b *pub) absorb() {
 			topic := body[1:]
 			changed := false
 			o := &b.s.opts
+			if o.XPubManual && !b.noRecv {
+				// Everything goes to the application, which decides.
+				b.queue(msg, p)
+				continue
+			}
 			if body[0] == 1 {
 				changed = b.subs.addPipe(topic, p) || o.XPubVerbose || o.XPubVerboser
 			} else {
 				changed = b.subs.rmPipe(topic, p) || o.XPubVerboser
 			}
 			if changed && !b.noRecv {
-				b.pending = append(b.pending, msg)
+				b.queue(msg, p)
 				continue
 			}
 		} else if !b.noRecv {
-			b.pending = append(b.pending, msg)
+			b.queue(msg, p)
 			continue
 		}
 		closeAll(msg)
@@ -97,7 +128,7 @@ func (b *pub) prune() {
 		if p.PeerGone() {
 			b.subs.rmPipeAll(p, func(topic []byte) {
 				if !b.noRecv {
-					b.pending = append(b.pending, []Msg{subscriptionMsg(topic, false)})
+					b.queue([]Msg{subscriptionMsg(topic, false)}, nil)
 				}
 			})
 			continue
@@ -140,6 +171,10 @@ func (b *pub) send(msg []Msg) (bool, error) {
 			}
 		}
 	}
+	if b.s.opts.Conflate {
+		b.sendConflate(msg)
+		return true, nil
+	}
 	yielded := false
 	for _, p := range b.match {
 		if p.PeerGone() {
@@ -166,6 +201,24 @@ func (b *pub) send(msg []Msg) (bool, error) {
 	return true, nil
 }
 
+// sendConflate is send's distribution under Conflate: each matching
+// subscriber gets the message, or keeps it in its slot while busy.
+func (b *pub) sendConflate(msg []Msg) {
+	if len(b.s.slotted) > 0 {
+		b.s.flushSlots()
+	}
+	var share [1]Msg // Conflate: single-part
+	for _, p := range b.match {
+		if p.PeerGone() {
+			continue
+		}
+		share[0] = msg[0].Share()
+		b.s.conflateWrite(p, share[:])
+	}
+	clear(b.match)
+	closeAll(msg)
+}
+
 func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {
 	if b.noRecv {
 		return dst, false, fmt.Errorf("%w: PUB cannot receive", ErrNotSupported)
@@ -176,8 +229,9 @@ func (b *pub) recv(dst []Msg) ([]Msg, bool, error) {
 		return dst, false, nil
 	}
 	dst = append(dst, b.pending[0]...)
-	b.pending[0] = nil
-	b.pending = b.pending[1:]
+	b.last = b.from[0]
+	b.pending[0], b.from[0] = nil, nil
+	b.pending, b.from = b.pending[1:], b.from[1:]
 	return dst, true, nil
 }
 

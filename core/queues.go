@@ -52,12 +52,40 @@ func (l *lb) pick(s *Socket) *Pipe {
 
 // send writes msg to the next pipe that can take it; false if none can.
 func (l *lb) send(s *Socket, msg []Msg) bool {
+	if s.opts.Conflate {
+		return l.sendConflate(s, msg)
+	}
 	p := l.pick(s)
 	if p == nil {
 		return false
 	}
 	writeMsg(p, msg)
 	return true
+}
+
+// sendConflate is send under Conflate: any peer that is there takes the
+// message, into its slot if it is busy (the HWM does not apply).
+func (l *lb) sendConflate(s *Socket, msg []Msg) bool {
+	if len(s.slotted) > 0 {
+		s.flushSlots()
+	}
+	for len(l.pipes) > 0 {
+		if l.cur >= len(l.pipes) {
+			l.cur = 0
+		}
+		p := l.pipes[l.cur]
+		if p.PeerGone() {
+			l.remove(p)
+			if p.Dead() {
+				s.forget(p)
+			}
+			continue
+		}
+		l.cur++
+		s.conflateWrite(p, msg)
+		return true
+	}
+	return false
 }
 
 // writeMsg writes all frames of msg to p and flushes once.
@@ -93,10 +121,25 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 			continue
 		}
 		f.cur++
+		start := len(into) - 1
 		for m.More {
 			into = append(into, Msg{})
 			m = &into[len(into)-1]
 			p.readInto(m)
+		}
+		// Conflate: a newer whole message from the same peer replaces it
+		// (not on a PUB, whose input is subscriptions: each one counts).
+		for s.opts.Conflate && s.typ != PUB && p.CheckRead() {
+			closeAll(into[start:])
+			clear(into[start:])
+			into = append(into[:start], Msg{})
+			m = &into[start]
+			p.readInto(m)
+			for m.More {
+				into = append(into, Msg{})
+				m = &into[len(into)-1]
+				p.readInto(m)
+			}
 		}
 		return into, p
 	}

@@ -202,10 +202,12 @@ type inprocConnect struct {
 	s      *Socket
 	ep     string
 	cp, bp *Pipe
+	later  bool // Immediate: cp is attached when the binder comes
 }
 
 func (s *Socket) bindInproc(ep, name string) (string, error) {
 	r := s.rt
+	s.use()
 	r.mu.Lock()
 	if _, ok := r.inproc[name]; ok {
 		r.mu.Unlock()
@@ -236,15 +238,19 @@ func (s *Socket) bindInproc(ep, name string) (string, error) {
 
 func (s *Socket) connectInproc(ep, name string) error {
 	r := s.rt
-	c := &inprocConnect{s: s, ep: ep}
+	imm := s.use().Immediate
+	id := s.takeConnectRoutingID()
+	c := &inprocConnect{s: s, ep: ep, later: imm}
 	e := &endpoint{name: ep, given: ep, cancel: func() {}, done: make(chan struct{})}
 	close(e.done)
 	r.mu.Lock()
 	binder := r.inproc[name]
 	if binder == nil {
 		// The binder's end takes the connecting socket's HWMs for now.
-		c.cp, c.bp = newPipePair(s.end(), pipeEnd{recv: newSignal(), send: newSignal(), sndhwm: s.opts.RecvHWM, rcvhwm: s.opts.SendHWM})
+		se := s.end()
+		c.cp, c.bp = newPipePair(se, pipeEnd{recv: newSignal(), send: newSignal(), sndhwm: se.rcvhwm, rcvhwm: se.sndhwm})
 		c.cp.Peer = PeerInfo{RemoteAddr: ep}
+		c.cp.assignID = id
 		r.pending[name] = append(r.pending[name], c)
 	}
 	r.mu.Unlock()
@@ -271,13 +277,16 @@ func (s *Socket) connectInproc(ep, name string) error {
 		return ErrClosed
 	}
 	if binder == nil {
+		if imm {
+			return nil // nothing is queued before the binder comes
+		}
 		if err := s.attachPipe(c.cp); err != nil {
 			e.inproc()
 			return err
 		}
 		return nil
 	}
-	cp, err := joinInproc(s, binder, ep)
+	cp, err := joinInproc(s, binder, ep, id)
 	if err == nil {
 		s.mu.Lock()
 		c.cp = cp
@@ -298,14 +307,24 @@ func joinPending(c *inprocConnect, bind *Socket) {
 		c.bp.Detach()
 		return
 	}
+	bindID, connID := bind.optsNow().RoutingID, conn.optsNow().RoutingID
 	conn.mu.Lock()
-	c.cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: c.ep}
+	c.cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bindID, RemoteAddr: c.ep}
 	conn.mu.Unlock()
-	c.bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: c.ep}
+	c.bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: connID, RemoteAddr: c.ep}
 	c.bp.adopt(bind.end())
 	if err := bind.attachPipe(c.bp); err != nil {
 		c.bp.Detach()
 		return
+	}
+	if c.later {
+		if err := conn.attachPipe(c.cp); err != nil {
+			c.cp.Detach()
+			bind.mu.Lock()
+			bind.forget(c.bp)
+			bind.mu.Unlock()
+			return
+		}
 	}
 	conn.event(EventConnected, c.ep, c.ep, nil)
 	bind.event(EventAccepted, c.ep, c.ep, nil)
@@ -313,15 +332,16 @@ func joinPending(c *inprocConnect, bind *Socket) {
 
 // joinInproc connects two sockets with a pipe and no engine in between, and
 // returns the connecting socket's end.
-func joinInproc(conn, bind *Socket, ep string) (*Pipe, error) {
+func joinInproc(conn, bind *Socket, ep string, id []byte) (*Pipe, error) {
 	if !compatible(conn.typ, bind.typ) {
 		err := fmt.Errorf("%w: %s cannot connect to %s at %s", errRefused, conn.typ, bind.typ, ep)
 		conn.log.Warn("inproc connect refused", "endpoint", ep, "err", err)
 		return nil, err
 	}
 	cp, bp := newPipePair(conn.end(), bind.end())
-	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.opts.RoutingID, RemoteAddr: ep}
-	bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.opts.RoutingID, RemoteAddr: ep}
+	cp.assignID = id
+	cp.Peer = PeerInfo{Type: bind.typ.String(), Identity: bind.optsNow().RoutingID, RemoteAddr: ep}
+	bp.Peer = PeerInfo{Type: conn.typ.String(), Identity: conn.optsNow().RoutingID, RemoteAddr: ep}
 	if err := bind.attachPipe(bp); err != nil {
 		cp.Detach()
 		bp.Detach()

@@ -42,18 +42,22 @@ func (s *Socket) Bind(ep string) (string, error) {
 		return "", ErrClosed
 	}
 	if scheme == "inproc" {
+		if s.typ == STREAM {
+			return "", fmt.Errorf("%w: STREAM is for tcp:// and ipc:// peers", ErrNotSupported)
+		}
 		return s.bindInproc(ep, addr)
 	}
 	tr, err := s.rt.transport(scheme)
 	if err != nil {
 		return "", err
 	}
+	o := s.use() // the listener keeps these for the connections it accepts
 	if oc, ok := tr.(OptionChecker); ok {
-		if err := oc.CheckOptions(&s.opts); err != nil {
+		if err := oc.CheckOptions(&o); err != nil {
 			return "", fmt.Errorf("zmqx: bind %s: %w", ep, err)
 		}
 	}
-	l, err := tr.Listen(addr, &s.opts)
+	l, err := tr.Listen(addr, &o)
 	if err != nil {
 		err = fmt.Errorf("zmqx: bind %s: %w", ep, err)
 		s.event(EventBindFailed, ep, "", err)
@@ -88,6 +92,9 @@ func (s *Socket) Connect(ep string) error {
 		return ErrClosed
 	}
 	if scheme == "inproc" {
+		if s.typ == STREAM {
+			return fmt.Errorf("%w: STREAM is for tcp:// and ipc:// peers", ErrNotSupported)
+		}
 		return s.connectInproc(ep, addr)
 	}
 	tr, err := s.rt.transport(scheme)
@@ -97,14 +104,19 @@ func (s *Socket) Connect(ep string) error {
 	if err := tr.CheckDial(addr); err != nil {
 		return fmt.Errorf("zmqx: connect %s: %w", ep, err)
 	}
+	o := s.use()
 	if oc, ok := tr.(OptionChecker); ok {
-		if err := oc.CheckOptions(&s.opts); err != nil {
+		if err := oc.CheckOptions(&o); err != nil {
 			return fmt.Errorf("zmqx: connect %s: %w", ep, err)
 		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	e := &endpoint{name: ep, given: ep, cancel: cancel, done: make(chan struct{})}
-	ss := s.newSession(ep, s.typ != ROUTER)
+	// A pipe that outlives connections queues messages before the first
+	// one is up: not for ROUTER (it routes only to known peers) and not
+	// with Immediate (only completed connections take messages).
+	ss := s.newSession(ep, s.typ != ROUTER && s.typ != STREAM && !o.Immediate)
+	ss.routingID = s.takeConnectRoutingID()
 	if ss.persistent {
 		if err := s.attachPipe(ss.pipe); err != nil {
 			cancel()
@@ -149,6 +161,24 @@ func (s *Socket) removeEndpoint(ep string, bind bool) error {
 	found.stop()
 	<-found.done
 	return nil
+}
+
+// use marks the socket as having endpoints (Conflate is fixed from now)
+// and returns its options as they are.
+func (s *Socket) use() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used = true
+	return s.opts
+}
+
+// takeConnectRoutingID uses up ConnectRoutingID for a Connect.
+func (s *Socket) takeConnectRoutingID() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.opts.ConnectRoutingID
+	s.opts.ConnectRoutingID = nil
+	return id
 }
 
 func (s *Socket) isClosed() bool {
@@ -217,15 +247,17 @@ func (s *Socket) acceptLoop(ctx context.Context, e *endpoint) {
 type session struct {
 	sock       *Socket
 	endpoint   string
-	persistent bool  // the pipe outlives connections (connect side)
-	pipe       *Pipe // nil until the handshake for !persistent
-	attached   bool  // the current connection completed its handshake
+	persistent bool   // the pipe outlives connections (connect side)
+	pipe       *Pipe  // nil until the handshake for !persistent
+	attached   bool   // the current connection completed its handshake
+	routingID  []byte // ConnectRoutingID given to this Connect's peer
 }
 
 func (s *Socket) newSession(ep string, persistent bool) *session {
 	ss := &session{sock: s, endpoint: ep, persistent: persistent}
 	if persistent {
-		ss.pipe = newStreamPipe(s)
+		o := s.optsNow()
+		ss.pipe = newStreamPipe(s, &o)
 	}
 	return ss
 }
@@ -233,8 +265,17 @@ func (s *Socket) newSession(ep string, persistent bool) *session {
 // serve runs one connection through the engine.
 func (ss *session) serve(ctx context.Context, c net.Conn) error {
 	ss.attached = false
-	h := &Host{ss: ss, remote: c.RemoteAddr().String(), local: c.LocalAddr()}
-	err := ss.sock.rt.engine.Serve(ctx, c, h)
+	h := &Host{ss: ss, remote: c.RemoteAddr().String(), local: c.LocalAddr(), opts: ss.sock.optsNow()}
+	// The socket may end this connection alone (Pipe.kill).
+	cctx, kill := context.WithCancel(ctx)
+	defer kill()
+	h.kill = kill
+	var err error
+	if ss.sock.typ == STREAM {
+		err = ss.serveRaw(cctx, c, h)
+	} else {
+		err = ss.sock.rt.engine.Serve(cctx, c, h)
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -270,8 +311,7 @@ func (ss *session) finish() {
 
 func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 	defer ss.finish()
-	o := &ss.sock.opts
-	ivl := o.ReconnectInterval
+	ivl := ss.sock.optsNow().ReconnectInterval
 	for {
 		ss.sock.event(EventConnectDelayed, ss.endpoint, "", nil)
 		c, err := ss.dial(ctx, tr, addr)
@@ -287,7 +327,7 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 			}
 			ss.sock.event(EventDisconnected, ss.endpoint, remote, err)
 			if ss.attached {
-				ivl = o.ReconnectInterval
+				ivl = ss.sock.optsNow().ReconnectInterval
 			}
 		} else {
 			if ctx.Err() != nil {
@@ -295,6 +335,7 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 			}
 			ss.sock.event(EventConnectRetry, ss.endpoint, "", err)
 		}
+		o := ss.sock.optsNow() // SetOption may have changed them
 		if o.ReconnectInterval < 0 {
 			return
 		}
@@ -311,13 +352,13 @@ func (ss *session) connectLoop(ctx context.Context, tr Transport, addr string) {
 
 // dial makes one connection attempt, bounded by ConnectTimeout.
 func (ss *session) dial(ctx context.Context, tr Transport, addr string) (net.Conn, error) {
-	o := &ss.sock.opts
+	o := ss.sock.optsNow()
 	if o.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.ConnectTimeout)
 		defer cancel()
 	}
-	return tr.Dial(ctx, addr, o)
+	return tr.Dial(ctx, addr, &o)
 }
 
 // Host is a session's side of the contract with an engine.
@@ -325,10 +366,14 @@ type Host struct {
 	ss     *session
 	remote string
 	local  net.Addr
+	opts   Options // the socket's, as the connection started
+	kill   func()  // ends this connection
 }
 
-// Options are the socket's options, defaults resolved.
-func (h *Host) Options() *Options { return &h.ss.sock.opts }
+// Options are the socket's options as they were when the connection
+// started (SetOption changes apply to later connections), defaults
+// resolved.
+func (h *Host) Options() *Options { return &h.opts }
 
 // SocketType is the type of the socket the connection serves.
 func (h *Host) SocketType() Type { return h.ss.sock.typ }
@@ -342,7 +387,7 @@ func (h *Host) Endpoint() string { return h.ss.endpoint }
 // linger period; never more than max, never negative.
 func (h *Host) Grace(limit time.Duration) time.Duration {
 	s := h.ss.sock
-	g := s.opts.Linger
+	g := time.Duration(s.lingerNs.Load())
 	if by := s.closeBy.Load(); by != 0 {
 		g = time.Until(time.Unix(0, by))
 	}
@@ -445,8 +490,9 @@ func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	s := ss.sock
 	peer.RemoteAddr = h.remote
 	if !ss.persistent {
-		p := newStreamPipe(s)
+		p := newStreamPipe(s, &h.opts)
 		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
+		p.assignID, p.kill = ss.routingID, h.kill
 		if err := s.attachPipe(p); err != nil {
 			p.End()
 			p.Detach()

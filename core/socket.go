@@ -30,10 +30,14 @@ type behavior interface {
 // single writer and a single reader at any instant; concurrent senders each
 // get whole messages through, in an order the caller cannot predict.
 type Socket struct {
-	rt   *Runtime
-	typ  Type
-	opts Options
-	log  *slog.Logger
+	rt  *Runtime
+	typ Type
+	// opts changes under mu (SetOption); code outside mu reads it through
+	// optsNow, or takes a copy that a connection keeps (Host.Options).
+	opts     Options
+	lingerNs atomic.Int64 // opts.Linger, for Host.Grace
+	used     bool         // under mu: Bind or Connect was called
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	b      behavior
@@ -60,6 +64,10 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	// Conflate, under mu: the pipes whose slot holds a message, and
+	// whether the conflater goroutine runs.
+	slotted    []*Pipe
+	conflating bool
 	// prefetched is a whole message Poll took for PollIn, under mu: the
 	// next Recv returns it.
 	prefetched []Msg
@@ -72,7 +80,11 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := o.checkType(t); err != nil {
+		return nil, err
+	}
 	s := &Socket{rt: rt, typ: t, opts: o, recvSig: newSignal(), sendSig: newSignal(), closing: make(chan struct{})}
+	s.lingerNs.Store(int64(o.Linger))
 	s.log = o.Logger
 	if s.log == nil {
 		s.log = rt.log
@@ -104,6 +116,8 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 		s.b = &push{s: s}
 	case PULL:
 		s.b = &pull{s: s}
+	case STREAM:
+		s.b = &stream{s: s, byID: map[string]*Pipe{}}
 	default:
 		return nil, fmt.Errorf("zmqx: unknown socket type %d", t)
 	}
@@ -114,9 +128,19 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 func (s *Socket) Type() Type { return s.typ }
 
 // Options returns the socket's options with defaults filled in.
-func (s *Socket) Options() Options { return s.opts }
+func (s *Socket) Options() Options { return s.optsNow() }
 
+// optsNow is a copy of the options as they are now, for code outside mu.
+func (s *Socket) optsNow() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
+}
+
+// end is the socket's side of a new inproc pipe (not under mu).
 func (s *Socket) end() pipeEnd {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return pipeEnd{recv: s.recvSig, send: s.sendSig, sndhwm: s.opts.SendHWM, rcvhwm: s.opts.RecvHWM}
 }
 
@@ -129,6 +153,12 @@ func (s *Socket) attachPipe(p *Pipe) error {
 	}
 	if err := s.b.attach(p); err != nil {
 		return err
+	}
+	if s.opts.ProbeRouter && (s.typ == DEALER || s.typ == ROUTER) {
+		// ZMQ_PROBE_ROUTER: an empty message, so a ROUTER peer learns our
+		// routing id before we have anything to say.
+		p.Write(Msg{})
+		p.Flush()
 	}
 	s.pipes = append(s.pipes, p)
 	s.recvSig.notify()
@@ -146,6 +176,7 @@ func (s *Socket) forget(p *Pipe) {
 		}
 	}
 	p.Detach()
+	s.dropSlot(p)
 	if f, ok := s.b.(interface{ forgot(*Pipe) }); ok {
 		f.forgot(p)
 	}
@@ -201,7 +232,13 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		} else {
 			m = append(m, msg...)
 		}
-		ok, err := s.b.send(m)
+		var ok bool
+		var err error
+		if s.opts.Conflate && len(m) > 1 {
+			err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
+		} else {
+			ok, err = s.b.send(m)
+		}
 		clear(m) // consumed, or still the caller's
 		s.scratch = m[:0]
 		idle := len(s.agents) == 0
@@ -372,13 +409,22 @@ func (s *Socket) Subscribe(topic []byte) error { return s.subscribe(topic, true)
 func (s *Socket) Unsubscribe(topic []byte) error { return s.subscribe(topic, false) }
 
 func (s *Socket) subscribe(topic []byte, on bool) error {
-	if s.typ != SUB && s.typ != XSUB {
+	if s.typ != SUB && s.typ != XSUB && s.typ != XPUB {
 		return fmt.Errorf("%w: Subscribe on %s", ErrNotSupported, s.typ)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
+	}
+	if s.typ == XPUB {
+		if !s.opts.XPubManual {
+			return fmt.Errorf("%w: Subscribe on XPUB needs XPubManual", ErrNotSupported)
+		}
+		b := s.b.(*pub)
+		b.prune()
+		b.manual(topic, on)
+		return nil
 	}
 	s.b.(*sub).apply(topic, on)
 	return nil
@@ -415,6 +461,7 @@ func (s *Socket) Close() error {
 	s.mu.Lock()
 	for _, p := range s.pipes {
 		p.Detach()
+		s.dropSlot(p)
 	}
 	s.pipes = nil
 	closeAll(s.prefetched)
@@ -435,7 +482,7 @@ func (s *Socket) linger() {
 	for {
 		s.mu.Lock()
 		s.drive() // invoker mode: nobody else writes
-		pending := false
+		pending := len(s.slotted) > 0 && s.flushSlots() > 0
 		for _, p := range s.pipes {
 			if !p.PeerGone() && p.Pending() > 0 {
 				p.waitDrain()

@@ -226,20 +226,44 @@ type router struct {
 }
 
 func (b *router) attach(p *Pipe) error {
-	id := p.Peer.Identity
-	if len(id) > 0 {
-		if q, ok := b.byID[string(id)]; ok && !q.PeerGone() {
-			return fmt.Errorf("%w: routing id %q is in use", errRefused, id)
-		}
-	} else {
-		b.s.nextID++
-		n := b.s.nextID
-		id = []byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	id, err := b.s.identify(p, b.byID)
+	if err != nil {
+		return err
 	}
 	p.RoutingID = id
 	b.byID[string(id)] = p
 	b.fq.add(p)
 	return nil
+}
+
+// identify picks a new peer's routing id, as a ROUTER (or STREAM) knows
+// it: the id its Connect was given (ConnectRoutingID), else the one the
+// peer presented, else a generated one. An id in use is refused, or with
+// RouterHandover taken from the peer that has it, which is disconnected.
+func (s *Socket) identify(p *Pipe, byID map[string]*Pipe) ([]byte, error) {
+	id := p.assignID
+	if len(id) == 0 {
+		id = p.Peer.Identity
+	}
+	if len(id) == 0 {
+		return s.generateID(), nil
+	}
+	if q, ok := byID[string(id)]; ok && !q.PeerGone() {
+		if !s.opts.RouterHandover {
+			return nil, fmt.Errorf("%w: routing id %q is in use", errRefused, id)
+		}
+		s.forget(q) // also removes it from byID (forgot)
+		q.disconnect()
+	}
+	return id, nil
+}
+
+// generateID makes a routing id for a peer that has none: a zero byte
+// and a 32-bit counter, as libzmq.
+func (s *Socket) generateID() []byte {
+	s.nextID++
+	n := s.nextID
+	return []byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
 }
 
 func (b *router) recv(dst []Msg) ([]Msg, bool, error) {

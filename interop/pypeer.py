@@ -6,7 +6,10 @@ It speaks the C peer's protocol (peer/zmqpeer.c), plus a few lines of its own:
   (on start)                 -> ready LIBZMQ_VERSION PYZMQ_VERSION
   socket TYPE                create the socket (REQ, PUB, ...) -> ok
   opt routing_id HEX | router_mandatory | xpub_verbose | plain_client USER PASS |
-      plain_server USER PASS | sndhwm N | rcvhwm N | rcvtimeo MS | monitor
+      plain_server USER PASS | sndhwm N | rcvhwm N | rcvtimeo MS | monitor |
+      int NAME N | bytes NAME HEX
+                             int and bytes set any option by its zmq name
+                             (int PROBE_ROUTER 1, bytes XPUB_WELCOME_MSG 6869);
                              plain_server starts pyzmq's ThreadAuthenticator
                              (a ZAP handler) that knows one USER and PASS;
                              monitor records the socket's events -> ok
@@ -84,6 +87,10 @@ class Peer:
             s.setsockopt(zmq.RCVTIMEO, int(rest[0]))
         elif name == "monitor":
             self.mon = s.get_monitor_socket()
+        elif name == "int":
+            s.setsockopt(getattr(zmq, rest[0]), int(rest[1]))
+        elif name == "bytes":
+            s.setsockopt(getattr(zmq, rest[0]), unhex(rest[1]))
         else:
             return "err unknown option " + name
         return "ok"

@@ -88,7 +88,7 @@ type sockFlags struct {
 }
 
 func (f *sockFlags) register(fs *flag.FlagSet, defType string) {
-	fs.StringVar(&f.typ, "type", defType, "socket `type`: PAIR PUB SUB XPUB XSUB REQ REP DEALER ROUTER PUSH PULL")
+	fs.StringVar(&f.typ, "type", defType, "socket `type`: PAIR PUB SUB XPUB XSUB REQ REP DEALER ROUTER PUSH PULL STREAM")
 	fs.Var(&f.binds, "bind", "`endpoint` to bind, e.g. tcp://*:5555 or ipc:///tmp/sock (repeatable)")
 	fs.Var(&f.connects, "connect", "`endpoint` to connect to, e.g. tcp://127.0.0.1:5555 (repeatable)")
 	fs.Var(&f.subs, "subscribe", "topic `prefix` for SUB or XSUB (repeatable; default: everything)")

@@ -45,11 +45,14 @@ func (TCP) Dial(ctx context.Context, addr string, o *core.Options) (net.Conn, er
 	if o == nil {
 		o = &core.Options{}
 	}
-	a, err := tcpAddr(addr, false)
+	a, src, err := tcpAddrSrc(addr, false)
 	if err != nil {
 		return nil, err
 	}
 	d := net.Dialer{Control: control(o), KeepAlive: -1} // keepalive: tune, as asked
+	if src != nil {
+		d.LocalAddr = src
+	}
 	c, err := d.DialContext(ctx, "tcp", a)
 	if err != nil {
 		return nil, err

@@ -23,9 +23,29 @@ var (
 	_ core.Transport = IPC{}
 )
 
-// tcpAddr turns a ZMQ tcp address into a Go one: "*" is every interface
-// and a port of "*" or "0" is chosen by the kernel.
+// tcpAddr turns a ZMQ tcp address into a Go one: "*" is every interface,
+// an interface name stands for its address (bind), and a port of "*" or
+// "0" is chosen by the kernel. For connect, a source ("SRC;") is returned
+// apart (see addr.go).
 func tcpAddr(addr string, bind bool) (string, error) {
+	a, _, err := tcpAddrSrc(addr, bind)
+	return a, err
+}
+
+func tcpAddrSrc(addr string, bind bool) (string, *net.TCPAddr, error) {
+	var src *net.TCPAddr
+	whole := addr
+	if !bind {
+		var err error
+		if src, addr, err = splitSource(addr); err != nil {
+			return "", nil, err
+		}
+	}
+	a, err := tcpDest(addr, whole, bind)
+	return a, src, err
+}
+
+func tcpDest(addr, whole string, bind bool) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", fmt.Errorf("%w: tcp address %q: %v", core.ErrEndpoint, addr, err)
@@ -44,6 +64,11 @@ func tcpAddr(addr string, bind bool) (string, error) {
 	}
 	if host == "" && !bind {
 		return "", fmt.Errorf("%w: tcp address %q has no host", core.ErrEndpoint, addr)
+	}
+	if bind {
+		if host, err = localHost(host, whole); err != nil {
+			return "", err
+		}
 	}
 	return net.JoinHostPort(host, port), nil
 }
