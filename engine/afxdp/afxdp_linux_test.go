@@ -4,6 +4,7 @@ package afxdp_test
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func (r run) do(t *testing.T, p *vethtest.Pair) (bound, conn *peer) {
 func (r run) between(t *testing.T, a, b *vethtest.Side) (bound, conn *peer) {
 	t.Helper()
 	env := func(role string, extra map[string]string) map[string]string {
-		m := map[string]string{"ZX_ROLE": role, "ZX_COUNT": strconv.Itoa(r.count), "ZX_SIZE": strconv.Itoa(r.size)}
+		m := map[string]string{"ZX_ROLE": role, "ZX_COUNT": strconv.Itoa(r.count), "ZX_SIZE": strconv.Itoa(r.size),
+			"ZX_DEBUG": os.Getenv("ZX_DEBUG")}
 		for k, v := range r.env {
 			m[k] = v
 		}
@@ -60,6 +62,13 @@ func (r run) between(t *testing.T, a, b *vethtest.Side) (bound, conn *peer) {
 				t.Logf("%s: %s", q.name, l)
 			}
 		}
+		q.mu.Lock()
+		for _, l := range q.log {
+			if strings.Contains(l, "level=DEBUG") {
+				t.Logf("%s: %s", q.name, l)
+			}
+		}
+		q.mu.Unlock()
 	}
 	return bound, conn
 }

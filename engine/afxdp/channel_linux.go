@@ -3,7 +3,9 @@
 package afxdp
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -24,6 +26,7 @@ type channel struct {
 	hdr  udpframe.Header // our frames' addressing: us → peer
 	syn  synKey          // accepted channels: the SYN that made it
 	lis  *listener       // accepted channels, until handed to Accept
+	resv *reservation    // accepted channels: their port, held (host.mu)
 
 	mu sync.Mutex // guards rc
 	rc *rel.Conn
@@ -98,6 +101,15 @@ func (c *channel) update() {
 func (c *channel) finish(err error) {
 	c.deadOnce.Do(func() {
 		c.err = err
+		if lg := c.h.t.c.Logger; lg.Enabled(context.Background(), slog.LevelDebug) {
+			st := c.rc.Stats()
+			lg.Debug("afxdp: channel ended", "local", c.hdr.Src, "peer", c.hdr.Dst, "why", err,
+				"sent", st.DatagramsSent, "received", st.DatagramsReceived,
+				"retx_rto", st.RetransmitsRTO, "retx_nak", st.RetransmitsNAK, "retx_tlp", st.RetransmitsTLP,
+				"naks_sent", st.NAKsSent, "naks_received", st.NAKsReceived, "duplicates", st.DuplicatesReceived,
+				"out_of_window", st.OutOfWindow, "malformed", st.Malformed, "srtt", st.SRTT, "rto", st.RTO,
+				"recovered", st.Recovered, "recovery_max", st.RecoveryMax)
+		}
 		close(c.dead)
 		c.gone.Store(true)
 		go c.h.remove(c)
@@ -110,8 +122,8 @@ func (c *channel) finish(err error) {
 func (c *channel) fail(err error) {
 	c.mu.Lock()
 	c.rc.Abort()
-	c.mu.Unlock()
 	c.finish(err)
+	c.mu.Unlock()
 }
 
 func (c *channel) deadErr() error {

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -84,6 +85,7 @@ type synKey struct {
 type reservation struct {
 	fd   int
 	port uint16
+	refs int // the listener and the channels it accepted, under host.mu
 }
 
 func (t *Transport) listen(e endpoint, o *core.Options) (core.Listener, error) {
@@ -272,7 +274,7 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	return h, nil
 }
 
-// Stats reports the steering program's counters and each queue socket's.
+// stats reports the steering program's counters and each queue socket's.
 func (h *host) stats() (bpf.Counters, []xdp.Stats) {
 	c, _ := h.steer.Counters()
 	var ss []xdp.Stats
@@ -321,6 +323,13 @@ func (h *host) close() error {
 	for _, c := range *h.chans.Load() {
 		c.fail(net.ErrClosed)
 	}
+	if lg := h.t.c.Logger; lg.Enabled(context.Background(), slog.LevelDebug) {
+		steer, qs := h.stats()
+		lg.Debug("afxdp: engine stopped", "iface", h.iface, "steered", steer.Steered, "passed", steer.Passed, "malformed", steer.Malformed)
+		for i, s := range qs {
+			lg.Debug("afxdp: queue", "iface", h.iface, "queue", i, "stats", fmt.Sprintf("%+v", s))
+		}
+	}
 	return h.release()
 }
 
@@ -364,7 +373,7 @@ func (h *host) reserve(ip netip.Addr, port uint16) (*reservation, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("getsockname", err)
 	}
-	r := &reservation{fd: fd, port: uint16(got.(*unix.SockaddrInet4).Port)}
+	r := &reservation{fd: fd, port: uint16(got.(*unix.SockaddrInet4).Port), refs: 1}
 	if err := h.steer.RegisterPort(r.port); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -372,7 +381,12 @@ func (h *host) reserve(ip netip.Addr, port uint16) (*reservation, error) {
 	return r, nil
 }
 
+// unreserve drops a reference to r (h.mu held): the port stays steered
+// while a channel accepted on it lives.
 func (h *host) unreserve(r *reservation) {
+	if r.refs--; r.refs > 0 {
+		return
+	}
 	h.steer.ReleasePort(r.port)
 	unix.Close(r.fd)
 }
@@ -417,6 +431,10 @@ func (h *host) remove(c *channel) {
 	h.chans.Store(&m)
 	if c.syn != (synKey{}) && h.syns[c.syn] == c {
 		delete(h.syns, c.syn)
+	}
+	if c.resv != nil {
+		h.unreserve(c.resv)
+		c.resv = nil
 	}
 	if len(m) == 0 {
 		select {
@@ -510,7 +528,8 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 	hdr.SrcMAC, hdr.DstMAC = fr.DstMAC, fr.SrcMAC
 	hdr.Src, hdr.Dst = fr.Dst, fr.Src
 	c = newChannel(h, q, id, hdr, rc)
-	c.syn, c.lis = key, l
+	c.syn, c.lis, c.resv = key, l, l.resv
+	l.resv.refs++
 	h.syns[key] = c
 	h.add(c)
 	h.mu.Unlock()

@@ -128,8 +128,8 @@ func (l *listener) Close() error {
 		if l.h.listeners[l.resv.port] == l {
 			delete(l.h.listeners, l.resv.port)
 		}
-		l.h.mu.Unlock()
 		l.h.unreserve(l.resv)
+		l.h.mu.Unlock()
 		if l.tcp != nil {
 			l.tcp.Close()
 		}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -115,7 +116,11 @@ func runRole(role string) error {
 	}
 	rec := &recoveries{h: hdrhistogram.New(1, 60_000_000, 3)}
 	defer rec.print()
-	cfg := zmqx.Config{Idle: idle, XDP: zmqx.XDPConfig{
+	var logger *slog.Logger
+	if os.Getenv("ZX_DEBUG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := zmqx.Config{Idle: idle, Logger: logger, XDP: zmqx.XDPConfig{
 		OnRecovered: rec.add,
 		Attach:      os.Getenv("ZX_ATTACH"),
 		Queues:      envInt("ZX_QUEUES", 0),

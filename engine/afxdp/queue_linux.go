@@ -35,12 +35,15 @@ type queue struct {
 	idx int
 	xsk *xdp.Socket
 	efd int // eventfd: wakes the worker
+	tfd int // timerfd: the worker's next timer, to the microsecond
 	// The worker parks in the Go netpoller (so a sleeping worker holds no
 	// P, and waking it is a goroutine wake-up), on an epoll instance
-	// watching the socket and the eventfd.
+	// watching the socket, the eventfd and the timerfd. The netpoller's
+	// own deadlines have millisecond resolution; retransmission timers
+	// here are a hundred microseconds.
 	ep     *os.File
 	epc    syscall.RawConn
-	events [2]unix.EpollEvent
+	events [3]unix.EpollEvent
 
 	stop       atomic.Bool
 	sleeping   atomic.Bool
@@ -67,12 +70,19 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 	}
 	q = &queue{h: h, idx: idx, xsk: s, efd: efd, rx: make([]xdp.Desc, batch),
 		txFree: make([]xdp.Desc, 0, batch), txOut: make([]xdp.Desc, 0, batch)}
+	tfd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		unix.Close(efd)
+		return nil, os.NewSyscallError("timerfd_create", err)
+	}
+	q.tfd = tfd
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		unix.Close(efd)
+		unix.Close(tfd)
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	for _, fd := range []int{s.FD(), efd} {
+	for _, fd := range []int{s.FD(), efd, tfd} {
 		if err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			break
 		}
@@ -83,12 +93,14 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 	if err != nil {
 		unix.Close(epfd)
 		unix.Close(efd)
+		unix.Close(tfd)
 		return nil, os.NewSyscallError("epoll", err)
 	}
 	q.ep = os.NewFile(uintptr(epfd), "afxdp-queue")
 	if q.epc, err = q.ep.SyscallConn(); err != nil {
 		q.ep.Close()
 		unix.Close(efd)
+		unix.Close(tfd)
 		return nil, err
 	}
 	return q, nil
@@ -97,6 +109,7 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 func (q *queue) close() error {
 	q.ep.Close()
 	unix.Close(q.efd)
+	unix.Close(q.tfd)
 	return q.xsk.Close()
 }
 
@@ -178,21 +191,22 @@ func (q *queue) sleep() {
 	if q.pending.Load() > 0 || q.stop.Load() {
 		return
 	}
+	var its unix.ItimerSpec // zero: disarmed
 	if next != math.MaxInt64 {
-		d := time.Duration(next - nowNs())
+		d := next - nowNs()
 		if d <= 0 {
 			return
 		}
-		q.ep.SetReadDeadline(time.Now().Add(d))
-	} else {
-		q.ep.SetReadDeadline(time.Time{})
+		its.Value = unix.NsecToTimespec(d)
 	}
+	unix.TimerfdSettime(q.tfd, 0, &its, nil)
 	q.epc.Read(func(fd uintptr) bool {
 		n, _ := unix.EpollWait(int(fd), q.events[:], 0)
 		return n != 0
 	})
 	var buf [8]byte
 	unix.Read(q.efd, buf[:])
+	unix.Read(q.tfd, buf[:])
 }
 
 // send is a writer's way to put c's new data on the wire at once: when the
