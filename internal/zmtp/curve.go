@@ -18,12 +18,12 @@ import (
 const (
 	CmdMessage = "MESSAGE"
 
-	helloData    = 194 // version 2, padding 72, C' 32, nonce 8, box 80
-	welcomeData  = 160 // nonce 16, box 144 (S' 32, cookie 96)
-	initiateMin  = 248 // cookie 96, nonce 8, box 144+ (C 32, vouch nonce 16, vouch 80, metadata)
-	readyMin     = 24  // nonce 8, box 16+ (metadata)
-	messageMin   = 25  // nonce 8, box 16+ (flags 1, payload)
-	cookieLen    = 96  // nonce 16, secretbox 80 (C' 32, s' 32)
+	helloData   = 194 // version 2, padding 72, C' 32, nonce 8, box 80
+	welcomeData = 160 // nonce 16, box 144 (S' 32, cookie 96)
+	initiateMin = 248 // cookie 96, nonce 8, box 144+ (C 32, vouch nonce 16, vouch 80, metadata)
+	readyMin    = 24  // nonce 8, box 16+ (metadata)
+	messageMin  = 25  // nonce 8, box 16+ (flags 1, payload)
+	cookieLen   = 96  // nonce 16, secretbox 80 (C' 32, s' 32)
 )
 
 // MessageOverhead is what a CURVE MESSAGE adds to a frame's payload: the
