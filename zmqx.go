@@ -151,6 +151,12 @@ type Config struct {
 	// the first connection goes through, and no pinning where the system
 	// has no NUMA information for it (loopback, virtual NICs).
 	CPUs []int
+	// Auth checks the peers of the runtime's sockets during the security
+	// handshake (the ZAP handler, RFC 27): every client of a CURVE server
+	// or of a PLAIN server without PlainAuth, and NULL peers of sockets
+	// with a ZAPDomain. nil: CURVE servers admit every client. NewAuth
+	// makes a ready-made one.
+	Auth Authenticator
 }
 
 // Runtime owns sockets and everything they share: what libzmq calls a
@@ -174,6 +180,7 @@ func NewRuntime(c Config) *Runtime {
 		CPUs:      c.CPUs,
 		PinThread: pinThread(),
 		Place:     placeNearNIC,
+		Auth:      c.Auth,
 	}
 	return &Runtime{rt: core.NewRuntime(cc)}
 }

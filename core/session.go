@@ -440,6 +440,7 @@ func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	peer.RemoteAddr = h.remote
 	if !ss.persistent {
 		p := newStreamPipe(s)
+		p.ib.meta.Store(peer.Meta)
 		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
 		if err := s.attachPipe(p); err != nil {
 			p.End()
@@ -450,6 +451,7 @@ func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	} else {
 		p := ss.pipe
 		p.ib.Reset()
+		p.ib.meta.Store(peer.Meta)
 		s.mu.Lock()
 		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
 		if s.subs != nil {
