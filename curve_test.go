@@ -45,7 +45,7 @@ var curveModes = []struct {
 // than a segment and than the receive buffer.
 func TestCurvePatterns(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 3<<16) // 3 MiB
-	mid := bytes.Repeat([]byte{7}, 70<<10)                  // 70 KiB
+	mid := bytes.Repeat([]byte{7}, 70<<10)                 // 70 KiB
 	for _, mode := range curveModes {
 		for _, ep := range []string{"tcp://127.0.0.1:*", "ipc://*"} {
 			t.Run(mode.name+"/"+ep[:3], func(t *testing.T) {

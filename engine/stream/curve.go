@@ -15,8 +15,8 @@ import (
 // CURVE connections: the socket still encodes plain ZMTP frames into the
 // Outbound and decodes plain frames from the Inbound; the engine seals and
 // opens in between. Outbound, each frame (data or command, PING included)
-// becomes one MESSAGE command, sealed into a buffer the engine then writes
-// out; inbound, the engine reads the MESSAGE commands into a buffer of its
+// becomes one MESSAGE, sealed into a buffer the engine then writes
+// out; inbound, the engine reads the MESSAGEs into a buffer of its
 // own and opens each straight into the Inbound's memory as the frame it
 // carries. Every buffer is kept and reused, so the steady state allocates
 // nothing; the cost is one copy of each payload on the way out (the box
@@ -62,7 +62,7 @@ func (x *curveIO) space() []byte {
 	return x.in[x.w:]
 }
 
-// filled opens the whole MESSAGE commands among the n bytes just read into
+// filled opens the whole MESSAGEs among the n bytes just read into
 // space and writes the frames they carry into the Inbound, publishing
 // them. It reports whether a message was published.
 func (c *conn) curveFilled(n int) (woke bool, err error) {
@@ -110,9 +110,8 @@ func (c *conn) curveFilled(n int) (woke bool, err error) {
 			break
 		}
 		x.r += total
-		if !h.Command() {
-			return woke, errors.New("zmtp: plain message frame on a CURVE connection")
-		}
+		// MESSAGE travels as a data frame (libzmq's framing; see
+		// zmtp.CurveCodec.Seal); a command frame is read the same way.
 		cmd, err := zmtp.ParseCommand(b[h.Len:total])
 		if err != nil {
 			return woke, err
@@ -179,7 +178,7 @@ func putHeader(b []byte, curveFlags byte, size int) {
 }
 
 // seal turns plain ZMTP frames (whole or in pieces, across calls) into
-// sealed MESSAGE commands appended to out.
+// sealed MESSAGEs appended to out.
 func (x *curveIO) seal(b []byte) {
 	for len(b) > 0 {
 		if x.left < 0 {

@@ -85,7 +85,7 @@ func shortNonce(prefix []byte, v uint64) *[24]byte {
 	return &n
 }
 
-// CurveCodec encrypts and decrypts the MESSAGE commands of an established
+// CurveCodec encrypts and decrypts the MESSAGEs of an established
 // CURVE connection. One side seals, the other opens, so one goroutine
 // may seal while another opens.
 type CurveCodec struct {
@@ -113,7 +113,7 @@ func NewCurveCodecForTest(key [32]byte) (client, server *CurveCodec) {
 	return newCurveCodec(&key, false, 3, 1), newCurveCodec(&key, true, 2, 2)
 }
 
-// SealedLen is the size of the MESSAGE command frame (header included)
+// SealedLen is the size of the MESSAGE frame (header included)
 // that carries a plaintext of n bytes (flags byte included).
 func SealedLen(n int) int {
 	size := 8 + 8 + box.Overhead + n
@@ -123,12 +123,17 @@ func SealedLen(n int) int {
 	return 2 + size
 }
 
-// Seal appends to dst one MESSAGE command frame carrying plain, which is
-// the CURVE flags byte followed by the payload. It allocates nothing when
-// dst has room (SealedLen).
+// Seal appends to dst one MESSAGE frame carrying plain, which is the CURVE
+// flags byte followed by the payload. It allocates nothing when dst has
+// room (SealedLen).
+//
+// The frame is a final data frame (flags 0), not a command frame, as
+// libzmq 4.3 sends it: libzmq marks the boxed message it frames with none
+// of the original's flags, and on receipt it would keep a command flag on
+// the opened message (so a command-flagged MESSAGE confuses it).
 func (c *CurveCodec) Seal(dst []byte, plain []byte) []byte {
 	size := 8 + 8 + box.Overhead + len(plain)
-	dst = AppendHeader(dst, FlagCommand, size)
+	dst = AppendHeader(dst, 0, size)
 	dst = append(dst, 7, 'M', 'E', 'S', 'S', 'A', 'G', 'E')
 	binary.BigEndian.PutUint64(c.sendNonce[16:], c.next)
 	c.next++
@@ -136,7 +141,7 @@ func (c *CurveCodec) Seal(dst []byte, plain []byte) []byte {
 	return box.SealAfterPrecomputation(dst, plain, &c.sendNonce, &c.key)
 }
 
-// Open takes the data of a MESSAGE command (after its name), checks that
+// Open takes the body of a MESSAGE after its name, checks that
 // its nonce is above every one seen before and appends the plaintext (the
 // flags byte, then the payload) to dst.
 func (c *CurveCodec) Open(dst []byte, data []byte) ([]byte, error) {
@@ -156,7 +161,7 @@ func (c *CurveCodec) Open(dst []byte, data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// ParseMessage checks a MESSAGE command's data for shape only (no keys):
+// ParseMessage checks a MESSAGE body (after the name) for shape only (no keys):
 // the short nonce and the box.
 func ParseMessage(data []byte) (nonce uint64, boxed []byte, err error) {
 	if len(data) < messageMin {

@@ -99,7 +99,7 @@ func TestHandshakeCurve(t *testing.T) {
 			t.Fatalf("sealed %d bytes, SealedLen says %d", len(frame), SealedLen(1+len(payload)))
 		}
 		hd, err := ParseHeader(frame, 0)
-		if err != nil || !hd.Command() {
+		if err != nil || hd.Command() || hd.More() {
 			t.Fatal(hd, err)
 		}
 		c, err := ParseCommand(frame[hd.Len:])
