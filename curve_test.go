@@ -464,3 +464,63 @@ func plainCopy(w io.Writer, r io.Reader) {
 }
 
 var _ = errors.New
+
+// recordingAuth answers with a fixed reply and keeps the requests.
+type recordingAuth struct {
+	mu    sync.Mutex
+	reqs  []zmqx.ZAPRequest
+	reply zmqx.ZAPReply
+}
+
+func (a *recordingAuth) Authenticate(_ context.Context, r *zmqx.ZAPRequest) zmqx.ZAPReply {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reqs = append(a.reqs, *r)
+	return a.reply
+}
+
+// TestZAPRequestFields: the authenticator gets RFC 27's fields, and the
+// metadata of its reply reaches the messages.
+func TestZAPRequestFields(t *testing.T) {
+	ctx := ztest.Ctx(t)
+	auth := &recordingAuth{reply: zmqx.ZAPReply{StatusCode: "200", StatusText: "OK", UserID: "u-1", Metadata: map[string]string{"X-Desk": "fx"}}}
+	rt := zmqx.NewRuntime(zmqx.Config{Auth: auth})
+	defer rt.Close()
+	so, co, _, clientPub := curveOpts(t)
+	so.ZAPDomain, so.RoutingID = "trading", []byte("srv")
+	srv := mustSocket(t, rt, zmqx.PULL, so)
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	cli := mustSocket(t, rt, zmqx.PUSH, co)
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	ztest.Send(t, ctx, cli, "x")
+	msgs, err := srv.RecvMsg(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := msgs[0].Metadata("X-Desk"); d != "fx" {
+		t.Errorf("ZAP metadata X-Desk = %q", d)
+	}
+	if u, _ := msgs[0].Metadata("user-id"); u != "u-1" {
+		t.Errorf("User-Id = %q", u)
+	}
+	n := 0
+	msgs[0].Properties().Each(func(name, value string) { n++ })
+	if n != 4 { // User-Id, Peer-Address, X-Desk and the peer's Socket-Type (no Identity: none set)
+		t.Errorf("%d properties", n)
+	}
+	msgs[0].Close()
+	auth.mu.Lock()
+	defer auth.mu.Unlock()
+	if len(auth.reqs) != 1 {
+		t.Fatalf("%d requests", len(auth.reqs))
+	}
+	r := auth.reqs[0]
+	if r.Version != "1.0" || r.RequestID == "" || r.Domain != "trading" || r.Address != "127.0.0.1" ||
+		string(r.Identity) != "srv" || r.Mechanism != "CURVE" || len(r.Credentials) != 1 || !bytes.Equal(r.Credentials[0], clientPub[:]) {
+		t.Fatalf("request %+v", r)
+	}
+}

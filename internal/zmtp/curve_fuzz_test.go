@@ -53,19 +53,31 @@ func curveHandshakeUpTo(t testing.TB, step int) (hs, hc *Handshake, cmds [][]byt
 }
 
 func fuzzCurveStep(f *testing.F, step int, name string) {
-	_, _, cmds := curveHandshakeUpTo(f, step)
+	// One real handshake up to the step; each input gets a copy of it.
+	hs, hc, cmds := curveHandshakeUpTo(f, step)
+	h0 := []*Handshake{hs, hc}[step%2]
 	f.Add(cmds[step])
 	f.Add([]byte{})
 	f.Add(bytes.Repeat([]byte{0}, len(cmds[step])))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		hs, hc, cmds := curveHandshakeUpTo(t, step)
-		h := []*Handshake{hs, hc}[step%2]
+		h := cloneHandshake(h0)
 		_, done, err := h.OnCommand(Command{Name: name, Data: data})
 		if err == nil && step != 0 && !bytes.Equal(data, cmds[step]) {
 			// Only the genuine command of this handshake may pass.
 			t.Fatalf("%s accepted forged data (done %v)", name, done)
 		}
 	})
+}
+
+// cloneHandshake copies a handshake in progress (its configuration is
+// shared, read-only).
+func cloneHandshake(h *Handshake) *Handshake {
+	c := *h
+	if h.cv != nil {
+		cv := *h.cv
+		c.cv = &cv
+	}
+	return &c
 }
 
 func FuzzCurveHello(f *testing.F)    { fuzzCurveStep(f, 0, CmdHello) }
@@ -92,6 +104,11 @@ func FuzzCurveMessage(f *testing.F) {
 }
 
 func FuzzCurveError(f *testing.F) {
+	var errorStates []*Handshake
+	for step := 0; step < 4; step++ {
+		hs, hc, _ := curveHandshakeUpTo(f, step)
+		errorStates = append(errorStates, []*Handshake{hs, hc}[step%2])
+	}
 	f.Add([]byte{3, '4', '0', '0'})
 	f.Add([]byte{200})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -99,11 +116,10 @@ func FuzzCurveError(f *testing.F) {
 		if err == nil && len(reason) > 255 {
 			t.Fatal("reason too long")
 		}
-		for step := 0; step < 2; step++ {
-			hs, hc, _ := curveHandshakeUpTo(t, step)
-			h := []*Handshake{hs, hc}[step%2]
+		for step, h0 := range errorStates {
+			h := cloneHandshake(h0)
 			if _, done, err := h.OnCommand(Command{Name: CmdError, Data: data}); err == nil || done {
-				t.Fatal("ERROR did not end the handshake")
+				t.Fatalf("ERROR did not end the handshake at step %d", step)
 			}
 		}
 	})
