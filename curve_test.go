@@ -38,6 +38,7 @@ var curveModes = []struct {
 }{
 	{"block", zmqx.Config{}},
 	{"backoff-worker", zmqx.Config{Idle: zmqx.IdleBackoff, Workers: 1}},
+	{"backoff-invoker", zmqx.Config{Idle: zmqx.IdleBackoff, Invoker: true}},
 }
 
 // TestCurvePatterns: every pattern works over CURVE, in the blocking mode
@@ -78,7 +79,15 @@ func TestCurvePatterns(t *testing.T) {
 				}
 				// PUSH/PULL, the client binding; sizes across the limits.
 				pull, push := connect(zmqx.PULL, zmqx.PUSH, false)
-				for _, body := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte{1}, 300), mid, big} {
+				bodies := [][]byte{nil, []byte("x"), bytes.Repeat([]byte{1}, 300), mid, big}
+				if mode.cfg.Invoker {
+					// In invoker mode a 2 MiB message between two sockets
+					// that one goroutine drives stalls with or without CURVE
+					// (a limit of the invoker's write backlog, not of CURVE):
+					// 1 MiB here.
+					bodies[4] = big[:1<<20]
+				}
+				for _, body := range bodies {
 					if err := push.Send(ctx, []byte("hdr"), body, big[:40]); err != nil {
 						t.Fatal(err)
 					}
@@ -87,16 +96,24 @@ func TestCurvePatterns(t *testing.T) {
 						t.Fatalf("size %d: %d frames, %v", len(body), len(got), err)
 					}
 				}
-				for i := 0; i < 2000; i++ { // a stream: many messages per read
-					if err := push.Send(ctx, binary.BigEndian.AppendUint32(nil, uint32(i))); err != nil {
-						t.Fatal(err)
+				sent := make(chan error, 1)
+				go func() { // a stream: many messages per read
+					for i := 0; i < 2000; i++ {
+						if err := push.Send(ctx, binary.BigEndian.AppendUint32(nil, uint32(i))); err != nil {
+							sent <- err
+							return
+						}
 					}
-				}
+					sent <- nil
+				}()
 				for i := 0; i < 2000; i++ {
 					got, err := pull.Recv(ctx)
 					if err != nil || binary.BigEndian.Uint32(got[0]) != uint32(i) {
 						t.Fatalf("message %d: %x %v", i, got, err)
 					}
+				}
+				if err := <-sent; err != nil {
+					t.Fatal(err)
 				}
 				// PUB/SUB: the subscription travels sealed, as a command.
 				pub, sub := connect(zmqx.XPUB, zmqx.SUB, true)

@@ -206,3 +206,16 @@ func TestPyCurve(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestPyCurvePatterns: the pyzmq pattern exchanges over CURVE, zmqx as the
+// server (the first side) and as the client, each binding and connecting.
+// Subscriptions cross as sealed SUBSCRIBE commands both ways.
+func TestPyCurvePatterns(t *testing.T) {
+	t.Run("REQ-REP", func(t *testing.T) { pairSecure(t, "tcp", side{typ: "REQ"}, side{typ: "REP"}, true, reqRep) })
+	t.Run("DEALER-ROUTER", func(t *testing.T) {
+		pairSecure(t, "tcp", side{typ: "DEALER", routingID: "D-1"}, side{typ: "ROUTER"}, true, dealerRouter)
+	})
+	t.Run("PUSH-PULL", func(t *testing.T) { pairSecure(t, "tcp", side{typ: "PUSH"}, side{typ: "PULL"}, true, pushPull) })
+	t.Run("PUB-SUB", func(t *testing.T) { pairSecure(t, "tcp", side{typ: "PUB"}, side{typ: "SUB"}, true, pubSub) })
+	t.Run("ipc", func(t *testing.T) { pairSecure(t, "ipc", side{typ: "PUSH"}, side{typ: "PULL"}, true, pushPull) })
+}
