@@ -219,3 +219,45 @@ func TestPyCurvePatterns(t *testing.T) {
 	t.Run("PUB-SUB", func(t *testing.T) { pairSecure(t, "tcp", side{typ: "PUB"}, side{typ: "SUB"}, true, pubSub) })
 	t.Run("ipc", func(t *testing.T) { pairSecure(t, "ipc", side{typ: "PUSH"}, side{typ: "PULL"}, true, pushPull) })
 }
+
+// TestPyZAPNull: a zmqx socket with a ZAP domain whose authenticator denies
+// the address refuses a NULL libzmq peer, which reports the status code;
+// with the address allowed, messages flow and carry the peer's properties.
+func TestPyZAPNull(t *testing.T) {
+	requirePython(t)
+	for _, deny := range []bool{true, false} {
+		t.Run(fmt.Sprintf("deny=%v", deny), func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			auth := zmqx.NewAuth().Allow("127.0.0.1")
+			if deny {
+				auth = zmqx.NewAuth().Deny("127.0.0.1")
+			}
+			rt := zmqx.NewRuntime(zmqx.Config{Auth: auth})
+			t.Cleanup(func() { rt.Close() })
+			events := make(chan zmqx.Event, 64)
+			pull, err := rt.Socket(zmqx.PULL, zmqx.SocketOptions{ZAPDomain: "global", Events: events})
+			must(t, err)
+			push := newPyPeer(t, "PUSH", "monitor")
+			linkPy(t, pull, push, true, "tcp")
+			if deny {
+				e := waitEvent(t, ctx, events, core.EventHandshakeFailed, core.EventHandshaken)
+				if e.Failure != core.HandshakeAuth || !strings.Contains(e.Err.Error(), "denied") {
+					t.Fatalf("zmqx: %v", e)
+				}
+				if ev, ok := push.event("HANDSHAKE_FAILED_AUTH", recvWait); !ok || ev != "HANDSHAKE_FAILED_AUTH 400" {
+					t.Fatalf("pyzmq: %s", ev)
+				}
+				return
+			}
+			pyEnd{push}.send("hi")
+			msgs, err := pull.RecvMsg(ctx, nil)
+			must(t, err)
+			for k, want := range map[string]string{"Socket-Type": "PUSH", "Peer-Address": "127.0.0.1"} {
+				if got, _ := msgs[0].Metadata(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			msgs[0].Close()
+		})
+	}
+}
