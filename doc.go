@@ -65,4 +65,15 @@
 // "Live: new connections" means a change applies to the connections, binds
 // and connects made after it, as in libzmq. Subscriptions change through
 // Subscribe and Unsubscribe.
+//
+// Security mechanisms: NULL, PLAIN and CURVE (CurveZMQ, RFC 26; keys as
+// CurveKey, written in Z85: NewCurveKeyPair, ParseCurveKey). A CURVE server
+// sets SocketOptions.CurveServer and CurveSecretKey; a client sets its own
+// CurveSecretKey and CurvePublicKey and the server's CurveServerKey.
+// Config.Auth installs an Authenticator, the ZAP handler (RFC 27) that
+// admits or refuses peers during the handshake; Auth is a ready-made one
+// (addresses, PLAIN users, CURVE keys, domains). A refused peer gets an
+// ERROR and the socket an EventHandshakeFailed with HandshakeAuth. Every
+// received message carries its connection's properties (Msg.Metadata:
+// Socket-Type, Identity, User-Id, Peer-Address and what the peer sent).
 package zmqx

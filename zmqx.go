@@ -220,6 +220,12 @@ type Config struct {
 	// has no NUMA information for it (loopback, virtual NICs). The AF_XDP
 	// engine's queue workers are pinned the same way.
 	CPUs []int
+	// Auth checks the peers of the runtime's sockets during the security
+	// handshake (the ZAP handler, RFC 27): every client of a CURVE server
+	// or of a PLAIN server without PlainAuth, and NULL peers of sockets
+	// with a ZAPDomain. nil: CURVE servers admit every client. NewAuth
+	// makes a ready-made one.
+	Auth Authenticator
 	// XDP configures the AF_XDP engine behind xdp:// endpoints.
 	XDP XDPConfig
 }
@@ -282,6 +288,7 @@ func NewRuntime(c Config) *Runtime {
 		CPUs:      c.CPUs,
 		PinThread: pinThread(),
 		Place:     placeNearNIC,
+		Auth:      c.Auth,
 	}
 	return &Runtime{rt: core.NewRuntime(cc)}
 }

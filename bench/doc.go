@@ -11,6 +11,9 @@
 // second. Their start and end-of-run protocol (a hello topic per
 // subscriber, an end marker) is described in internal/perf/fanout.go.
 //
+// curve.sh measures CURVE's per-message cost: with ZMQX_BENCH_CURVE=1 the
+// perf tools and zmqperf.c talk CURVE with fixed keys (internal/perf).
+//
 // cmd/floor_lat is not a zmqx tool: it is a raw TCP ping-pong that prints
 // remote_lat's lines, the floor that zmqx's and libzmq's latencies are read
 // against.

@@ -133,6 +133,9 @@ type Inbound struct {
 	taken int64 // whole messages taken
 
 	spare spares[iseg]
+
+	// meta is the current connection's properties, stamped on each Msg.
+	meta atomic.Pointer[Metadata]
 }
 
 func newInbound(hwm int, maxMsg int64, wake signal) *Inbound {
@@ -348,6 +351,7 @@ func (in *Inbound) next(m *Msg) bool {
 			m.ext, m.ref = body[:len(body):len(body)], &s.owner
 			m.More = flags&zmtp.FlagMore != 0
 		}
+		m.meta = in.meta.Load()
 		if !m.More {
 			in.taken++
 			in.read.Store(in.taken)

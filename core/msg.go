@@ -23,6 +23,8 @@ type Msg struct {
 	// carries it; whatever keeps the frame longer copies it first.
 	borrowed bool
 	inline   [InlineMax]byte
+	// meta is the receiving connection's properties (shared, immutable).
+	meta *Metadata
 }
 
 // buffer is the shared owner of a large payload.

@@ -182,6 +182,19 @@ type Options struct {
 	// PlainAuth makes this socket a PLAIN server: it is called with each
 	// client's credentials and refuses the client by returning an error.
 	PlainAuth func(username, password string) error
+	// PlainServer makes this socket a PLAIN server whose clients the
+	// runtime's Authenticator checks (PlainAuth, when set, checks instead).
+	PlainServer bool
+	// CURVE security (RFC 26; libzmq's CURVE_SERVER, CURVE_SECRETKEY,
+	// CURVE_PUBLICKEY, CURVE_SERVERKEY). A server sets CurveServer and its
+	// CurveSecretKey; a client sets its CurveSecretKey and CurvePublicKey
+	// and the server's public key, CurveServerKey. A CURVE server accepts
+	// every client unless the runtime has an Authenticator.
+	CurveServer                                    bool
+	CurveSecretKey, CurvePublicKey, CurveServerKey CurveKey
+	// ZAPDomain is the ZAP domain sent to the runtime's Authenticator; on
+	// a NULL socket, setting it makes the Authenticator check its peers.
+	ZAPDomain string
 	// Events, when set, receives connection events. Sends never block: if
 	// the channel is full the event is dropped.
 	Events chan<- Event
@@ -239,6 +252,9 @@ func (o Options) resolved() (Options, error) {
 		return o, errors.New("zmqx: ReconnectIntervalMax must not be negative")
 	}
 	if err := o.checkMore(); err != nil {
+		return o, err
+	}
+	if err := o.checkSecurity(); err != nil {
 		return o, err
 	}
 	if o.SendHWM < 0 {

@@ -66,6 +66,9 @@ type PeerInfo struct {
 	RemoteAddr string
 	// Downgraded is true for ZMTP 3.0 peers (subscriptions as messages).
 	Downgraded bool
+	// Meta is the connection's properties, given to every message it
+	// delivers (see Msg.Metadata).
+	Meta *Metadata
 }
 
 // pipeEnd is what the owner of one end brings: where to wake it, and the

@@ -45,6 +45,10 @@ type Config struct {
 	// NUMA node of the network interface it goes through. nil, or an empty
 	// answer (no NUMA information), leaves the workers unpinned.
 	Place func(local net.Addr) []int
+	// Auth is the ZAP handler (RFC 27) of the runtime's sockets; see
+	// Authenticator. nil: CURVE servers accept every client, and PLAIN
+	// servers need PlainAuth.
+	Auth Authenticator
 }
 
 // Validate reports a configuration that cannot work.
@@ -88,6 +92,7 @@ type Runtime struct {
 	pin      func(int) error
 	place    func(net.Addr) []int
 	cfgErr   error
+	auth     Authenticator
 
 	wmu        sync.Mutex
 	workers    []*worker
@@ -116,6 +121,7 @@ func NewRuntime(c Config) *Runtime {
 		pin:        c.PinThread,
 		place:      c.Place,
 		cfgErr:     c.Validate(),
+		auth:       c.Auth,
 	}
 	for k, v := range c.Transports {
 		r.transports[k] = v
@@ -130,6 +136,9 @@ func NewRuntime(c Config) *Runtime {
 func (r *Runtime) Socket(t Type, o Options) (*Socket, error) {
 	if r.cfgErr != nil {
 		return nil, r.cfgErr
+	}
+	if o.PlainServer && o.PlainAuth == nil && r.auth == nil {
+		return nil, errors.New("zmqx: a PLAIN server (PlainServer) needs PlainAuth or the runtime's Authenticator (Config.Auth)")
 	}
 	s, err := newSocket(r, t, o)
 	if err != nil {

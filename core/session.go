@@ -491,6 +491,7 @@ func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	peer.RemoteAddr = h.remote
 	if !ss.persistent {
 		p := newStreamPipe(s, &h.opts)
+		p.ib.meta.Store(peer.Meta)
 		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
 		p.assignID, p.kill = ss.routingID, h.kill
 		if err := s.attachPipe(p); err != nil {
@@ -502,6 +503,7 @@ func (h *Host) Attach(peer PeerInfo) (*Pipe, error) {
 	} else {
 		p := ss.pipe
 		p.ib.Reset()
+		p.ib.meta.Store(peer.Meta)
 		s.mu.Lock()
 		p.Peer, p.live, p.downgraded = peer, true, peer.Downgraded
 		if s.subs != nil {

@@ -273,6 +273,9 @@ func (b *router) recv(dst []Msg) ([]Msg, bool, error) {
 		return dst, false, nil
 	}
 	msg[start] = NewMsg(p.RoutingID)
+	if len(msg) > start+1 {
+		msg[start].meta = msg[start+1].meta // the connection's properties
+	}
 	return msg, true, nil
 }
 

@@ -6,10 +6,12 @@ It speaks the C peer's protocol (peer/zmqpeer.c), plus a few lines of its own:
   (on start)                 -> ready LIBZMQ_VERSION PYZMQ_VERSION
   socket TYPE                create the socket (REQ, PUB, ...) -> ok
   opt routing_id HEX | router_mandatory | xpub_verbose | plain_client USER PASS |
-      plain_server USER PASS | sndhwm N | rcvhwm N | rcvtimeo MS | monitor |
-      int NAME N | bytes NAME HEX
+      plain_server USER PASS | curve_server SECRET |
+      curve_client SECRET PUBLIC SERVERKEY | sndhwm N | rcvhwm N | rcvtimeo MS |
+      monitor | int NAME N | bytes NAME HEX
                              int and bytes set any option by its zmq name
                              (int PROBE_ROUTER 1, bytes XPUB_WELCOME_MSG 6869);
+                             curve keys are Z85 text (40 characters);
                              plain_server starts pyzmq's ThreadAuthenticator
                              (a ZAP handler) that knows one USER and PASS;
                              monitor records the socket's events -> ok
@@ -79,6 +81,13 @@ class Peer:
             self.auth.start()
             self.auth.configure_plain(domain="*", passwords={rest[0]: rest[1]})
             s.setsockopt(zmq.PLAIN_SERVER, 1)
+        elif name == "curve_server":
+            s.setsockopt(zmq.CURVE_SERVER, 1)
+            s.setsockopt(zmq.CURVE_SECRETKEY, rest[0].encode())
+        elif name == "curve_client":
+            s.setsockopt(zmq.CURVE_SECRETKEY, rest[0].encode())
+            s.setsockopt(zmq.CURVE_PUBLICKEY, rest[1].encode())
+            s.setsockopt(zmq.CURVE_SERVERKEY, rest[2].encode())
         elif name == "sndhwm":
             s.setsockopt(zmq.SNDHWM, int(rest[0]))
         elif name == "rcvhwm":

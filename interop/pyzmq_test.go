@@ -327,22 +327,7 @@ func reqRep(t *testing.T, l linked) {
 }
 
 func TestPyDealerRouter(t *testing.T) {
-	pair(t, "tcp", side{typ: "DEALER", routingID: "D-1"}, side{typ: "ROUTER"}, func(t *testing.T, l linked) {
-		l.link()
-		for i := 0; i < 3; i++ {
-			l.a.send("hi", "", fmt.Sprint(i))
-			expectEnd(t, l.b, "D-1", "hi", "", fmt.Sprint(i))
-			l.b.send("D-1", "back", fmt.Sprint(i))
-			expectEnd(t, l.a, "back", fmt.Sprint(i))
-		}
-		// A DEALER does not wait for answers: several in flight, in order.
-		for i := 0; i < 5; i++ {
-			l.a.send("burst", fmt.Sprint(i))
-		}
-		for i := 0; i < 5; i++ {
-			expectEnd(t, l.b, "D-1", "burst", fmt.Sprint(i))
-		}
-	})
+	pair(t, "tcp", side{typ: "DEALER", routingID: "D-1"}, side{typ: "ROUTER"}, dealerRouter)
 }
 
 func TestPyDealerRep(t *testing.T) {
@@ -371,15 +356,7 @@ func TestPyReqRouter(t *testing.T) {
 }
 
 func TestPyPushPull(t *testing.T) {
-	pair(t, "tcp", side{typ: "PUSH"}, side{typ: "PULL"}, func(t *testing.T, l linked) {
-		l.link()
-		for i := 0; i < 20; i++ {
-			l.a.send("job", fmt.Sprint(i), "")
-		}
-		for i := 0; i < 20; i++ {
-			expectEnd(t, l.b, "job", fmt.Sprint(i), "")
-		}
-	})
+	pair(t, "tcp", side{typ: "PUSH"}, side{typ: "PULL"}, pushPull)
 }
 
 func TestPyPair(t *testing.T) {
@@ -393,35 +370,7 @@ func TestPyPair(t *testing.T) {
 }
 
 func TestPyPubSub(t *testing.T) {
-	pair(t, "tcp", side{typ: "PUB"}, side{typ: "SUB"}, func(t *testing.T, l linked) {
-		pub, sub := l.a, l.b
-		sub.subscribe("a.")
-		l.link()
-		// Publish probes until the subscription has reached the publisher:
-		// what a PUB sends before that is not for this subscriber.
-		deadline := time.Now().Add(recvWait)
-		for {
-			pub.send("a.probe")
-			if _, ok := sub.tryRecv(50 * time.Millisecond); ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: subscription never reached %s", sub.name(), pub.name())
-			}
-		}
-		pub.send("b.filtered")
-		pub.send("a.wanted", "", "frame 3")
-		for {
-			m := recvEnd(t, sub)
-			if len(m) == 1 && m[0] == "a.probe" {
-				continue
-			}
-			if fmt.Sprintf("%q", m) != fmt.Sprintf("%q", []string{"a.wanted", "", "frame 3"}) {
-				t.Fatalf("%s received %q", sub.name(), m)
-			}
-			break
-		}
-	})
+	pair(t, "tcp", side{typ: "PUB"}, side{typ: "SUB"}, pubSub)
 }
 
 func TestPyXPubXSub(t *testing.T) {
@@ -555,6 +504,13 @@ func TestPyIPC(t *testing.T) {
 // binding and with pyzmq binding.
 func pair(t *testing.T, transport string, a, b side, exchange func(t *testing.T, l linked)) {
 	t.Helper()
+	pairSecure(t, transport, a, b, false, exchange)
+}
+
+// pairSecure is pair, over CURVE when curve is set: a is the CURVE server
+// and b the client (zmqx plays each, as pair has it play each side).
+func pairSecure(t *testing.T, transport string, a, b side, curve bool, exchange func(t *testing.T, l linked)) {
+	t.Helper()
 	for _, zmqxIsA := range []bool{true, false} {
 		zs, ps := a, b
 		if !zmqxIsA {
@@ -574,8 +530,22 @@ func pair(t *testing.T, transport string, a, b side, exchange func(t *testing.T,
 					ctx := ztest.Ctx(t)
 					typ, err := zmqx.ParseSocketType(zs.typ)
 					must(t, err)
-					z := zsock(t, typ, zmqx.SocketOptions{RoutingID: []byte(zs.routingID)})
+					zo := zmqx.SocketOptions{RoutingID: []byte(zs.routingID)}
 					var opts []string
+					if curve {
+						requirePyCurve(t)
+						keys := newCurveSet(t)
+						if zmqxIsA {
+							so := keys.zServer()
+							zo.CurveServer, zo.CurveSecretKey = so.CurveServer, so.CurveSecretKey
+							opts = append(opts, keys.pyClient(keys.serverPub))
+						} else {
+							co := keys.zClient()
+							zo.CurveSecretKey, zo.CurvePublicKey, zo.CurveServerKey = co.CurveSecretKey, co.CurvePublicKey, co.CurveServerKey
+							opts = append(opts, keys.pyServer())
+						}
+					}
+					z := zsock(t, typ, zo)
 					if ps.routingID != "" {
 						opts = append(opts, "routing_id "+enc([]string{ps.routingID}))
 					}
@@ -711,4 +681,61 @@ func TestPyPlain(t *testing.T) {
 			}
 		})
 	})
+}
+
+func dealerRouter(t *testing.T, l linked) {
+	l.link()
+	for i := 0; i < 3; i++ {
+		l.a.send("hi", "", fmt.Sprint(i))
+		expectEnd(t, l.b, "D-1", "hi", "", fmt.Sprint(i))
+		l.b.send("D-1", "back", fmt.Sprint(i))
+		expectEnd(t, l.a, "back", fmt.Sprint(i))
+	}
+	// A DEALER does not wait for answers: several in flight, in order.
+	for i := 0; i < 5; i++ {
+		l.a.send("burst", fmt.Sprint(i))
+	}
+	for i := 0; i < 5; i++ {
+		expectEnd(t, l.b, "D-1", "burst", fmt.Sprint(i))
+	}
+}
+
+func pushPull(t *testing.T, l linked) {
+	l.link()
+	for i := 0; i < 20; i++ {
+		l.a.send("job", fmt.Sprint(i), "")
+	}
+	for i := 0; i < 20; i++ {
+		expectEnd(t, l.b, "job", fmt.Sprint(i), "")
+	}
+}
+
+func pubSub(t *testing.T, l linked) {
+	pub, sub := l.a, l.b
+	sub.subscribe("a.")
+	l.link()
+	// Publish probes until the subscription has reached the publisher:
+	// what a PUB sends before that is not for this subscriber.
+	deadline := time.Now().Add(recvWait)
+	for {
+		pub.send("a.probe")
+		if _, ok := sub.tryRecv(50 * time.Millisecond); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: subscription never reached %s", sub.name(), pub.name())
+		}
+	}
+	pub.send("b.filtered")
+	pub.send("a.wanted", "", "frame 3")
+	for {
+		m := recvEnd(t, sub)
+		if len(m) == 1 && m[0] == "a.probe" {
+			continue
+		}
+		if fmt.Sprintf("%q", m) != fmt.Sprintf("%q", []string{"a.wanted", "", "frame 3"}) {
+			t.Fatalf("%s received %q", sub.name(), m)
+		}
+		break
+	}
 }

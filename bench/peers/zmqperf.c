@@ -266,6 +266,18 @@ int main(int argc, char **argv) {
 	int lat = strstr(mode, "lat") != NULL, local = strncmp(mode, "local", 5) == 0;
 	int type = lat ? (local ? ZMQ_REP : ZMQ_REQ) : (local ? ZMQ_PULL : ZMQ_PUSH);
 	void *s = zmq_socket(ctx, type);
+	if (getenv("ZMQX_BENCH_CURVE") != NULL && *getenv("ZMQX_BENCH_CURVE") != 0) {
+		// The fixed keys of bench/internal/perf (the binding side serves).
+		int one = 1;
+		if (local) {
+			if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+			    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs", 40) != 0)
+				die("curve server");
+		} else if (zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, "a@E7Z9!pmzQ=dzgHW0*$v-fC-q6o[gi$9pJBSSCz", 40) != 0 ||
+		           zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, "{-QY+0@u1b^<ePy:k}%#iOX$k.=CM+/8)%l<aW7F", 40) != 0 ||
+		           zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID", 40) != 0)
+			die("curve client");
+	}
 	if ((local ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) die(local ? "bind" : "connect");
 	zmq_msg_t msg;
 	zmq_msg_init(&msg);

@@ -85,6 +85,7 @@ type sockFlags struct {
 	routingID string
 	format    string
 	timeout   time.Duration
+	curve     curveFlags
 }
 
 func (f *sockFlags) register(fs *flag.FlagSet, defType string) {
@@ -95,6 +96,7 @@ func (f *sockFlags) register(fs *flag.FlagSet, defType string) {
 	fs.StringVar(&f.routingID, "routing-id", "", "this socket's routing `id`, as a ROUTER peer sees it")
 	fs.StringVar(&f.format, "format", "text", "message `format` on standard input and output and of FRAMEs: text, hex or json")
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound the whole run, lingering included, to this `duration` (0: no bound)")
+	f.curve.register(fs)
 }
 
 // check validates what does not need a socket; cmd names the subcommand.
@@ -116,7 +118,17 @@ func (f *sockFlags) check(cmd string) (zmqx.SocketType, format, error) {
 	if len(f.subs) > 0 && typ != zmqx.SUB && typ != zmqx.XSUB {
 		return 0, "", usagef(cmd, "--subscribe needs --type SUB or XSUB")
 	}
+	if err := f.curve.apply(cmd, &zmqx.SocketOptions{}); err != nil {
+		return 0, "", err
+	}
 	return typ, fm, nil
+}
+
+// options returns o with the security options of the flags (checked by
+// check) added.
+func (f *sockFlags) options(o zmqx.SocketOptions) zmqx.SocketOptions {
+	f.curve.apply("", &o)
+	return o
 }
 
 // setup subscribes, binds and connects s as the flags say. A SUB, or an

@@ -12,6 +12,7 @@ var commands = map[string]string{
 	"recv":   "print the messages that arrive, one per line",
 	"proxy":  "forward messages both ways between two sockets, like zmq_proxy",
 	"doctor": "tell whether xdp:// endpoints can work on a network interface",
+	"keygen": "print a new CURVE key pair (Z85): public: and secret: lines",
 }
 
 const mainHelp = `zmqx sends, receives, serves and forwards ØMQ messages from the shell, against
@@ -22,6 +23,7 @@ Usage:
   zmqx recv   [flags]              %s
   zmqx proxy  --frontend SPEC --backend SPEC
                                    %s
+  zmqx keygen                      %s
   zmqx doctor IFACE                %s
   zmqx help   [COMMAND]            this help, or a command's (same as zmqx COMMAND -h)
 
@@ -33,6 +35,15 @@ Examples:
   zmqx send --type PUB --bind tcp://*:5556 --wait-subscribers 1 news.sport goal
   zmqx recv --type SUB --connect tcp://127.0.0.1:5556 --subscribe news.
   zmqx proxy --frontend ROUTER@bind:tcp://*:5559 --backend DEALER@bind:tcp://*:5560
+
+Security (send and recv): --curve-server SECRET makes the socket a CURVE server;
+--curve-secret SECRET --curve-public PUBLIC --curve-server-key SERVERKEY a CURVE
+client. Keys are Z85 text, as zmqx keygen prints them (quote them: Z85 uses
+characters the shell interprets):
+  zmqx keygen        # the server's pair: public: S-PUB, secret: S-SEC
+  zmqx recv --type PULL --bind tcp://*:5555 --curve-server 'S-SEC'
+  zmqx send --type PUSH --connect tcp://127.0.0.1:5555 --curve-secret 'C-SEC' \
+      --curve-public 'C-PUB' --curve-server-key 'S-PUB' hello
 `
 
 const messagesHelp = `Messages:
@@ -137,7 +148,7 @@ func (c *cli) help(cmd string, fs *flag.FlagSet) {
 	w := c.stdout
 	switch cmd {
 	case "":
-		fmt.Fprintf(w, mainHelp, commands["send"], commands["recv"], commands["proxy"], commands["doctor"])
+		fmt.Fprintf(w, mainHelp, commands["send"], commands["recv"], commands["proxy"], commands["keygen"], commands["doctor"])
 		fmt.Fprintln(w)
 		fmt.Fprint(w, messagesHelp)
 		return
@@ -153,6 +164,9 @@ func (c *cli) help(cmd string, fs *flag.FlagSet) {
 		fmt.Fprint(w, proxyHelp)
 	case "doctor":
 		fmt.Fprint(w, doctorHelp)
+		return
+	case "keygen":
+		fmt.Fprint(w, keygenHelp)
 		return
 	}
 	if fs != nil {

@@ -59,7 +59,7 @@ func (c *cli) run(args []string) error {
 
 func (c *cli) dispatch(args []string) error {
 	if len(args) == 0 {
-		return usagef("", "say what to do: send, recv, proxy or doctor")
+		return usagef("", "say what to do: send, recv, proxy, keygen or doctor")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -81,6 +81,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.recv(rest)
 	case "proxy":
 		return c.proxy(rest)
+	case "keygen":
+		return c.keygen(rest)
 	case "doctor":
 		if len(rest) > 0 && isHelp(rest[0]) {
 			c.help("doctor", nil)
@@ -95,7 +97,7 @@ func (c *cli) dispatch(args []string) error {
 	if strings.HasPrefix(cmd, "-") {
 		return usagef("", "flags come after the command: zmqx COMMAND %s ...", cmd)
 	}
-	return usagef("", "unknown command %q: want send, recv, proxy or doctor", cmd)
+	return usagef("", "unknown command %q: want send, recv, proxy, keygen or doctor", cmd)
 }
 
 func isHelp(arg string) bool {

@@ -38,7 +38,7 @@ func (c *cli) recv(args []string) (err error) {
 	rt := zmqx.NewRuntime(zmqx.Config{})
 	defer closeWithin(d, rt.Close)
 	// A receiving socket has nothing of its own to deliver at close.
-	s, err := rt.Socket(typ, zmqx.SocketOptions{RoutingID: []byte(sf.routingID), Linger: -1})
+	s, err := rt.Socket(typ, sf.options(zmqx.SocketOptions{RoutingID: []byte(sf.routingID), Linger: -1}))
 	if err != nil {
 		return err
 	}

@@ -79,13 +79,13 @@ func (c *cli) send(args []string) (err error) {
 			err = fmt.Errorf("%s while queued messages were still leaving", d.why())
 		}
 	}()
-	s.sock, err = rt.Socket(sockType, zmqx.SocketOptions{
+	s.sock, err = rt.Socket(sockType, sf.options(zmqx.SocketOptions{
 		RoutingID:       []byte(sf.routingID),
 		Linger:          linger(sf.timeout),
 		RouterMandatory: typ == zmqx.ROUTER,
 		XPubVerbose:     sockType == zmqx.XPUB && s.waitSubs > 0,
 		Events:          s.peers.events,
-	})
+	}))
 	if err != nil {
 		return err
 	}

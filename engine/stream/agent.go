@@ -87,12 +87,24 @@ func (a *agent) DoWork() int {
 	work := 0
 	c := a.c
 	if !c.ib.Full() {
-		n, errno := rawio.Read(a.fd, c.ib.Space())
+		var n int
+		var errno syscall.Errno
+		if c.cv != nil {
+			n, errno = rawio.Read(a.fd, c.cv.space())
+		} else {
+			n, errno = rawio.Read(a.fd, c.ib.Space())
+		}
 		switch {
 		case n > 0:
 			work++
 			c.gotData.Store(true)
-			if _, err := c.ib.Fill(n); err != nil {
+			var err error
+			if c.cv != nil {
+				_, err = c.curveFilled(n)
+			} else {
+				_, err = c.ib.Fill(n)
+			}
+			if err != nil {
 				a.fail(err)
 				return work
 			}
@@ -120,6 +132,9 @@ func (a *agent) PumpOut() {
 
 func (a *agent) pumpOut() int {
 	c := a.c
+	if c.cv != nil {
+		return a.curvePumpOut()
+	}
 	if len(a.ctl) == 0 {
 		a.ctl = c.takeControl(a.ctl[:0])
 	}
@@ -197,4 +212,31 @@ func (a *agent) timers() {
 		a.pingAt = now.Add(ivl)
 		c.control(zmtp.AppendPing(nil, uint16(c.o.HeartbeatTTL/(100*time.Millisecond)), nil))
 	}
+}
+
+// curvePumpOut is pumpOut for CURVE connections: one non-blocking write
+// of what is sealed, sealing more once it has all gone.
+func (a *agent) curvePumpOut() int {
+	c, x := a.c, a.c.cv
+	var more bool
+	if a.ctl, more = c.curveRefill(a.ctl); !more {
+		return 0
+	}
+	a.iov = append(a.iov[:0], x.out[x.off:])
+	c.willWrite(a.iov)
+	n, errno := a.vec.Writev(a.fd, a.iov, false)
+	clear(a.iov)
+	if n < 0 {
+		if errno != rawio.EAGAIN {
+			a.fail(os.NewSyscallError("writev", errno))
+			return 0
+		}
+		a.leftOver()
+		return 0
+	}
+	x.off += n
+	if x.off < len(x.out) || c.ob.Available() > 0 {
+		a.leftOver()
+	}
+	return 1
 }

@@ -42,6 +42,9 @@ func (c *conn) runBlocking(ctx context.Context) error {
 // readLoop reads into the inbound stream; each read's whole messages are
 // published to the socket at once.
 func (c *conn) readLoop(ctx context.Context) error {
+	if c.cv != nil {
+		return c.curveReadLoop(ctx)
+	}
 	for {
 		for c.ib.Full() {
 			select {
@@ -146,6 +149,9 @@ func (c *conn) takeControl(buf []byte) []byte {
 
 // writeLoop writes the outbound stream out; see the package comment.
 func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
+	if c.cv != nil {
+		return c.curveWriteLoop(ctx, done)
+	}
 	batch := c.o.BatchSize
 	var (
 		ctl []byte
@@ -209,7 +215,7 @@ type direct struct {
 
 func newDirect(c *conn) *direct {
 	t := c.h.SocketType()
-	if !rawio.Supported || (t != core.REQ && t != core.REP) {
+	if !rawio.Supported || (t != core.REQ && t != core.REP) || c.cv != nil {
 		return nil
 	}
 	sc, ok := c.c.(syscall.Conn)

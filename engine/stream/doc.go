@@ -20,4 +20,10 @@
 //     Send pumps its message out at once (one write system call, no hand-off);
 //     what the socket buffer could not take is finished by the connection's
 //     session goroutine in the poller.
+//
+// CURVE connections keep the socket's side unchanged (plain frames in the
+// Outbound and Inbound): the engine seals every outgoing frame into a
+// MESSAGE as it takes it from the Outbound, and opens incoming MESSAGEs
+// straight into the Inbound's memory (curve.go). REQ and REP do not write
+// through from the sending goroutine on CURVE connections.
 package stream

@@ -39,6 +39,9 @@ type conn struct {
 
 	r rbuf // the handshake's reads; what is left over goes to ib
 
+	cv  *curveIO // CURVE: the sealing and opening, nil for NULL and PLAIN
+	iov [][]byte // CURVE: the writer's gather list
+
 	ctlMu sync.Mutex
 	ctl   []byte        // command frames for the writer to send (PONG, PING)
 	ctlC  chan struct{} // wakes the writer for ctl
@@ -57,19 +60,28 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
 	c.r.init(nc)
-	if err := c.handshake(); err != nil {
+	if err := c.handshake(ctx); err != nil {
 		return err
 	}
 	pipe, err := h.Attach(core.PeerInfo{
 		Type:       c.hs.PeerType,
 		Identity:   append([]byte(nil), c.hs.PeerIdentity...),
 		Downgraded: c.peer.Downgraded(),
+		Meta:       core.NewMetadata(c.hs.PeerMeta, c.hs.AuthMeta, c.hs.User, nc.RemoteAddr().String()),
 	})
 	if err != nil {
 		return err
 	}
 	c.pipe, c.ob, c.ib = pipe, pipe.Out(), pipe.In()
 	c.ib.SetCommandHandler(c.command)
+	if codec := c.hs.Codec(); codec != nil {
+		// CURVE: the bytes behind the handshake are sealed MESSAGEs.
+		c.cv = newCurveIO(codec, c.o.MaxMsgSize, &c.r)
+		c.r = rbuf{}
+		if _, err := c.curveFilled(0); err != nil {
+			return err
+		}
+	}
 	// Bytes that came in behind the handshake belong to the stream.
 	for rest := c.r.buffered(); len(rest) > 0; {
 		k := copy(c.ib.Space(), rest)
@@ -112,25 +124,42 @@ const maxGrace = time.Second
 // on this OS (non-blocking raw file descriptors).
 func (Engine) Agents() bool { return rawio.Supported }
 
-func (c *conn) handshakeConfig() zmtp.HandshakeConfig {
+func (c *conn) handshakeConfig(ctx context.Context) zmtp.HandshakeConfig {
 	cfg := zmtp.HandshakeConfig{SocketType: c.h.SocketType().String(), Identity: c.o.RoutingID}
 	switch {
 	case c.o.PlainAuth != nil:
 		cfg.Mechanism, cfg.AsServer, cfg.Authenticate = zmtp.MechPlain, true, c.o.PlainAuth
+	case c.o.PlainServer:
+		cfg.Mechanism, cfg.AsServer = zmtp.MechPlain, true
+		cfg.Authorize = c.h.Authorizer(ctx, zmtp.MechPlain)
 	case c.o.PlainUsername != "" || c.o.PlainPassword != "":
 		cfg.Mechanism, cfg.Username, cfg.Password = zmtp.MechPlain, c.o.PlainUsername, c.o.PlainPassword
+	case c.o.CurveServer:
+		cfg.Mechanism, cfg.AsServer, cfg.CurveSecretKey = zmtp.MechCurve, true, c.o.CurveSecretKey
+		cfg.Authorize = c.h.Authorizer(ctx, zmtp.MechCurve)
+	case !c.o.CurveSecretKey.IsZero():
+		cfg.Mechanism = zmtp.MechCurve
+		cfg.CurveSecretKey, cfg.CurvePublicKey, cfg.CurveServerKey = c.o.CurveSecretKey, c.o.CurvePublicKey, c.o.CurveServerKey
+	default:
+		cfg.Authorize = c.h.Authorizer(ctx, zmtp.MechNull)
 	}
 	return cfg
 }
 
 // handshake exchanges greetings and runs the security mechanism, all under
 // the handshake timeout.
-func (c *conn) handshake() error {
+func (c *conn) handshake(ctx context.Context) error {
 	if c.o.HandshakeTimeout > 0 {
 		c.c.SetDeadline(time.Now().Add(c.o.HandshakeTimeout))
 		defer c.c.SetDeadline(time.Time{})
 	}
-	cfg := c.handshakeConfig()
+	hctx := ctx
+	if c.o.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, c.o.HandshakeTimeout)
+		defer cancel()
+	}
+	cfg := c.handshakeConfig(hctx)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

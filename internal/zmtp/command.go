@@ -67,6 +67,8 @@ func commandName(b []byte) string {
 		return CmdWelcome
 	case CmdInitiate:
 		return CmdInitiate
+	case CmdMessage:
+		return CmdMessage
 	}
 	return string(b)
 }

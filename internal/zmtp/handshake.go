@@ -21,27 +21,68 @@ type HandshakeConfig struct {
 	SocketType string
 	// Identity is sent as the Identity property when non-empty.
 	Identity []byte
-	// Mechanism is MechNull or MechPlain; empty means NULL.
+	// Mechanism is MechNull, MechPlain or MechCurve; empty means NULL.
 	Mechanism string
-	// AsServer selects the PLAIN server role (it checks credentials).
+	// AsServer selects the PLAIN or CURVE server role (it checks
+	// credentials).
 	AsServer bool
 	// Username and Password are the PLAIN client's credentials.
 	Username, Password string
 	// Authenticate is the PLAIN server's credential check; it must be set
 	// for a PLAIN server. A non-nil error refuses the client.
 	Authenticate func(username, password string) error
+	// CurveSecretKey is our long-term CURVE secret key (both roles);
+	// CurvePublicKey (client) is its public half; CurveServerKey (client)
+	// is the server's long-term public key.
+	CurveSecretKey, CurvePublicKey, CurveServerKey [32]byte
+	// Authorize, when set, decides on a peer once its credentials are
+	// known (the ZAP hook, RFC 27): for a PLAIN server instead of
+	// Authenticate, for a CURVE server, and for NULL on both sides.
+	Authorize func(AuthRequest) AuthResult
 }
+
+// AuthRequest is what a handshake knows about a peer when it asks
+// Authorize: the mechanism and its credentials (PLAIN: username and
+// password; CURVE: the client's long-term public key; NULL: none).
+type AuthRequest struct {
+	Mechanism   string
+	Credentials [][]byte
+}
+
+// AuthResult is Authorize's answer. StatusCode "200" accepts; "300",
+// "400" and "500" refuse (temporary error, refused, internal error).
+type AuthResult struct {
+	StatusCode string
+	StatusText string
+	UserID     string
+	// Metadata is added to the connection's properties.
+	Metadata Metadata
+}
+
+var zeroKey [32]byte
 
 // Validate reports configuration mistakes before any connection is made.
 func (c *HandshakeConfig) Validate() error {
 	switch c.Mechanism {
 	case "", MechNull:
 	case MechPlain:
-		if c.AsServer && c.Authenticate == nil {
+		if c.AsServer && c.Authenticate == nil && c.Authorize == nil {
 			return errors.New("zmtp: PLAIN server needs a credential check")
 		}
 		if !c.AsServer && (len(c.Username) > 255 || len(c.Password) > 255) {
 			return errors.New("zmtp: PLAIN username and password are limited to 255 bytes")
+		}
+	case MechCurve:
+		if c.CurveSecretKey == zeroKey {
+			return errors.New("zmtp: CURVE needs a secret key")
+		}
+		if !c.AsServer {
+			if c.CurveServerKey == zeroKey {
+				return errors.New("zmtp: a CURVE client needs the server's public key")
+			}
+			if CurvePublic(c.CurveSecretKey) != c.CurvePublicKey {
+				return errors.New("zmtp: the CURVE public key is not the secret key's")
+			}
 		}
 	default:
 		return fmt.Errorf("zmtp: mechanism %q is not supported", c.Mechanism)
@@ -61,7 +102,7 @@ func (c *HandshakeConfig) mechanism() string {
 
 // Greeting returns the greeting this side sends.
 func (c *HandshakeConfig) Greeting() Greeting {
-	return Greeting{Major: 3, Minor: 1, Mechanism: c.mechanism(), AsServer: c.Mechanism == MechPlain && c.AsServer}
+	return Greeting{Major: 3, Minor: 1, Mechanism: c.mechanism(), AsServer: c.Mechanism != MechNull && c.Mechanism != "" && c.AsServer}
 }
 
 type hsState uint8
@@ -90,8 +131,16 @@ type Handshake struct {
 	PeerType string
 	// PeerIdentity is the peer's Identity property (may be empty).
 	PeerIdentity []byte
-	// User is the PLAIN username the server accepted.
+	// User is the user id of an accepted peer: the one Authorize gave, or
+	// the PLAIN username Authenticate accepted.
 	User string
+	// AuthMeta is the metadata Authorize added.
+	AuthMeta Metadata
+	// ClientKey is the long-term public key of a CURVE server's client.
+	ClientKey [32]byte
+
+	cv    *curveState
+	codec *CurveCodec
 }
 
 // NewHandshake starts a handshake for cfg, which must have passed Validate.
@@ -125,8 +174,13 @@ func (h *Handshake) Start(peer Greeting) ([]byte, error) {
 	}
 	switch mech {
 	case MechNull:
+		if out, err := h.authorize(MechNull, nil); err != nil {
+			return out, err
+		}
 		h.state = hsReady
 		return AppendCommand(nil, CmdReady, h.metadata(nil)), nil
+	case MechCurve:
+		return h.curveStart()
 	default: // PLAIN
 		// The roles come from our configuration alone: libzmq sends
 		// as-server=0 whatever its role, so the peer's bit proves nothing.
@@ -151,7 +205,7 @@ func (h *Handshake) OnCommand(c Command) (out []byte, done bool, err error) {
 		if perr != nil {
 			return nil, false, perr
 		}
-		return nil, false, fmt.Errorf("%w: %q", ErrPeerError, reason)
+		return nil, false, fmt.Errorf("%w: %q%s", ErrPeerError, reason, statusMeaning(reason))
 	}
 	var want string
 	switch h.state {
@@ -167,6 +221,19 @@ func (h *Handshake) OnCommand(c Command) (out []byte, done bool, err error) {
 	if want == "" || c.Name != want {
 		out, err = h.fail("zmtp: unexpected command %q during handshake (want %s)", c.Name, want)
 		return out, false, err
+	}
+	if h.cv != nil {
+		switch h.state {
+		case hsHello:
+			out, err = h.curveOnHello(c.Data)
+		case hsWelcome:
+			out, err = h.curveOnWelcome(c.Data)
+		case hsInitiate:
+			out, err = h.curveOnInitiate(c.Data)
+		default:
+			out, err = h.curveOnReady(c.Data)
+		}
+		return out, err == nil && h.state == hsDone, err
 	}
 	switch h.state {
 	case hsReady, hsInitiate:
@@ -184,11 +251,17 @@ func (h *Handshake) OnCommand(c Command) (out []byte, done bool, err error) {
 			out, err = h.fail("%v", perr)
 			return out, false, err
 		}
-		if aerr := h.cfg.Authenticate(user, pass); aerr != nil {
-			// Do not echo the checker's reason to an unauthenticated peer.
-			return AppendError(nil, "authentication failed"), false, fmt.Errorf("%w for user %q: %v", ErrAuthFailed, user, aerr)
+		if h.cfg.Authorize != nil {
+			if out, err := h.authorize(MechPlain, [][]byte{[]byte(user), []byte(pass)}); err != nil {
+				return out, false, err
+			}
+		} else {
+			if aerr := h.cfg.Authenticate(user, pass); aerr != nil {
+				// Do not echo the checker's reason to an unauthenticated peer.
+				return AppendError(nil, "authentication failed"), false, fmt.Errorf("%w for user %q: %v", ErrAuthFailed, user, aerr)
+			}
+			h.User = user
 		}
-		h.User = user
 		h.state = hsInitiate
 		return AppendCommand(nil, CmdWelcome), false, nil
 	default: // hsWelcome
@@ -219,6 +292,38 @@ func (h *Handshake) acceptMetadata(data []byte) ([]byte, error) {
 		h.PeerIdentity = id
 	}
 	return nil, nil
+}
+
+// authorize asks the Authorize hook about the peer; a refusal returns an
+// ERROR command carrying the status code, as libzmq sends it (a libzmq
+// peer reports a 3-digit code as an authentication failure).
+func (h *Handshake) authorize(mech string, creds [][]byte) ([]byte, error) {
+	if h.cfg.Authorize == nil {
+		return nil, nil
+	}
+	r := h.cfg.Authorize(AuthRequest{Mechanism: mech, Credentials: creds})
+	if r.StatusCode != "200" {
+		code := r.StatusCode
+		if len(code) != 3 {
+			code = "500"
+		}
+		return AppendError(nil, code), fmt.Errorf("%w: %s %s: %s", ErrAuthFailed, mech, code, r.StatusText)
+	}
+	h.User, h.AuthMeta = r.UserID, r.Metadata
+	return nil, nil
+}
+
+// statusMeaning explains a ZAP status code sent as an ERROR reason.
+func statusMeaning(reason string) string {
+	switch reason {
+	case "300":
+		return " (authentication: temporary error)"
+	case "400":
+		return " (authentication refused)"
+	case "500":
+		return " (authentication: server error)"
+	}
+	return ""
 }
 
 func parseHello(d []byte) (user, pass string, err error) {

@@ -161,6 +161,11 @@ func NewRuntime() *zmqx.Runtime { return zmqx.NewRuntime(config) }
 // Open makes a runtime and a socket of type t that binds (bind) or connects
 // to endpoint. Closing the runtime closes the socket.
 func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (*zmqx.Runtime, *zmqx.Socket, error) {
+	if os.Getenv("ZMQX_BENCH_CURVE") != "" {
+		if err := benchCurve(&o, bind); err != nil {
+			return nil, nil, err
+		}
+	}
 	rt := zmqx.NewRuntime(config)
 	s, err := rt.Socket(t, o)
 	if err == nil {
@@ -175,4 +180,32 @@ func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (
 		return nil, nil, err
 	}
 	return rt, s, nil
+}
+
+// Fixed CURVE keys for measuring CURVE's cost (ZMQX_BENCH_CURVE=1, the same
+// in bench/peers/zmqperf.c): the side that binds is the server. The server
+// pair is the example of libzmq's zmq_curve(7); never use these for
+// anything else.
+const (
+	benchServerPublic = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+	benchServerSecret = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs"
+	benchClientPublic = "{-QY+0@u1b^<ePy:k}%#iOX$k.=CM+/8)%l<aW7F"
+	benchClientSecret = "a@E7Z9!pmzQ=dzgHW0*$v-fC-q6o[gi$9pJBSSCz"
+)
+
+func benchCurve(o *zmqx.SocketOptions, server bool) error {
+	var err error
+	key := func(s string) zmqx.CurveKey {
+		k, e := zmqx.ParseCurveKey(s)
+		if err == nil {
+			err = e
+		}
+		return k
+	}
+	if server {
+		o.CurveServer, o.CurveSecretKey = true, key(benchServerSecret)
+	} else {
+		o.CurveSecretKey, o.CurvePublicKey, o.CurveServerKey = key(benchClientSecret), key(benchClientPublic), key(benchServerPublic)
+	}
+	return err
 }
