@@ -14,7 +14,9 @@
 //	pub.Send(ctx, []byte("quotes.EURUSD 1.0842"))
 //
 // Sockets are safe for use from several goroutines; messages are sent and
-// received whole (all frames at once). Transports: tcp://, ipc://, inproc://.
+// received whole (all frames at once). Transports: tcp://, ipc://, inproc://,
+// and on Linux xdp:// (the AF_XDP engine, package engine/afxdp; TCP where it
+// cannot be used).
 // A tcp bind takes "*", an IP address or an interface name
 // ("tcp://eth0:5555"); a tcp connect may name the address to connect from
 // ("tcp://127.0.0.2;10.0.0.1:5555").

@@ -5,6 +5,7 @@ package afxdp_test
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,5 +326,97 @@ func TestPeerKilled(t *testing.T) {
 	}
 	if b2.logged("event fallback") || a.logged("event fallback") {
 		t.Error("reconnected over TCP, not AF_XDP")
+	}
+}
+
+// debugLine returns the first line of p containing all of match, or "".
+func debugLine(p *peer, match ...string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+next:
+	for _, l := range p.log {
+		for _, m := range match {
+			if !strings.Contains(l, m) {
+				continue next
+			}
+		}
+		return l
+	}
+	return ""
+}
+
+// debugValue returns the value of key=VALUE in the first line of p
+// containing all of match, or "".
+func debugValue(p *peer, key string, match ...string) string {
+	for _, f := range strings.Fields(debugLine(p, match...)) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func debugInt(t *testing.T, p *peer, key string, match ...string) int {
+	t.Helper()
+	v, err := strconv.Atoi(debugValue(p, key, match...))
+	if err != nil {
+		t.Fatalf("%s: no %s in a debug line with %q", p.name, key, match)
+	}
+	return v
+}
+
+// Connections are spread over the queues: eight PUSH sockets to one PULL
+// use both queues of the veth pair, and every stream arrives whole and in
+// order.
+func TestQueues(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	r := run{bindRole: "pull", connRole: "push", count: 20000, size: 64,
+		env: map[string]string{"ZX_SOCKETS": "8", "ZX_DEBUG": "1", "ZX_ATTACH": "native"}}
+	b, c := r.do(t, p)
+	for _, q := range []*peer{b, c} {
+		for _, queue := range []string{"queue=0", "queue=1"} {
+			rx, tx := debugInt(t, q, "rx", "afxdp: queue", queue), debugInt(t, q, "tx", "afxdp: queue", queue)
+			t.Logf("%s %s: %d frames received, %d sent", q.name, queue, rx, tx)
+			if rx == 0 || tx == 0 {
+				t.Errorf("%s: %s idle (rx %d, tx %d): connections not spread over the queues", q.name, queue, rx, tx)
+			}
+		}
+	}
+}
+
+// Batching happens at the top only: a backlog of small messages shares
+// datagrams (and TX kicks), while a lone request goes out in a datagram of
+// its own at once.
+func TestBatching(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	const n = 100000
+	push := run{bindRole: "pull", connRole: "push", count: n, size: 64, env: map[string]string{"ZX_DEBUG": "1"}}
+	_, c := push.do(t, p)
+	sent := debugInt(t, c, "sent", "channel ended")
+	kicks := 0
+	for _, queue := range []string{"queue=0", "queue=1"} {
+		m := regexp.MustCompile(`TxKicks:(\d+)`).FindStringSubmatch(debugLine(c, "afxdp: queue", queue))
+		if m == nil {
+			t.Fatalf("no TxKicks for %s", queue)
+		}
+		k, _ := strconv.Atoi(m[1])
+		kicks += k
+	}
+	t.Logf("PUSH: %d messages in %d datagrams, %d TX kicks", n, sent, kicks)
+	if sent > n/5 {
+		t.Errorf("PUSH: %d messages took %d datagrams: a backlog is not batched", n, sent)
+	}
+	if kicks*2 > sent {
+		t.Errorf("PUSH: %d datagrams took %d TX kicks: not one kick per batch", sent, kicks)
+	}
+	const rts = 5000
+	rr := run{bindRole: "rep", connRole: "req", count: rts, size: 64, env: map[string]string{"ZX_DEBUG": "1"}}
+	_, c = rr.do(t, p)
+	sent = debugInt(t, c, "sent", "channel ended")
+	t.Logf("REQ: %d requests in %d datagrams", rts, sent)
+	if sent < rts {
+		t.Errorf("REQ: %d requests in %d datagrams: lone messages were held back and batched", rts, sent)
 	}
 }

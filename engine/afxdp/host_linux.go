@@ -327,7 +327,8 @@ func (h *host) close() error {
 		steer, qs := h.stats()
 		lg.Debug("afxdp: engine stopped", "iface", h.iface, "steered", steer.Steered, "passed", steer.Passed, "malformed", steer.Malformed)
 		for i, s := range qs {
-			lg.Debug("afxdp: queue", "iface", h.iface, "queue", i, "stats", fmt.Sprintf("%+v", s))
+			lg.Debug("afxdp: queue", "iface", h.iface, "queue", i, "rx", h.qs[i].rxFrames.Load(),
+				"tx", h.qs[i].txFrames.Load(), "stats", fmt.Sprintf("%+v", s))
 		}
 	}
 	return h.release()

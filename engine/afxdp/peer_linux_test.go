@@ -174,8 +174,12 @@ func runRole(role string) error {
 			return fmt.Errorf("subscription: %w", err)
 		}
 		return sendSeq(ctx, s, n, size)
+	case typ == zmqx.PUSH && envInt("ZX_SOCKETS", 1) > 1:
+		return sendStreams(ctx, rt, s, ep, envInt("ZX_SOCKETS", 1), n, size)
 	case typ == zmqx.PUSH, typ == zmqx.DEALER, dir == "send":
 		return sendSeq(ctx, s, n, size)
+	case typ == zmqx.PULL && envInt("ZX_SOCKETS", 1) > 1:
+		return recvStreams(ctx, s, envInt("ZX_SOCKETS", 1), n, size)
 	case typ == zmqx.PULL, typ == zmqx.SUB, typ == zmqx.ROUTER, dir == "recv":
 		return recvSeq(ctx, s, n, size)
 	case typ == zmqx.REQ:
@@ -229,6 +233,70 @@ func sendSeq(ctx context.Context, s *zmqx.Socket, n, size int) error {
 		if err := s.Send(ctx, b); err != nil {
 			return fmt.Errorf("send %d: %w", i, err)
 		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+// sendStreams sends n messages from each of k PUSH sockets (s and k-1 more
+// connected to ep), stream i numbering its messages i<<56, i<<56+1, …: k
+// connections, which the engine spreads over its queues.
+func sendStreams(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, ep string, k, n, size int) error {
+	socks := []*zmqx.Socket{s}
+	for range k - 1 {
+		o, err := rt.Socket(zmqx.PUSH, zmqx.SocketOptions{Linger: 2 * time.Minute})
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		if err := o.Connect(ep); err != nil {
+			return err
+		}
+		socks = append(socks, o)
+	}
+	errs := make(chan error, k)
+	for i, so := range socks {
+		go func() {
+			b := make([]byte, size)
+			for j := range n {
+				fill(b, uint64(i)<<56|uint64(j))
+				if err := so.Send(ctx, b); err != nil {
+					errs <- fmt.Errorf("stream %d, send %d: %w", i, j, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range socks {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	fmt.Printf("ok %d\n", n)
+	return nil
+}
+
+// recvStreams receives k streams of n messages each, every stream in order.
+func recvStreams(ctx context.Context, s *zmqx.Socket, k, n, size int) error {
+	next := make([]uint64, k)
+	for range k * n {
+		m, err := s.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		b := m[0]
+		if len(b) < 8 {
+			return fmt.Errorf("short message")
+		}
+		id := binary.LittleEndian.Uint64(b) >> 56
+		if id >= uint64(k) {
+			return fmt.Errorf("message from stream %d of %d", id, k)
+		}
+		if err := check(b, id<<56|next[id], size); err != nil {
+			return fmt.Errorf("stream %d: %w", id, err)
+		}
+		next[id]++
 	}
 	fmt.Printf("ok %d\n", n)
 	return nil

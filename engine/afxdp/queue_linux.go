@@ -45,6 +45,8 @@ type queue struct {
 	epc    syscall.RawConn
 	events [3]unix.EpollEvent
 
+	rxFrames   atomic.Uint64 // frames received on this queue
+	txFrames   atomic.Uint64 // frames put on its TX ring
 	stop       atomic.Bool
 	sleeping   atomic.Bool
 	sleepUntil atomic.Int64 // while parked: when its timer fires; else 0
@@ -237,6 +239,7 @@ func (q *queue) round() bool {
 	n, _ := q.xsk.Receive(q.rx)
 	if n > 0 {
 		did = true
+		q.rxFrames.Add(uint64(n))
 		chans := *q.h.chans.Load()
 		for _, d := range q.rx[:n] {
 			q.input(chans, q.xsk.Frame(d), now)
@@ -404,6 +407,7 @@ func (q *queue) flush() {
 			// Frames stay ours; try again next round.
 			return
 		}
+		q.txFrames.Add(uint64(n))
 		copy(q.txOut, q.txOut[n:])
 		q.txOut = q.txOut[:len(q.txOut)-n]
 		if n == 0 {
