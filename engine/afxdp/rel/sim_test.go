@@ -86,6 +86,9 @@ type sim struct {
 	wake   int64        // the app's next timer (0: none)
 	app    func(s *sim) // called every step after Input, before Poll
 	onSend func(s *sim, from int, d []byte)
+	// fate, if set, replaces the random models: how many copies of a
+	// datagram arrive (0: lost) and how much later than the link delay.
+	fate   func(from int) (copies int, extra int64)
 	onRecv func(s *sim, to int, d []byte)
 }
 
@@ -112,6 +115,14 @@ func (s *sim) send(from int, d []byte) {
 		return
 	}
 	if l.drop != nil && l.drop(l.n, d) {
+		return
+	}
+	if s.fate != nil {
+		copies, extra := s.fate(from)
+		for range copies {
+			s.ord++
+			heap.Push(&s.q, &packet{at: s.now + l.Delay + extra, ord: s.ord, to: 1 - from, data: append([]byte(nil), d...)})
+		}
 		return
 	}
 	if l.burstLeft > 0 && s.now < l.burstEnd {

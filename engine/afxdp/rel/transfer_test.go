@@ -19,7 +19,7 @@ var lossModels = []struct {
 
 // closeBoth closes both ends once the streams are done and runs until both
 // are Closed.
-func closeBoth(t *testing.T, s *sim) {
+func closeBoth(t testing.TB, s *sim) {
 	t.Helper()
 	s.c[0].Close(s.now)
 	s.c[1].Close(s.now)
@@ -28,7 +28,7 @@ func closeBoth(t *testing.T, s *sim) {
 	})
 }
 
-func logStats(t *testing.T, s *sim) {
+func logStats(t testing.TB, s *sim) {
 	t.Helper()
 	for i, c := range s.c {
 		st := c.Stats()
