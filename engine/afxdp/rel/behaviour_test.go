@@ -385,9 +385,14 @@ func TestAbort(t *testing.T) {
 	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
 	s.run(time.Second.Nanoseconds(), func() bool { return ab.read > 1<<20 })
 	s.c[0].Abort()
-	if s.c[0].State() != Closed {
-		t.Fatalf("state after Abort %v", s.c[0].State())
+	if s.c[0].State() != Closing || s.c[0].Writable() != 0 || s.c[0].Deadline() > s.now {
+		t.Fatalf("after Abort: state %v, writable %d, deadline in %v", s.c[0].State(), s.c[0].Writable(), time.Duration(s.c[0].Deadline()-s.now))
 	}
+	out := drain(s.c[0], s.now)
+	if len(out) != 1 || typeOf(out[0]) != RST || s.c[0].State() != Closed {
+		t.Fatalf("after Abort, Poll gave %d datagrams, state %v", len(out), s.c[0].State())
+	}
+	s.c[1].Input(out[0], s.now)
 	s.run(time.Second.Nanoseconds(), func() bool { return s.c[1].State() == Failed })
 	if !errors.Is(s.c[1].Err(), ErrReset) {
 		t.Fatalf("peer error %v", s.c[1].Err())
@@ -572,5 +577,61 @@ func TestCloseWithPeerGone(t *testing.T) {
 	s.run(10*time.Second.Nanoseconds(), func() bool { return s.c[0].State() == Failed })
 	if !errors.Is(s.c[0].Err(), ErrPeerDead) || !s.c[0].finSent {
 		t.Fatalf("err %v, FIN sent %v", s.c[0].Err(), s.c[0].finSent)
+	}
+}
+
+// TestReset: the RST Reset builds for a channel that does not exist refuses
+// a connecting client and ends a close whose FINACK was lost after the peer
+// dropped its channel; a RST is never answered.
+func TestReset(t *testing.T) {
+	buf := make([]byte, 2048)
+	now := int64(1_000_000)
+	c := Dial(Config{}, 7, now)
+	syn := append([]byte(nil), buf[:c.Poll(buf, now)]...)
+	n := Reset(buf, syn)
+	if n != HeaderLen {
+		t.Fatalf("Reset(SYN) = %d", n)
+	}
+	if Reset(make([]byte, 64), buf[:n]) != 0 {
+		t.Fatal("a RST was answered")
+	}
+	if Reset(buf, syn[:10]) != 0 {
+		t.Fatal("a malformed datagram was answered")
+	}
+	// A RST for another SYN (a stale one) does not count.
+	other := Dial(Config{}, 7, now+1)
+	otherSyn := make([]byte, 2048)
+	otherSyn = otherSyn[:other.Poll(otherSyn, now)]
+	rst := make([]byte, 64)
+	rst = rst[:Reset(rst, otherSyn)]
+	if c.Input(rst, now); c.State() != Connecting {
+		t.Fatalf("stale RST: %v", c.State())
+	}
+	c.Input(buf[:n], now)
+	if c.State() != Failed || !errors.Is(c.Err(), ErrReset) {
+		t.Fatalf("refused: %v %v", c.State(), c.Err())
+	}
+
+	// The close: B answers the FIN, the FINACK is lost, B's channel is
+	// gone; A's retransmitted FIN is answered by Reset.
+	a, b, now := pair(t, Config{}, Config{})
+	a.Close(now)
+	fin := drain(a, now)
+	if len(fin) != 1 || typeOf(fin[0]) != FIN {
+		t.Fatalf("want a FIN, got %d datagrams", len(fin))
+	}
+	b.Input(fin[0], now)
+	if b.State() != Closed || len(drain(b, now)) != 1 { // the FINACK, lost
+		t.Fatal("B did not answer the FIN")
+	}
+	now = a.Deadline()
+	again := drain(a, now)
+	if len(again) != 1 || typeOf(again[0]) != FIN {
+		t.Fatalf("want the FIN again, got %d datagrams", len(again))
+	}
+	n = Reset(buf, again[0])
+	a.Input(buf[:n], now)
+	if a.State() != Closed || a.Err() != nil {
+		t.Fatalf("A after the RST: %v %v", a.State(), a.Err())
 	}
 }

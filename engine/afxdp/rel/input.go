@@ -32,7 +32,12 @@ func (c *Conn) Input(d []byte, now int64) error {
 		return c.onSYNACK(&h, now)
 	}
 	if !c.hasRemote {
-		return nil // a client learns the peer's sequence numbers from the SYNACK
+		// A client learns the peer's sequence numbers from the SYNACK;
+		// before it, only a RST answering its SYN (see Reset) counts.
+		if h.typ == RST && h.ack == c.iss && !c.closed {
+			c.fail(ErrReset)
+		}
+		return nil
 	}
 	c.lastHeard = now
 	switch h.typ {
