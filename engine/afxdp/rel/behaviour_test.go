@@ -133,7 +133,9 @@ func TestNAKReportsEveryGap(t *testing.T) {
 // reveals the gap, the NAK goes back, the copy comes.
 func TestSingleLossRepairedInOneRTT(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
-	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
+	var recovered []time.Duration
+	cfg := Config{OnRecovered: func(d time.Duration) { recovered = append(recovered, d) }}
+	s := newSim(t, testSeed(t), cfg, Config{}, m, m)
 	const every = 2 * us
 	var lostAt int64
 	var lostEnd uint64
@@ -185,6 +187,9 @@ func TestSingleLossRepairedInOneRTT(t *testing.T) {
 	}
 	if st.RecoveryMax > time.Duration(2*rtt+every+2*us) {
 		t.Fatalf("sender-side recovery %v", st.RecoveryMax)
+	}
+	if len(recovered) != 1 || recovered[0] != st.RecoveryMax {
+		t.Fatalf("OnRecovered got %v, stats say %v", recovered, st.RecoveryMax)
 	}
 }
 
@@ -633,5 +638,47 @@ func TestReset(t *testing.T) {
 	a.Input(buf[:n], now)
 	if a.State() != Closed || a.Err() != nil {
 		t.Fatalf("A after the RST: %v %v", a.State(), a.Err())
+	}
+}
+
+// TestTailLossProbe: the last 20 datagrams of a burst are lost, so nothing
+// arrives after them to reveal the gap; the tail-loss probe resends the
+// last one about 2 SRTT later, the receiver NAKs the other 19 at once, and
+// the burst is complete well before an RTO would have fired.
+func TestTailLossProbe(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
+	s.run(time.Second.Nanoseconds(), func() bool { return s.c[1] != nil && s.c[1].State() == Established })
+	// Some traffic first, for an RTT estimate.
+	ab := newStream(0, 100*1400, 0, 0)
+	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
+	s.run(time.Second.Nanoseconds(), ab.done)
+	data := 0
+	var start int64
+	s.link[0].drop = func(n int, d []byte) bool {
+		if typeOf(d) != DATA {
+			return false
+		}
+		if data++; data == 1 {
+			start = s.now
+		}
+		return data > 20 && data <= 40 // the tail of the 40-datagram burst
+	}
+	ab.total += 40 * 1400
+	srtt := s.c[0].srtt
+	s.run(time.Second.Nanoseconds(), ab.done)
+	ab.check(t)
+	st := s.c[0].Stats()
+	if st.RetransmitsTLP != 1 || st.RetransmitsNAK != 19 || st.RetransmitsRTO != 0 {
+		t.Fatalf("want 1 TLP and 19 NAK-driven retransmissions, no RTO: %+v", st)
+	}
+	took := s.now - start
+	// The ack of the first 20 re-arms the probe (one RTT), the probe
+	// waits 2 SRTT + MinRTO/4, then the probe, the NAK and the copies
+	// cross (three one-way delays).
+	bound := 2*m.Delay + 2*srtt + s.c[0].cfg.minRTO/4 + 3*m.Delay + 2*us
+	t.Logf("tail of 20 lost: burst complete after %v (SRTT %v, RTO %v)", time.Duration(took), time.Duration(srtt), time.Duration(s.c[0].rto))
+	if took > bound {
+		t.Fatalf("took %v, want at most %v", time.Duration(took), time.Duration(bound))
 	}
 }
