@@ -682,3 +682,31 @@ func TestTailLossProbe(t *testing.T) {
 		t.Fatalf("took %v, want at most %v", time.Duration(took), time.Duration(bound))
 	}
 }
+
+// TestTooManyGaps: every other datagram of a 700-datagram burst is lost,
+// more gaps than the receiver tracks; what it has to drop is reported
+// missing with the gaps, and the repair needs no RTO.
+func TestTooManyGaps(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	s := newSim(t, testSeed(t), Config{MSS: 1000}, Config{MSS: 1000}, m, m)
+	data := 0
+	s.link[0].drop = func(n int, d []byte) bool {
+		if typeOf(d) != DATA {
+			return false
+		}
+		data++
+		return data <= 700 && data%2 == 0
+	}
+	ab := newStream(0, 700*1000, 0, 0)
+	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
+	s.run(10*time.Second.Nanoseconds(), ab.done)
+	ab.check(t)
+	a, b := s.c[0].Stats(), s.c[1].Stats()
+	if b.OutOfWindow == 0 {
+		t.Fatal("the receiver never ran out of gap slots: the test did not test that")
+	}
+	if a.RetransmitsRTO != 0 {
+		t.Fatalf("%d RTO retransmissions: %+v", a.RetransmitsRTO, a)
+	}
+	t.Logf("dropped for lack of slots %d, NAKs %d, NAK-driven copies %d, virtual %v", b.OutOfWindow, b.NAKsSent, a.RetransmitsNAK, time.Duration(s.now-1_000_000))
+}
