@@ -34,6 +34,7 @@ type lossModel struct {
 	DupP      float64 // per datagram: deliver a second copy (with its own delay)
 	Delay     int64   // one-way propagation delay
 	BytesPerS float64 // serialisation rate; 0: infinite
+	MaxQueue  int64   // with BytesPerS: drop what would wait longer than this to depart (a full ring or switch buffer); 0: no limit
 }
 
 type link struct {
@@ -138,6 +139,9 @@ func (s *sim) send(from int, d []byte) {
 		return
 	}
 	depart := s.now
+	if l.MaxQueue > 0 && l.busyUntil-s.now > l.MaxQueue {
+		return
+	}
 	if l.BytesPerS > 0 {
 		depart = max(depart, l.busyUntil) + int64(float64(len(d)+42)*1e9/l.BytesPerS)
 		l.busyUntil = depart
