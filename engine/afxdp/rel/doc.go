@@ -86,8 +86,8 @@
 // is dropped and reported missing with the gaps). The sender resends every
 // reported datagram at once, unless its latest copy may still be in
 // flight: a copy counts as lost when a datagram transmitted after it has
-// arrived (RACK's rule, RFC 8985, by transmission order), or when it was
-// sent an RTO ago. Repeated NAKs for one gap so cause no storm, whatever
+// arrived (RACK's rule, RFC 8985, by transmission order) and it left at
+// least half an SRTT ago, or when it was sent an RTO ago. Repeated NAKs for one gap so cause no storm, whatever
 // the queueing delay. The holes a STATUS's SACK ranges show are treated the
 // same way.
 //
