@@ -133,7 +133,9 @@ func TestNAKReportsEveryGap(t *testing.T) {
 // reveals the gap, the NAK goes back, the copy comes.
 func TestSingleLossRepairedInOneRTT(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
-	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
+	var recovered []time.Duration
+	cfg := Config{OnRecovered: func(d time.Duration) { recovered = append(recovered, d) }}
+	s := newSim(t, testSeed(t), cfg, Config{}, m, m)
 	const every = 2 * us
 	var lostAt int64
 	var lostEnd uint64
@@ -185,6 +187,9 @@ func TestSingleLossRepairedInOneRTT(t *testing.T) {
 	}
 	if st.RecoveryMax > time.Duration(2*rtt+every+2*us) {
 		t.Fatalf("sender-side recovery %v", st.RecoveryMax)
+	}
+	if len(recovered) != 1 || recovered[0] != st.RecoveryMax {
+		t.Fatalf("OnRecovered got %v, stats say %v", recovered, st.RecoveryMax)
 	}
 }
 
@@ -385,9 +390,14 @@ func TestAbort(t *testing.T) {
 	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
 	s.run(time.Second.Nanoseconds(), func() bool { return ab.read > 1<<20 })
 	s.c[0].Abort()
-	if s.c[0].State() != Closed {
-		t.Fatalf("state after Abort %v", s.c[0].State())
+	if s.c[0].State() != Closing || s.c[0].Writable() != 0 || s.c[0].Deadline() > s.now {
+		t.Fatalf("after Abort: state %v, writable %d, deadline in %v", s.c[0].State(), s.c[0].Writable(), time.Duration(s.c[0].Deadline()-s.now))
 	}
+	out := drain(s.c[0], s.now)
+	if len(out) != 1 || typeOf(out[0]) != RST || s.c[0].State() != Closed {
+		t.Fatalf("after Abort, Poll gave %d datagrams, state %v", len(out), s.c[0].State())
+	}
+	s.c[1].Input(out[0], s.now)
 	s.run(time.Second.Nanoseconds(), func() bool { return s.c[1].State() == Failed })
 	if !errors.Is(s.c[1].Err(), ErrReset) {
 		t.Fatalf("peer error %v", s.c[1].Err())
@@ -573,4 +583,130 @@ func TestCloseWithPeerGone(t *testing.T) {
 	if !errors.Is(s.c[0].Err(), ErrPeerDead) || !s.c[0].finSent {
 		t.Fatalf("err %v, FIN sent %v", s.c[0].Err(), s.c[0].finSent)
 	}
+}
+
+// TestReset: the RST Reset builds for a channel that does not exist refuses
+// a connecting client and ends a close whose FINACK was lost after the peer
+// dropped its channel; a RST is never answered.
+func TestReset(t *testing.T) {
+	buf := make([]byte, 2048)
+	now := int64(1_000_000)
+	c := Dial(Config{}, 7, now)
+	syn := append([]byte(nil), buf[:c.Poll(buf, now)]...)
+	n := Reset(buf, syn)
+	if n != HeaderLen {
+		t.Fatalf("Reset(SYN) = %d", n)
+	}
+	if Reset(make([]byte, 64), buf[:n]) != 0 {
+		t.Fatal("a RST was answered")
+	}
+	if Reset(buf, syn[:10]) != 0 {
+		t.Fatal("a malformed datagram was answered")
+	}
+	// A RST for another SYN (a stale one) does not count.
+	other := Dial(Config{}, 7, now+1)
+	otherSyn := make([]byte, 2048)
+	otherSyn = otherSyn[:other.Poll(otherSyn, now)]
+	rst := make([]byte, 64)
+	rst = rst[:Reset(rst, otherSyn)]
+	if c.Input(rst, now); c.State() != Connecting {
+		t.Fatalf("stale RST: %v", c.State())
+	}
+	c.Input(buf[:n], now)
+	if c.State() != Failed || !errors.Is(c.Err(), ErrReset) {
+		t.Fatalf("refused: %v %v", c.State(), c.Err())
+	}
+
+	// The close: B answers the FIN, the FINACK is lost, B's channel is
+	// gone; A's retransmitted FIN is answered by Reset.
+	a, b, now := pair(t, Config{}, Config{})
+	a.Close(now)
+	fin := drain(a, now)
+	if len(fin) != 1 || typeOf(fin[0]) != FIN {
+		t.Fatalf("want a FIN, got %d datagrams", len(fin))
+	}
+	b.Input(fin[0], now)
+	if b.State() != Closed || len(drain(b, now)) != 1 { // the FINACK, lost
+		t.Fatal("B did not answer the FIN")
+	}
+	now = a.Deadline()
+	again := drain(a, now)
+	if len(again) != 1 || typeOf(again[0]) != FIN {
+		t.Fatalf("want the FIN again, got %d datagrams", len(again))
+	}
+	n = Reset(buf, again[0])
+	a.Input(buf[:n], now)
+	if a.State() != Closed || a.Err() != nil {
+		t.Fatalf("A after the RST: %v %v", a.State(), a.Err())
+	}
+}
+
+// TestTailLossProbe: the last 20 datagrams of a burst are lost, so nothing
+// arrives after them to reveal the gap; the tail-loss probe resends the
+// last one about 2 SRTT later, the receiver NAKs the other 19 at once, and
+// the burst is complete well before an RTO would have fired.
+func TestTailLossProbe(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
+	s.run(time.Second.Nanoseconds(), func() bool { return s.c[1] != nil && s.c[1].State() == Established })
+	// Some traffic first, for an RTT estimate.
+	ab := newStream(0, 100*1400, 0, 0)
+	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
+	s.run(time.Second.Nanoseconds(), ab.done)
+	data := 0
+	var start int64
+	s.link[0].drop = func(n int, d []byte) bool {
+		if typeOf(d) != DATA {
+			return false
+		}
+		if data++; data == 1 {
+			start = s.now
+		}
+		return data > 20 && data <= 40 // the tail of the 40-datagram burst
+	}
+	ab.total += 40 * 1400
+	srtt := s.c[0].srtt
+	s.run(time.Second.Nanoseconds(), ab.done)
+	ab.check(t)
+	st := s.c[0].Stats()
+	if st.RetransmitsTLP != 1 || st.RetransmitsNAK != 19 || st.RetransmitsRTO != 0 {
+		t.Fatalf("want 1 TLP and 19 NAK-driven retransmissions, no RTO: %+v", st)
+	}
+	took := s.now - start
+	// The ack of the first 20 re-arms the probe (one RTT), the probe
+	// waits 2 SRTT + MinRTO/4, then the probe, the NAK and the copies
+	// cross (three one-way delays).
+	bound := 2*m.Delay + 2*srtt + s.c[0].cfg.minRTO/4 + 3*m.Delay + 2*us
+	t.Logf("tail of 20 lost: burst complete after %v (SRTT %v, RTO %v)", time.Duration(took), time.Duration(srtt), time.Duration(s.c[0].rto))
+	if took > bound {
+		t.Fatalf("took %v, want at most %v", time.Duration(took), time.Duration(bound))
+	}
+}
+
+// TestTooManyGaps: every other datagram of a 700-datagram burst is lost,
+// more gaps than the receiver tracks; what it has to drop is reported
+// missing with the gaps, and the repair needs no RTO.
+func TestTooManyGaps(t *testing.T) {
+	m := lossModel{Delay: 10 * us}
+	s := newSim(t, testSeed(t), Config{MSS: 1000}, Config{MSS: 1000}, m, m)
+	data := 0
+	s.link[0].drop = func(n int, d []byte) bool {
+		if typeOf(d) != DATA {
+			return false
+		}
+		data++
+		return data <= 700 && data%2 == 0
+	}
+	ab := newStream(0, 700*1000, 0, 0)
+	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
+	s.run(10*time.Second.Nanoseconds(), ab.done)
+	ab.check(t)
+	a, b := s.c[0].Stats(), s.c[1].Stats()
+	if b.OutOfWindow == 0 {
+		t.Fatal("the receiver never ran out of gap slots: the test did not test that")
+	}
+	if a.RetransmitsRTO != 0 {
+		t.Fatalf("%d RTO retransmissions: %+v", a.RetransmitsRTO, a)
+	}
+	t.Logf("dropped for lack of slots %d, NAKs %d, NAK-driven copies %d, virtual %v", b.OutOfWindow, b.NAKsSent, a.RetransmitsNAK, time.Duration(s.now-1_000_000))
 }

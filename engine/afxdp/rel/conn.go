@@ -241,6 +241,8 @@ func (c *Conn) State() State {
 	switch {
 	case c.failed:
 		return Failed
+	case c.closed && c.rstPending:
+		return Closing // aborted, the RST not out yet
 	case c.closed:
 		return Closed
 	case c.closing:
@@ -354,7 +356,9 @@ func (c *Conn) Close(now int64) {
 	c.closing = true
 }
 
-// Abort closes at once: the next Poll emits a RST; the state is Closed.
+// Abort closes at once: nothing more is sent or received but the RST the
+// next Poll emits; State is Closing until then, Closed after (at once when
+// the peer is not known yet). Read still returns what was received.
 func (c *Conn) Abort() {
 	if c.closed || c.failed {
 		return

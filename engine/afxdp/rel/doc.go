@@ -19,9 +19,13 @@
 // Demultiplexing: Peek gives a datagram's type and channel ids. A SYN has
 // destination id 0: route it to the Conn already created for its (address,
 // source id) if there is one (a retransmitted SYN), else to Accept. Every
-// other datagram goes to the Conn whose local id is its destination. Keep a
-// Closed Conn reachable for a while (DeadAfter is plenty) so that a
-// retransmitted FIN still gets its FINACK.
+// other datagram goes to the Conn whose local id is its destination.
+// Answer a datagram for no Conn (and a SYN no listener takes) with the RST
+// Reset builds: a client then fails at once with ErrReset instead of after
+// DeadAfter, and a peer whose FINACK was lost after this side dropped its
+// Closed Conn ends its close on that RST (else it retries the FIN until
+// DeadAfter and fails with ErrPeerDead). Keeping a Closed Conn reachable
+// for a while does the same for the FIN.
 //
 // # Wire format (version 1)
 //
@@ -82,8 +86,8 @@
 // is dropped and reported missing with the gaps). The sender resends every
 // reported datagram at once, unless its latest copy may still be in
 // flight: a copy counts as lost when a datagram transmitted after it has
-// arrived (RACK's rule, RFC 8985, by transmission order), or when it was
-// sent an RTO ago. Repeated NAKs for one gap so cause no storm, whatever
+// arrived (RACK's rule, RFC 8985, by transmission order) and it left at
+// least half an SRTT ago, or when it was sent an RTO ago. Repeated NAKs for one gap so cause no storm, whatever
 // the queueing delay. The holes a STATUS's SACK ranges show are treated the
 // same way.
 //
@@ -114,7 +118,8 @@
 // the side receiving the FIN answers FINACK and is Closed at once (what it
 // had not sent yet is dropped); bytes received before the FIN can still be
 // Read, then Read returns 0 and State is Closed (the engine's io.EOF).
-// Abort makes the next Poll emit a RST and the state Closed; a RST
+// Abort makes the next Poll emit a RST (State is Closing until then and
+// Closed after); a RST
 // received fails the connection with ErrReset (or completes a close whose
 // FIN was sent). A datagram that contradicts the protocol (an ack of data
 // never sent, DATA disagreeing with data received) fails the connection

@@ -3,6 +3,7 @@ package rel
 import (
 	"encoding/binary"
 	"testing"
+	"time"
 )
 
 // seedDatagrams are well-formed datagrams of every type, taken from a real
@@ -152,4 +153,42 @@ func TestPeek(t *testing.T) {
 	if _, _, _, err := Peek(bad); err == nil {
 		t.Fatal("version 2 accepted")
 	}
+}
+
+// FuzzChannel lets the fuzzer be the network: each input byte decides the
+// fate of one datagram (delivered, lost, duplicated, or delayed by up to
+// 630µs, which reorders it); once the bytes run out the link is perfect.
+// Both streams must arrive complete, in order, and both ends close.
+func FuzzChannel(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0, 2, 3, 0xff, 1, 1, 1, 0})
+	f.Add(make([]byte, 64))
+	f.Add([]byte{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, fates []byte) {
+		m := lossModel{Delay: 10 * us}
+		cfg := Config{MSS: 200, SendBuffer: 16 << 10, RecvWindow: 8 << 10, DeadAfter: time.Hour, KeepAlive: time.Hour}
+		s := newSim(t, 1, cfg, cfg, m, m)
+		s.fate = func(from int) (int, int64) {
+			if len(fates) == 0 {
+				return 1, 0
+			}
+			b := fates[0]
+			fates = fates[1:]
+			switch b & 3 {
+			case 1:
+				return 0, 0
+			case 2:
+				return 2, int64(b>>2) * us
+			case 3:
+				return 1, int64(b>>2) * 10 * us
+			}
+			return 1, 0
+		}
+		ab := newStream(0, 64<<10, 0, 0)
+		ba := newStream(1, 24<<10, 0, 0)
+		s.app = func(s *sim) { ab.write(s); ba.write(s); ab.readAll(s); ba.readAll(s) }
+		s.run(time.Hour.Nanoseconds(), func() bool { return ab.done() && ba.done() })
+		ab.check(t)
+		ba.check(t)
+		closeBoth(t, s)
+	})
 }

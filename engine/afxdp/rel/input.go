@@ -32,7 +32,12 @@ func (c *Conn) Input(d []byte, now int64) error {
 		return c.onSYNACK(&h, now)
 	}
 	if !c.hasRemote {
-		return nil // a client learns the peer's sequence numbers from the SYNACK
+		// A client learns the peer's sequence numbers from the SYNACK;
+		// before it, only a RST answering its SYN (see Reset) counts.
+		if h.typ == RST && h.ack == c.iss && !c.closed {
+			c.fail(ErrReset)
+		}
+		return nil
 	}
 	c.lastHeard = now
 	switch h.typ {
@@ -284,7 +289,10 @@ func (c *Conn) onSACK(ack uint32, p []byte, now int64) {
 // in one batch at one instant are still ordered); a copy sent an RTO ago
 // counts as lost too. So repeated NAKs for the same gap (every out-of-order
 // arrival sends one) never resend a datagram whose retransmission is still
-// on its way: no storms, whatever the queueing delay.
+// on its way: no storms, whatever the queueing delay. (A copy is also
+// never resent within half an SRTT of the last: with reordering, a later
+// datagram can overtake it; it cannot be known lost sooner than a round
+// trip after it left anyway.)
 func (c *Conn) missing(lo, hi uint32, now int64) {
 	out := c.sndNxt - c.sndUna
 	l, h := lo-c.sndUna, hi-c.sndUna
@@ -297,7 +305,7 @@ func (c *Conn) missing(lo, hi uint32, now int64) {
 	for i := l; i < min(h, out); i++ {
 		s := c.sndUna + i
 		r := &c.recs[s&c.rmask]
-		if r.queued == reasonNone && (r.lastTx < c.delivTx || now-r.last >= c.rto) {
+		if r.queued == reasonNone && ((r.lastTx < c.delivTx && now-r.last >= c.srtt/2) || now-r.last >= c.rto) {
 			c.queue(s, reasonNAK)
 		}
 	}

@@ -34,6 +34,7 @@ type lossModel struct {
 	DupP      float64 // per datagram: deliver a second copy (with its own delay)
 	Delay     int64   // one-way propagation delay
 	BytesPerS float64 // serialisation rate; 0: infinite
+	MaxQueue  int64   // with BytesPerS: drop what would wait longer than this to depart (a full ring or switch buffer); 0: no limit
 }
 
 type link struct {
@@ -86,6 +87,9 @@ type sim struct {
 	wake   int64        // the app's next timer (0: none)
 	app    func(s *sim) // called every step after Input, before Poll
 	onSend func(s *sim, from int, d []byte)
+	// fate, if set, replaces the random models: how many copies of a
+	// datagram arrive (0: lost) and how much later than the link delay.
+	fate   func(from int) (copies int, extra int64)
 	onRecv func(s *sim, to int, d []byte)
 }
 
@@ -114,6 +118,14 @@ func (s *sim) send(from int, d []byte) {
 	if l.drop != nil && l.drop(l.n, d) {
 		return
 	}
+	if s.fate != nil {
+		copies, extra := s.fate(from)
+		for range copies {
+			s.ord++
+			heap.Push(&s.q, &packet{at: s.now + l.Delay + extra, ord: s.ord, to: 1 - from, data: append([]byte(nil), d...)})
+		}
+		return
+	}
 	if l.burstLeft > 0 && s.now < l.burstEnd {
 		l.burstLeft--
 		return
@@ -127,6 +139,9 @@ func (s *sim) send(from int, d []byte) {
 		return
 	}
 	depart := s.now
+	if l.MaxQueue > 0 && l.busyUntil-s.now > l.MaxQueue {
+		return
+	}
 	if l.BytesPerS > 0 {
 		depart = max(depart, l.busyUntil) + int64(float64(len(d)+42)*1e9/l.BytesPerS)
 		l.busyUntil = depart

@@ -14,12 +14,13 @@ var lossModels = []struct {
 	{"loss10%", lossModel{Delay: 10 * us, BytesPerS: 1.25e9, Loss: 0.10}},
 	{"burst20", lossModel{Delay: 10 * us, BytesPerS: 1.25e9, BurstP: 0.002, BurstLen: 20, Loss: 0.001}},
 	{"reorder-dup", lossModel{Delay: 10 * us, BytesPerS: 1.25e9, ReorderP: 0.05, Jitter: 30 * us, DupP: 0.02, Loss: 0.01}},
+	{"tail-drop-queue", lossModel{Delay: 10 * us, BytesPerS: 1.25e9, MaxQueue: 200 * us}},
 	{"everything", lossModel{Delay: 10 * us, BytesPerS: 1.25e9, Loss: 0.05, BurstP: 0.001, BurstLen: 20, ReorderP: 0.1, Jitter: 20 * us, DupP: 0.05}},
 }
 
 // closeBoth closes both ends once the streams are done and runs until both
 // are Closed.
-func closeBoth(t *testing.T, s *sim) {
+func closeBoth(t testing.TB, s *sim) {
 	t.Helper()
 	s.c[0].Close(s.now)
 	s.c[1].Close(s.now)
@@ -28,7 +29,7 @@ func closeBoth(t *testing.T, s *sim) {
 	})
 }
 
-func logStats(t *testing.T, s *sim) {
+func logStats(t testing.TB, s *sim) {
 	t.Helper()
 	for i, c := range s.c {
 		st := c.Stats()

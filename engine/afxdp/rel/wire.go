@@ -156,3 +156,20 @@ func getRange(b []byte) (lo, hi uint32) {
 // bounded window guarantees.
 func seqLT(a, b uint32) bool  { return int32(a-b) < 0 }
 func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
+
+// Reset writes into buf the RST that answers d, a datagram for a channel
+// that does not exist here (no Conn has its destination id, or a SYN no
+// listener takes), and returns its length; 0 when d must not be answered (a
+// malformed datagram, or a RST: RSTs are never answered) or buf is shorter
+// than HeaderLen. The RST echoes d's sequence number as its ack, by which
+// a connecting client recognises the answer to its SYN (it fails with
+// ErrReset: refused), and a Conn whose FIN was sent takes it as the end of
+// the close (the peer already dropped the channel after a lost FINACK).
+func Reset(buf, d []byte) int {
+	var h header
+	if _, err := parse(d, &h); err != nil || h.typ == RST || len(buf) < HeaderLen {
+		return 0
+	}
+	putHeader(buf, &header{typ: RST, dst: h.src, src: h.dst, seq: h.ack, ack: h.seq})
+	return HeaderLen
+}
