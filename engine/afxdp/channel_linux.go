@@ -27,6 +27,10 @@ type channel struct {
 	syn  synKey          // accepted channels: the SYN that made it
 	lis  *listener       // accepted channels, until handed to Accept
 	resv *reservation    // accepted channels: their port, held (host.mu)
+	// pending: an accepted channel counted in its listener's pending
+	// until established or gone.
+	pending atomic.Bool
+	from    *listener // accepted channels: their listener (immutable)
 
 	mu sync.Mutex // guards rc
 	rc *rel.Conn
@@ -83,8 +87,11 @@ func (c *channel) update() {
 		if !c.est {
 			c.est = true
 			close(c.estab)
-			if c.lis != nil && !c.lis.offer(c) {
-				c.rc.Abort()
+			if c.lis != nil {
+				c.accepted()
+				if !c.lis.offer(c) {
+					c.rc.Abort()
+				}
 			}
 			c.lis = nil
 		}
@@ -94,6 +101,13 @@ func (c *channel) update() {
 			err = io.EOF
 		}
 		c.finish(err)
+	}
+}
+
+// accepted takes c out of its listener's pending count, once.
+func (c *channel) accepted() {
+	if c.pending.CompareAndSwap(true, false) {
+		c.from.pending.Add(-1)
 	}
 }
 

@@ -35,6 +35,10 @@ const drainTimeout = 10 * time.Second
 // maxRTO caps the channels' retransmission backoff.
 const maxRTO = 10 * time.Millisecond
 
+// maxPending bounds the connections a listener has accepted that are not
+// yet established (each holds its channel's buffers).
+const maxPending = 64
+
 // synTimeout is how long a connect waits for the peer's answer over AF_XDP
 // before it tries TCP.
 const synTimeout = time.Second
@@ -437,6 +441,7 @@ func (h *host) remove(c *channel) {
 		h.unreserve(c.resv)
 		c.resv = nil
 	}
+	c.accepted()
 	if len(m) == 0 {
 		select {
 		case h.emptied <- struct{}{}:
@@ -515,7 +520,7 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 		return c, false
 	}
 	l := h.listeners[fr.Dst.Port()]
-	if l == nil || h.closed || fr.Dst.Addr() != l.e.Addr.Addr() {
+	if l == nil || h.closed || fr.Dst.Addr() != l.e.Addr.Addr() || l.pending.Load() >= maxPending {
 		h.mu.Unlock()
 		return nil, false
 	}
@@ -529,8 +534,10 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 	hdr.SrcMAC, hdr.DstMAC = fr.DstMAC, fr.SrcMAC
 	hdr.Src, hdr.Dst = fr.Dst, fr.Src
 	c = newChannel(h, q, id, hdr, rc)
-	c.syn, c.lis, c.resv = key, l, l.resv
+	c.syn, c.lis, c.from, c.resv = key, l, l, l.resv
 	l.resv.refs++
+	l.pending.Add(1)
+	c.pending.Store(true)
 	h.syns[key] = c
 	h.add(c)
 	h.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmqx/zmqx/core"
 )
@@ -21,6 +22,7 @@ type listener struct {
 	resv *reservation
 	tcp  core.Listener
 
+	pending atomic.Int32 // channels made from SYNs, not yet established
 	accepts chan net.Conn
 	errs    chan error
 	done    chan struct{}

@@ -316,11 +316,13 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	if dst != 0 {
 		c = chans[dst]
 		if c == nil || c.hdr.Dst != hdr.Src {
+			q.reset(&hdr, d)
 			return
 		}
 	} else if typ == rel.SYN {
 		var fresh bool
 		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
+			q.reset(&hdr, d) // refused: no listener, or too many pending
 			return
 		}
 		if fresh {
@@ -340,6 +342,32 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 		// queue 0): its own worker answers.
 		c.home.kick(c)
 	}
+}
+
+// reset answers a datagram for no channel of ours with a RST, so the
+// peer learns at once (a refused connect, a FIN after its channel ended
+// here) instead of after its timers.
+func (q *queue) reset(hdr *udpframe.Header, d []byte) {
+	if len(q.txFree) == 0 {
+		q.refillTx()
+		if len(q.txFree) == 0 {
+			return
+		}
+	}
+	td := q.txFree[len(q.txFree)-1]
+	frame := q.xsk.Frame(td)
+	frame = frame[:cap(frame)]
+	n := rel.Reset(frame[udpframe.HeaderLen:], d)
+	if n == 0 {
+		return
+	}
+	back := udpframe.Header{SrcMAC: hdr.DstMAC, DstMAC: hdr.SrcMAC, Src: hdr.Dst, Dst: hdr.Src}
+	if _, err := udpframe.Append(frame[:0], &back, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
+		return
+	}
+	td.Len = uint32(udpframe.HeaderLen + n)
+	q.txFree = q.txFree[:len(q.txFree)-1]
+	q.txOut = append(q.txOut, td)
 }
 
 // service polls c for datagrams into TX frames and signals its readers and
