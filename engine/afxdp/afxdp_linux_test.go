@@ -19,6 +19,17 @@ import (
 
 const port = 5570
 
+// lossCounts are the loss tests' message and round-trip counts: the
+// issue's 1,000,000 PUSH→PULL messages and 100,000 REQ/REP round trips, a
+// tenth of them under the race detector, which slows the peers (built with
+// it too) tenfold; CI runs the loss tests at full counts without it.
+func lossCounts() (msgs, rts int) {
+	if raceEnabled {
+		return 100000, 10000
+	}
+	return 1000000, 100000
+}
+
 // pair runs a sender and a receiver role across a fresh veth pair: the
 // receiver (on B) binds, the sender (on A) connects, and both must end "ok".
 type run struct {
@@ -212,9 +223,10 @@ func TestLossEngineHook(t *testing.T) {
 	} {
 		t.Run(l.name, func(t *testing.T) {
 			env := map[string]string{"ZX_LOSS": l.loss, "ZX_BURST_US": l.burst}
+			msgs, rts := lossCounts()
 			for _, r := range []run{
-				{bindRole: "pull", connRole: "push", count: 1000000, size: 64, env: env},
-				{bindRole: "rep", connRole: "req", count: 100000, size: 64, env: env},
+				{bindRole: "pull", connRole: "push", count: msgs, size: 64, env: env},
+				{bindRole: "rep", connRole: "req", count: rts, size: 64, env: env},
 			} {
 				t.Run(r.connRole, func(t *testing.T) {
 					b, c := r.do(t, p)
@@ -278,9 +290,10 @@ func TestRouterLoss(t *testing.T) {
 				c, _ := d.Counters()
 				before += c.Dropped
 			}
+			msgs, rts := lossCounts()
 			for _, rr := range []run{
-				{bindRole: "pull", connRole: "push", count: 1000000, size: 64},
-				{bindRole: "rep", connRole: "req", count: 100000, size: 64},
+				{bindRole: "pull", connRole: "push", count: msgs, size: 64},
+				{bindRole: "rep", connRole: "req", count: rts, size: 64},
 			} {
 				t.Run(rr.connRole, func(t *testing.T) {
 					b, c := rr.between(t, &r.A, &r.B)

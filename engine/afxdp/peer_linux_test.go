@@ -362,13 +362,14 @@ func replies(ctx context.Context, s *zmqx.Socket, n int) error {
 
 // peer is a role running in a namespace.
 type peer struct {
-	t     *testing.T
-	name  string
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan error
-	mu    sync.Mutex
-	log   []string
+	t      *testing.T
+	name   string
+	cmd    *exec.Cmd
+	lines  chan string
+	done   chan error
+	exited chan struct{} // closed once the process is reaped
+	mu     sync.Mutex
+	log    []string
 }
 
 // startPeer runs this binary as role in namespace ns, with env; prefix
@@ -396,7 +397,7 @@ func startCmd(t *testing.T, name string, env map[string]string, bin string, args
 		t.Fatal(err)
 	}
 	cmd.Stderr = cmd.Stdout
-	p := &peer{t: t, name: name, cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	p := &peer{t: t, name: name, cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1), exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -413,10 +414,14 @@ func startCmd(t *testing.T, name string, env map[string]string, bin string, args
 		}
 		close(p.lines)
 		p.done <- cmd.Wait()
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			cmd.Process.Kill()
+			<-p.exited
 		}
 		if t.Failed() {
 			p.mu.Lock()
