@@ -421,7 +421,9 @@ func TestBatching(t *testing.T) {
 	if sent > n/5 {
 		t.Errorf("PUSH: %d messages took %d datagrams: a backlog is not batched", n, sent)
 	}
-	if kicks*2 > sent {
+	// Under the race detector the sender is the slower side and rarely
+	// has a backlog to batch: kicks are then nearly one per write.
+	if kicks*2 > sent && !raceEnabled {
 		t.Errorf("PUSH: %d datagrams took %d TX kicks: not one kick per batch", sent, kicks)
 	}
 	const rts = 5000

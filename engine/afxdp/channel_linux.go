@@ -225,6 +225,32 @@ func (c *channel) Write(p []byte) (int, error) {
 	}
 }
 
+// WriteNonBlocking takes what fits of iov into the send buffer and sends
+// it: the write-through of REQ and REP sockets in the blocking mode (the
+// stream engine's direct writer), with no hand-off to a goroutine.
+func (c *channel) WriteNonBlocking(iov [][]byte) int {
+	if c.closed.Load() {
+		return 0
+	}
+	total := 0
+	now := nowNs()
+	c.mu.Lock()
+	if st := c.rc.State(); st == rel.Established {
+		for _, b := range iov {
+			n := c.rc.Write(b, now)
+			total += n
+			if n < len(b) {
+				break
+			}
+		}
+	}
+	c.mu.Unlock()
+	if total > 0 {
+		c.home.send(c)
+	}
+	return total
+}
+
 // wait blocks until ch is signalled, c ends or is closed, or the deadline
 // passes.
 func (c *channel) wait(ch chan struct{}, dl *deadline) error {

@@ -209,13 +209,27 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 type direct struct {
 	c   *conn
 	fd  int
+	nb  NonBlockingWriter // instead of fd, for connections without one
 	vec rawio.Vec
 	iov [][]byte
 }
 
+// NonBlockingWriter is a connection that takes bytes without blocking and
+// without a descriptor (the AF_XDP engine's channels): WriteNonBlocking
+// takes what fits of iov, in order, and returns how many bytes.
+type NonBlockingWriter interface {
+	WriteNonBlocking(iov [][]byte) int
+}
+
 func newDirect(c *conn) *direct {
 	t := c.h.SocketType()
-	if !rawio.Supported || (t != core.REQ && t != core.REP) || c.cv != nil {
+	if (t != core.REQ && t != core.REP) || c.cv != nil {
+		return nil
+	}
+	if nb, ok := c.c.(NonBlockingWriter); ok {
+		return &direct{c: c, fd: -1, nb: nb}
+	}
+	if !rawio.Supported {
 		return nil
 	}
 	sc, ok := c.c.(syscall.Conn)
@@ -244,7 +258,12 @@ func (d *direct) PumpOut() {
 		return
 	}
 	c.willWrite(d.iov)
-	n, _ := d.vec.Writev(d.fd, d.iov, false)
+	var n int
+	if d.nb != nil {
+		n = d.nb.WriteNonBlocking(d.iov)
+	} else {
+		n, _ = d.vec.Writev(d.fd, d.iov, false)
+	}
 	clear(d.iov)
 	if n > 0 {
 		c.ob.Advance(n)
