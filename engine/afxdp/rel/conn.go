@@ -131,6 +131,7 @@ type Conn struct {
 	ivs        [maxIntervals]interval
 	nivs       int
 	ackPending bool
+	unacked    int // in-order DATA taken since our last datagram (which acks)
 	nakPending bool
 	advLimit   uint64 // readOff+RecvWindow when the window was last sent
 

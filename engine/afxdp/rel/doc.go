@@ -34,7 +34,8 @@
 //	offset size field
 //	0      1    version (1)
 //	1      1    type: DATA 1, STATUS 2, NAK 3, SYN 4, SYNACK 5, FIN 6, FINACK 7, PING 8, RST 9
-//	2      1    flags: bit 0 on DATA = retransmission (informational)
+//	2      1    flags on DATA: bit 0 = retransmission; bit 1 = "ack now" (the
+//	            sender has nothing more it may send after this datagram)
 //	3      1    n: number of 8-byte ranges in a STATUS or NAK payload, else 0
 //	4      4    destination channel id (0 in a SYN)
 //	8      4    source channel id
@@ -77,7 +78,12 @@
 //
 // Acknowledgement: Input only sets "ack pending"; the next Poll sends one
 // STATUS (or the ack rides on DATA), so a burst of Input is acked once and
-// a single datagram at once. STATUS carries the out-of-order runs received
+// a single datagram at once. In-order DATA is acknowledged at once when it
+// carries "ack now" (the last datagram its sender could send: the end of a
+// burst, a lone message, a full window), and otherwise every eighth
+// datagram, so a backlog costs the receiver a STATUS per eight datagrams;
+// retransmissions and anything out of order or during a gap are
+// acknowledged at once. There is no delayed-ack timer. STATUS carries the out-of-order runs received
 // (SACK ranges) and the highest sequence number received.
 //
 // Gaps: every DATA arriving beyond a gap makes the next Poll send a NAK

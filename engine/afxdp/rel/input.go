@@ -328,8 +328,14 @@ func (c *Conn) queue(s uint32, why uint8) {
 // ring at its offset and its sequence number into the out-of-order ranges,
 // and a NAK of every gap is due at the next Poll.
 func (c *Conn) onData(h *header, p []byte) error {
-	c.ackPending = true
 	s, o := h.seq, h.off
+	// At once: what the sender asks to be acknowledged, retransmissions,
+	// anything out of order or while a gap is open; else every ackEvery.
+	if h.flags&(flagAckNow|flagRetx) != 0 || c.nivs > 0 || s != c.rcvSeq {
+		c.ackPending = true
+	} else if c.unacked++; c.unacked >= ackEvery {
+		c.ackPending = true
+	}
 	if o > 1<<62 {
 		return c.protocol(errOffset)
 	}

@@ -187,6 +187,7 @@ func (c *Conn) emit(buf []byte, t Type, flags, n uint8, seq uint32, off uint64, 
 	h := header{typ: t, flags: flags, n: n, dst: c.remote, src: c.local, seq: seq, ack: c.rcvSeq, wnd: uint32(win), off: off}
 	putHeader(buf, &h)
 	c.ackPending = false
+	c.unacked = 0
 	c.advLimit = c.readOff + uint64(c.cfg.recvWin)
 	c.lastSent = c.now
 	size := HeaderLen + plen
@@ -299,5 +300,9 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	c.sndNxtOff += n
 	c.armTLP(now)
 	c.stats.DataBytesSent += n
-	return c.emit(buf, DATA, 0, 0, s, c.sndNxtOff-n, int(n))
+	var flags uint8
+	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit {
+		flags = flagAckNow
+	}
+	return c.emit(buf, DATA, flags, 0, s, c.sndNxtOff-n, int(n))
 }

@@ -47,6 +47,18 @@ func (t Type) String() string {
 // flagRetx marks a DATA datagram that is a retransmission.
 const flagRetx = 1
 
+// flagAckNow marks a DATA datagram after which its sender has nothing more
+// it may send (all written data is out, or the window is used up): the
+// receiver acknowledges it at once. Other in-order DATA is acknowledged
+// every ackEvery datagrams, so a backlog costs the receiver one STATUS (and
+// one TX kick) per ackEvery datagrams instead of one per datagram, and
+// nothing waits on a timer.
+const flagAckNow = 2
+
+// ackEvery is how many in-order DATA datagrams without flagAckNow the
+// receiver takes before it acknowledges.
+const ackEvery = 8
+
 // Errors. The three sentinels are what Err wraps; malformed input is
 // reported by Peek and Input as errors wrapping ErrProtocol.
 var (
