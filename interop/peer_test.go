@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/zmqx/zmqx/internal/ztest"
 )
 
 var (
@@ -65,18 +67,10 @@ func buildPeer() (string, error) {
 // requirePeer skips (or, under CI, fails) when no libzmq peer can be built.
 func requirePeer(t *testing.T) string { return require(t, "libzmq", buildPeer) }
 
-// require returns what find finds (a peer's program), or skips the test
-// saying why, or under CI fails it: CI must not pass without its peers.
+// require is ztest.Require: what find finds, or a skip (a failure under CI).
 func require(t *testing.T, what string, find func() (string, error)) string {
 	t.Helper()
-	bin, err := find()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs %s for the interop tests: %v", what, err)
-		}
-		t.Skipf("skipping %s interop: %v", what, err)
-	}
-	return bin
+	return ztest.Require(t, what, find)
 }
 
 // peer is one libzmq socket in a child process.

@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,50 +27,10 @@ import (
 	"github.com/zmqx/zmqx/internal/ztest"
 )
 
-var (
-	pyBin  string
-	pyErr  error
-	pyOnce sync.Once
-	pySeq  atomic.Int64 // for unique ipc paths
-)
+var pySeq atomic.Int64 // for unique ipc paths
 
-// findPython returns the first interpreter that imports zmq: $ZMQX_PYTHON
-// if set, then the system's /usr/bin/python3, then python3 on PATH, then
-// versioned names.
-func findPython() (string, error) {
-	pyOnce.Do(func() {
-		var cands []string
-		if p := os.Getenv("ZMQX_PYTHON"); p != "" {
-			cands = append(cands, p)
-		}
-		cands = append(cands, "/usr/bin/python3", "python3", "python3.13", "python3.12", "python3.11", "python3.10", "python3.9", "python")
-		var tried []string
-		seen := map[string]bool{}
-		for _, c := range cands {
-			path, err := exec.LookPath(c)
-			if err != nil {
-				tried = append(tried, c+": not found")
-				continue
-			}
-			if seen[path] {
-				continue
-			}
-			seen[path] = true
-			out, err := exec.Command(path, "-c", "import zmq").CombinedOutput()
-			if err == nil {
-				pyBin = path
-				return
-			}
-			last := strings.TrimSpace(string(out))
-			if i := strings.LastIndexByte(last, '\n'); i >= 0 {
-				last = last[i+1:]
-			}
-			tried = append(tried, fmt.Sprintf("%s: %s", path, last))
-		}
-		pyErr = fmt.Errorf("no Python interpreter imports zmq (apt-get install python3-zmq, or set ZMQX_PYTHON); tried %s", strings.Join(tried, "; "))
-	})
-	return pyBin, pyErr
-}
+// findPython is ztest.Python: the first interpreter that imports zmq.
+func findPython() (string, error) { return ztest.Python() }
 
 // requirePython skips (or, under CI, fails) when no interpreter has pyzmq.
 func requirePython(t *testing.T) string { return require(t, "pyzmq", findPython) }
