@@ -307,12 +307,21 @@ func recvStreams(ctx context.Context, s *zmqx.Socket, k, n, size int) error {
 // mid-stream).
 func recvSeq(ctx context.Context, s *zmqx.Socket, n, size int) error {
 	first := uint64(0)
+	var start time.Time
+	defer func() {
+		if n > 1 && !start.IsZero() {
+			fmt.Printf("throughput %.0f msg/s\n", float64(n-1)/time.Since(start).Seconds())
+		}
+	}()
 	for i := range n {
 		m, err := s.Recv(ctx)
 		if err != nil {
 			return fmt.Errorf("recv %d: %w", i, err)
 		}
 		b := m[len(m)-1]
+		if i == 0 {
+			start = time.Now()
+		}
 		if i == 0 && os.Getenv("ZX_ANYSTART") != "" && len(b) >= 8 {
 			first = binary.LittleEndian.Uint64(b)
 			fmt.Printf("first %d\n", first)
