@@ -29,32 +29,13 @@ func AttachLoss(ifindex int, o LossOptions) (*Loss, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tries []AttachMode
-	switch o.Mode {
-	case AttachNative, AttachGeneric:
-		tries = []AttachMode{o.Mode}
-	default:
-		tries = []AttachMode{AttachNative, AttachGeneric}
+	lk, mode, err := attachXDP(l.objs.Lossy, ifindex, o.Mode)
+	if err != nil {
+		l.objs.Close()
+		return nil, fmt.Errorf("bpf: attaching the loss program to device %d: %w", ifindex, err)
 	}
-	var errs []error
-	for _, m := range tries {
-		flags := link.XDPDriverMode
-		if m == AttachGeneric {
-			flags = link.XDPGenericMode
-		}
-		lk, err := link.AttachXDP(link.XDPOptions{Program: l.objs.Lossy, Interface: ifindex, Flags: flags})
-		if err == nil {
-			l.link, l.mode = lk, m
-			return l, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", m, err))
-	}
-	l.objs.Close()
-	err = errors.Join(errs...)
-	if errors.Is(err, ebpf.ErrNotSupported) {
-		err = fmt.Errorf("%w: %w", ErrNotSupported, err)
-	}
-	return nil, fmt.Errorf("bpf: attaching the loss program to device %d: %w", ifindex, err)
+	l.link, l.mode = lk, mode
+	return l, nil
 }
 
 // loadLoss loads and configures the program without attaching it.

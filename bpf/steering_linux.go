@@ -31,12 +31,22 @@ func Attach(ifindex int, o Options) (*Steering, error) {
 		}
 		return nil, fmt.Errorf("bpf: loading the steering program: %w", err)
 	}
-	var tries []AttachMode
-	switch o.Mode {
-	case AttachNative, AttachGeneric:
-		tries = []AttachMode{o.Mode}
-	default:
-		tries = []AttachMode{AttachNative, AttachGeneric}
+	lk, mode, err := attachXDP(s.objs.Steer, ifindex, o.Mode)
+	if err != nil {
+		s.objs.Close()
+		return nil, fmt.Errorf("bpf: attaching to device %d: %w", ifindex, err)
+	}
+	s.link, s.mode = lk, mode
+	return s, nil
+}
+
+// attachXDP attaches prog to the device ifindex through a BPF link, in
+// mode, or natively first and generically second for AttachAuto. An error
+// from a device or kernel without XDP wraps ErrNotSupported.
+func attachXDP(prog *ebpf.Program, ifindex int, mode AttachMode) (link.Link, AttachMode, error) {
+	tries := []AttachMode{AttachNative, AttachGeneric}
+	if mode == AttachNative || mode == AttachGeneric {
+		tries = []AttachMode{mode}
 	}
 	var errs []error
 	for _, m := range tries {
@@ -44,19 +54,17 @@ func Attach(ifindex int, o Options) (*Steering, error) {
 		if m == AttachGeneric {
 			flags = link.XDPGenericMode
 		}
-		l, err := link.AttachXDP(link.XDPOptions{Program: s.objs.Steer, Interface: ifindex, Flags: flags})
+		l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: flags})
 		if err == nil {
-			s.link, s.mode = l, m
-			return s, nil
+			return l, m, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", m, err))
 	}
-	s.objs.Close()
 	err := errors.Join(errs...)
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		err = fmt.Errorf("%w: %w", ErrNotSupported, err)
 	}
-	return nil, fmt.Errorf("bpf: attaching to device %d: %w", ifindex, err)
+	return nil, 0, err
 }
 
 // Mode is the attach mode in use: AttachNative or AttachGeneric.
