@@ -159,6 +159,8 @@ func TestPeek(t *testing.T) {
 // fate of one datagram (delivered, lost, duplicated, or delayed by up to
 // 630µs, which reorders it); once the bytes run out the link is perfect.
 // Both streams must arrive complete, in order, and both ends close.
+//
+// ci-fuzztime: 20000
 func FuzzChannel(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 0, 2, 3, 0xff, 1, 1, 1, 0})
 	f.Add(make([]byte, 64))

@@ -232,7 +232,15 @@ func (s *sim) pollAll() {
 func (s *sim) run(limit int64, done func() bool) {
 	s.t.Helper()
 	end := s.now + limit
+	last, still := s.now, 0
 	for !done() {
+		// A livelock: a million steps without virtual time moving.
+		if s.now != last {
+			last, still = s.now, 0
+		} else if still++; still > 1_000_000 {
+			s.t.Logf("livelock at %d", s.now)
+			end = s.now - 1
+		}
 		if !s.step() || s.now > end {
 			s.t.Logf("A: %s", s.c[0].debug())
 			if s.c[1] != nil {
