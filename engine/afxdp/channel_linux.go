@@ -126,7 +126,11 @@ func (c *channel) finish(err error) {
 		}
 		close(c.dead)
 		c.gone.Store(true)
-		go c.h.remove(c)
+		c.h.removing.Add(1)
+		go func() {
+			defer c.h.removing.Done()
+			c.h.remove(c)
+		}()
 	})
 	signal(c.readable)
 	signal(c.writable)

@@ -75,7 +75,8 @@ type host struct {
 	nextQ     int
 	emptied   chan struct{} // signalled when the last channel goes
 
-	wg sync.WaitGroup
+	wg       sync.WaitGroup // the queue workers
+	removing sync.WaitGroup // channels being taken out of the tables
 }
 
 // synKey finds the channel a repeated SYN belongs to.
@@ -327,6 +328,7 @@ func (h *host) close() error {
 	for _, c := range *h.chans.Load() {
 		c.fail(net.ErrClosed)
 	}
+	h.removing.Wait() // they release ports: before the program goes
 	if lg := h.t.c.Logger; lg.Enabled(context.Background(), slog.LevelDebug) {
 		steer, qs := h.stats()
 		lg.Debug("afxdp: engine stopped", "iface", h.iface, "steered", steer.Steered, "passed", steer.Passed, "malformed", steer.Malformed)
