@@ -27,9 +27,8 @@ type agent struct {
 	err    error
 	done   chan struct{}
 
-	rc       syscall.RawConn
-	backlog  chan struct{} // output is left after a pump (invoker mode)
-	waitOnce bool
+	rc      syscall.RawConn
+	backlog chan struct{} // output is left after a pump (invoker mode)
 
 	rounds   uint32
 	lastData time.Time // heartbeat bookkeeping
@@ -182,19 +181,15 @@ func (a *agent) leftOver() {
 func (a *agent) Backlog() <-chan struct{} { return a.backlog }
 
 // AwaitWritable waits in the poller until the connection can take more
-// (or fails), without writing.
+// (or fails), without writing. It asks the socket first: the poller wakes
+// on changes, and the space a peer freed before the wait began is one it
+// already reported (waiting for the next would wait for ever once the peer
+// has read everything).
 func (a *agent) AwaitWritable() error {
-	a.waitOnce = false
 	return a.rc.Write(a.writable)
 }
 
-func (a *agent) writable(uintptr) bool {
-	if !a.waitOnce {
-		a.waitOnce = true
-		return false // wait for the poller to say writable
-	}
-	return true
-}
+func (a *agent) writable(fd uintptr) bool { return rawio.Writable(int(fd)) }
 
 // timers sends PINGs and ends a silent connection, from the loop's own
 // clock: no Go timers on this path.

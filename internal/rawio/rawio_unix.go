@@ -66,3 +66,16 @@ func (v *Vec) Writev(fd int, bufs [][]byte, blocking bool) (int, syscall.Errno) 
 	}
 	return int(n), 0
 }
+
+// Writable reports whether fd can take bytes now (or has an error a write
+// would report), without waiting.
+func Writable(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || (n > 0 && fds[0].Revents != 0)
+	}
+}
