@@ -190,19 +190,6 @@ func runRole(role string) error {
 	return fmt.Errorf("no role %s", role)
 }
 
-func waitFor(ctx context.Context, events chan zmqx.Event, t zmqx.EventType) error {
-	for {
-		select {
-		case e := <-events:
-			if e.Type == t {
-				return nil
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // fill writes message seq: its number, then bytes derived from it.
 func fill(b []byte, seq uint64) {
 	binary.LittleEndian.PutUint64(b, seq)
