@@ -76,7 +76,7 @@ func (r run) between(t *testing.T, a, b *vethtest.Side) (bound, conn *peer) {
 		}
 		q.mu.Lock()
 		for _, l := range q.log {
-			if strings.Contains(l, "level=DEBUG") {
+			if strings.Contains(l, "level=DEBUG") || strings.Contains(l, "level=INFO") {
 				t.Logf("%s: %s", q.name, l)
 			}
 		}

@@ -202,6 +202,7 @@ func attachMode(s string) (bpf.AttachMode, error) {
 }
 
 func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
+	began := time.Now()
 	if len(ifc.HardwareAddr) != 6 {
 		return nil, fmt.Errorf("not an Ethernet interface")
 	}
@@ -275,7 +276,8 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 		go q.run(cpu)
 	}
 	t.c.Logger.Info("afxdp: engine started", "iface", ifc.Name, "queues", nq,
-		"attach", h.steer.Mode().String(), "copy", h.qs[0].xsk.Mode().String(), "mss", mss)
+		"attach", h.steer.Mode().String(), "copy", h.qs[0].xsk.Mode().String(), "mss", mss,
+		"took", time.Since(began))
 	return h, nil
 }
 
