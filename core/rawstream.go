@@ -163,30 +163,14 @@ func rawWriter(ctx context.Context, c net.Conn, np *Pipe, data signal, done <-ch
 }
 
 // stream is the STREAM socket type: ROUTER-like routing over raw peers.
-type stream struct {
-	s    *Socket
-	fq   fq
-	byID map[string]*Pipe
-}
-
-func (b *stream) attach(p *Pipe) error {
-	id, err := b.s.identify(p, b.byID)
-	if err != nil {
-		return err
-	}
-	p.RoutingID = id
-	b.byID[string(id)] = p
-	b.fq.add(p)
-	return nil
-}
+type stream struct{ peerTable }
 
 func (b *stream) recv(dst []Msg) ([]Msg, bool, error) {
 	start := len(dst)
-	msg, p := b.fq.recv(b.s, append(dst, Msg{}))
-	if p == nil {
+	msg, ok := b.recvFromPeer(dst)
+	if !ok {
 		return dst, false, nil
 	}
-	msg[start] = NewMsg(p.RoutingID)
 	msg[start].More = true
 	return msg, true, nil
 }
@@ -206,10 +190,4 @@ func (b *stream) send(msg []Msg) (bool, error) {
 	msg[0].Close()
 	writeMsg(p, msg[1:])
 	return true, nil
-}
-
-func (b *stream) forgot(p *Pipe) {
-	if b.byID[string(p.RoutingID)] == p {
-		delete(b.byID, string(p.RoutingID))
-	}
 }

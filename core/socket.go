@@ -111,13 +111,13 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 	case DEALER:
 		s.b = &dealer{s: s}
 	case ROUTER:
-		s.b = &router{s: s, byID: map[string]*Pipe{}}
+		s.b = &router{peerTable{s: s, byID: map[string]*Pipe{}}}
 	case PUSH:
 		s.b = &push{s: s}
 	case PULL:
 		s.b = &pull{s: s}
 	case STREAM:
-		s.b = &stream{s: s, byID: map[string]*Pipe{}}
+		s.b = &stream{peerTable{s: s, byID: map[string]*Pipe{}}}
 	default:
 		return nil, fmt.Errorf("zmqx: unknown socket type %d", t)
 	}

@@ -219,13 +219,17 @@ func (b *rep) send(msg []Msg) (bool, error) {
 
 // router: prefixes each received message with the routing id of its peer
 // and routes each sent message by its first frame (RFC 28).
-type router struct {
+type router struct{ peerTable }
+
+// peerTable is what ROUTER and STREAM share: peers known by routing id,
+// fair-queued on receive, and the id put in front of what each sends.
+type peerTable struct {
 	s    *Socket
 	fq   fq
 	byID map[string]*Pipe
 }
 
-func (b *router) attach(p *Pipe) error {
+func (b *peerTable) attach(p *Pipe) error {
 	id, err := b.s.identify(p, b.byID)
 	if err != nil {
 		return err
@@ -234,6 +238,24 @@ func (b *router) attach(p *Pipe) error {
 	b.byID[string(id)] = p
 	b.fq.add(p)
 	return nil
+}
+
+func (b *peerTable) forgot(p *Pipe) {
+	if b.byID[string(p.RoutingID)] == p {
+		delete(b.byID, string(p.RoutingID))
+	}
+}
+
+// recvFromPeer receives the next message with its peer's routing id as
+// its first frame, at dst[len(dst)].
+func (b *peerTable) recvFromPeer(dst []Msg) ([]Msg, bool) {
+	start := len(dst)
+	msg, p := b.fq.recv(b.s, append(dst, Msg{}))
+	if p == nil {
+		return dst, false
+	}
+	msg[start] = NewMsg(p.RoutingID)
+	return msg, true
 }
 
 // identify picks a new peer's routing id, as a ROUTER (or STREAM) knows
@@ -268,11 +290,10 @@ func (s *Socket) generateID() []byte {
 
 func (b *router) recv(dst []Msg) ([]Msg, bool, error) {
 	start := len(dst)
-	msg, p := b.fq.recv(b.s, append(dst, Msg{}))
-	if p == nil {
+	msg, ok := b.recvFromPeer(dst)
+	if !ok {
 		return dst, false, nil
 	}
-	msg[start] = NewMsg(p.RoutingID)
 	if len(msg) > start+1 {
 		msg[start].meta = msg[start+1].meta // the connection's properties
 	}
@@ -311,10 +332,4 @@ func (b *router) send(msg []Msg) (bool, error) {
 	msg[0].Close()
 	writeMsg(p, msg[1:])
 	return true, nil
-}
-
-func (b *router) forgot(p *Pipe) {
-	if b.byID[string(p.RoutingID)] == p {
-		delete(b.byID, string(p.RoutingID))
-	}
 }
