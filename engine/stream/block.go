@@ -147,6 +147,37 @@ func (c *conn) takeControl(buf []byte) []byte {
 	return buf
 }
 
+// heartbeatTicker ticks at the heartbeat interval (nil: no heartbeats);
+// stop releases it.
+func (c *conn) heartbeatTicker() (tick <-chan time.Time, stop func()) {
+	if c.o.HeartbeatInterval <= 0 {
+		return nil, func() {}
+	}
+	t := time.NewTicker(c.o.HeartbeatInterval)
+	return t.C, t.Stop
+}
+
+// awaitOutput parks a writer with nothing to write until output is
+// published, a control frame is queued or a heartbeat is due (it queues
+// the PING); false when the connection ends instead.
+func (c *conn) awaitOutput(ctx context.Context, done <-chan struct{}, tick <-chan time.Time) bool {
+	if !c.ob.Sleep() {
+		return true
+	}
+	select {
+	case <-c.ob.Wake():
+	case <-c.ctlC:
+	case <-tick:
+		c.control(zmtp.AppendPing(nil, uint16(c.o.HeartbeatTTL/(100*time.Millisecond)), nil))
+	case <-done:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+	c.ob.Resume()
+	return true
+}
+
 // writeLoop writes the outbound stream out; see the package comment.
 func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 	if c.cv != nil {
@@ -158,13 +189,8 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 		iov [][]byte
 		w   = newVecWriter(c.c)
 	)
-	var tick <-chan time.Time
-	if c.o.HeartbeatInterval > 0 {
-		t := time.NewTicker(c.o.HeartbeatInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	ttl := uint16(c.o.HeartbeatTTL / (100 * time.Millisecond))
+	tick, stop := c.heartbeatTicker()
+	defer stop()
 	c.ob.Resume()
 	for {
 		ctl = c.takeControl(ctl[:0])
@@ -174,20 +200,9 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 		}
 		iov = c.ob.Gather(iov, batch)
 		if len(iov) == 0 {
-			if !c.ob.Sleep() {
-				continue
-			}
-			select {
-			case <-c.ob.Wake():
-			case <-c.ctlC:
-			case <-tick:
-				c.control(zmtp.AppendPing(nil, ttl, nil))
-			case <-done:
-				return nil
-			case <-ctx.Done():
+			if !c.awaitOutput(ctx, done, tick) {
 				return nil
 			}
-			c.ob.Resume()
 			continue
 		}
 		n := c.willWrite(iov)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"time"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
 )
@@ -260,31 +259,15 @@ func (c *conn) curveRefill(ctl []byte) ([]byte, bool) {
 // curveWriteLoop is writeLoop for CURVE connections.
 func (c *conn) curveWriteLoop(ctx context.Context, done <-chan struct{}) error {
 	var ctl []byte
-	var tick <-chan time.Time
-	if c.o.HeartbeatInterval > 0 {
-		t := time.NewTicker(c.o.HeartbeatInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	ttl := uint16(c.o.HeartbeatTTL / (100 * time.Millisecond))
+	tick, stop := c.heartbeatTicker()
+	defer stop()
 	c.ob.Resume()
 	for {
 		var more bool
 		if ctl, more = c.curveRefill(ctl); !more {
-			if !c.ob.Sleep() {
-				continue
-			}
-			select {
-			case <-c.ob.Wake():
-			case <-c.ctlC:
-			case <-tick:
-				c.control(zmtp.AppendPing(nil, ttl, nil))
-			case <-done:
-				return nil
-			case <-ctx.Done():
+			if !c.awaitOutput(ctx, done, tick) {
 				return nil
 			}
-			c.ob.Resume()
 			continue
 		}
 		x := c.cv
