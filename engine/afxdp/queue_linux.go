@@ -348,26 +348,44 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 // peer learns at once (a refused connect, a FIN after its channel ended
 // here) instead of after its timers.
 func (q *queue) reset(hdr *udpframe.Header, d []byte) {
+	payload, ok := q.nextPayload()
+	if !ok {
+		return
+	}
+	if n := rel.Reset(payload, d); n > 0 {
+		back := udpframe.Header{SrcMAC: hdr.DstMAC, DstMAC: hdr.SrcMAC, Src: hdr.Dst, Dst: hdr.Src}
+		q.queueFrame(&back, n)
+	}
+}
+
+// nextPayload is where the next datagram's payload goes: a free TX frame
+// past the room for its headers. The frame stays free until queueFrame.
+func (q *queue) nextPayload() ([]byte, bool) {
 	if len(q.txFree) == 0 {
 		q.refillTx()
 		if len(q.txFree) == 0 {
-			return
+			return nil, false
 		}
 	}
-	td := q.txFree[len(q.txFree)-1]
-	frame := q.xsk.Frame(td)
+	frame := q.xsk.Frame(q.txFree[len(q.txFree)-1])
+	return frame[udpframe.HeaderLen:cap(frame)], true
+}
+
+// queueFrame writes the headers in front of the n payload bytes
+// nextPayload gave and queues the frame for transmission.
+func (q *queue) queueFrame(hdr *udpframe.Header, n int) {
+	d := q.txFree[len(q.txFree)-1]
+	frame := q.xsk.Frame(d)
 	frame = frame[:cap(frame)]
-	n := rel.Reset(frame[udpframe.HeaderLen:], d)
-	if n == 0 {
+	if _, err := udpframe.Append(frame[:0], hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
 		return
 	}
-	back := udpframe.Header{SrcMAC: hdr.DstMAC, DstMAC: hdr.SrcMAC, Src: hdr.Dst, Dst: hdr.Src}
-	if _, err := udpframe.Append(frame[:0], &back, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
-		return
-	}
-	td.Len = uint32(udpframe.HeaderLen + n)
+	d.Len = uint32(udpframe.HeaderLen + n)
 	q.txFree = q.txFree[:len(q.txFree)-1]
-	q.txOut = append(q.txOut, td)
+	q.txOut = append(q.txOut, d)
+	if len(q.txOut) == cap(q.txOut) {
+		q.flush()
+	}
 }
 
 // service polls c for datagrams into TX frames and signals its readers and
@@ -377,19 +395,14 @@ func (q *queue) service(c *channel, now int64) bool {
 	sent := false
 	c.mu.Lock()
 	for {
-		if len(q.txFree) == 0 {
-			q.refillTx()
-			if len(q.txFree) == 0 {
-				// No frame free: come back to c next round.
-				c.mu.Unlock()
-				q.kickLater(c)
-				return sent
-			}
+		payload, ok := q.nextPayload()
+		if !ok {
+			// No frame free: come back to c next round.
+			c.mu.Unlock()
+			q.kickLater(c)
+			return sent
 		}
-		d := q.txFree[len(q.txFree)-1]
-		frame := q.xsk.Frame(d)
-		frame = frame[:cap(frame)]
-		n := c.rc.Poll(frame[udpframe.HeaderLen:], now)
+		n := c.rc.Poll(payload, now)
 		if n == 0 {
 			break
 		}
@@ -397,15 +410,7 @@ func (q *queue) service(c *channel, now int64) bool {
 		if loss != nil && loss() {
 			continue
 		}
-		if _, err := udpframe.Append(frame[:0], &c.hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
-			continue
-		}
-		d.Len = uint32(udpframe.HeaderLen + n)
-		q.txFree = q.txFree[:len(q.txFree)-1]
-		q.txOut = append(q.txOut, d)
-		if len(q.txOut) == cap(q.txOut) {
-			q.flush()
-		}
+		q.queueFrame(&c.hdr, n)
 	}
 	c.update()
 	c.mu.Unlock()
