@@ -86,24 +86,12 @@ func (a *agent) DoWork() int {
 	work := 0
 	c := a.c
 	if !c.ib.Full() {
-		var n int
-		var errno syscall.Errno
-		if c.cv != nil {
-			n, errno = rawio.Read(a.fd, c.cv.space())
-		} else {
-			n, errno = rawio.Read(a.fd, c.ib.Space())
-		}
+		n, errno := rawio.Read(a.fd, c.readSpace())
 		switch {
 		case n > 0:
 			work++
 			c.gotData.Store(true)
-			var err error
-			if c.cv != nil {
-				_, err = c.curveFilled(n)
-			} else {
-				_, err = c.ib.Fill(n)
-			}
-			if err != nil {
+			if _, err := c.filled(n); err != nil {
 				a.fail(err)
 				return work
 			}
@@ -146,15 +134,8 @@ func (a *agent) pumpOut() int {
 	if len(a.iov) == 0 {
 		return 0
 	}
-	c.willWrite(a.iov)
-	n, errno := a.vec.Writev(a.fd, a.iov, false)
-	clear(a.iov)
-	if n < 0 {
-		if errno != rawio.EAGAIN {
-			a.fail(os.NewSyscallError("writev", errno))
-			return 0
-		}
-		a.leftOver()
+	n, ok := a.write()
+	if !ok {
 		return 0
 	}
 	if len(a.ctl) > 0 {
@@ -209,6 +190,24 @@ func (a *agent) timers() {
 	}
 }
 
+// write makes one non-blocking writev of a.iov: the bytes written, or
+// false when none were (the socket is full: the backlog is signalled; or
+// the connection failed).
+func (a *agent) write() (int, bool) {
+	a.c.willWrite(a.iov)
+	n, errno := a.vec.Writev(a.fd, a.iov, false)
+	clear(a.iov)
+	if n >= 0 {
+		return n, true
+	}
+	if errno != rawio.EAGAIN {
+		a.fail(os.NewSyscallError("writev", errno))
+	} else {
+		a.leftOver()
+	}
+	return 0, false
+}
+
 // curvePumpOut is pumpOut for CURVE connections: one non-blocking write
 // of what is sealed, sealing more once it has all gone.
 func (a *agent) curvePumpOut() int {
@@ -218,15 +217,8 @@ func (a *agent) curvePumpOut() int {
 		return 0
 	}
 	a.iov = append(a.iov[:0], x.out[x.off:])
-	c.willWrite(a.iov)
-	n, errno := a.vec.Writev(a.fd, a.iov, false)
-	clear(a.iov)
-	if n < 0 {
-		if errno != rawio.EAGAIN {
-			a.fail(os.NewSyscallError("writev", errno))
-			return 0
-		}
-		a.leftOver()
+	n, ok := a.write()
+	if !ok {
 		return 0
 	}
 	x.off += n

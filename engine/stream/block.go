@@ -42,9 +42,6 @@ func (c *conn) runBlocking(ctx context.Context) error {
 // readLoop reads into the inbound stream; each read's whole messages are
 // published to the socket at once.
 func (c *conn) readLoop(ctx context.Context) error {
-	if c.cv != nil {
-		return c.curveReadLoop(ctx)
-	}
 	for {
 		for c.ib.Full() {
 			select {
@@ -56,10 +53,10 @@ func (c *conn) readLoop(ctx context.Context) error {
 		if ctx.Err() == nil { // closing: the grace deadline stands
 			c.setReadDeadline()
 		}
-		n, err := c.c.Read(c.ib.Space())
+		n, err := c.c.Read(c.readSpace())
 		if n > 0 {
 			c.gotData.Store(true)
-			woke, ferr := c.ib.Fill(n)
+			woke, ferr := c.filled(n)
 			if ferr != nil {
 				return ferr
 			}
@@ -73,6 +70,25 @@ func (c *conn) readLoop(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// readSpace is where the next read from the connection goes: the
+// Inbound's free space, or for CURVE the ciphertext buffer.
+func (c *conn) readSpace() []byte {
+	if c.cv != nil {
+		return c.cv.space()
+	}
+	return c.ib.Space()
+}
+
+// filled takes the n bytes just read into readSpace: whole messages are
+// published (opened first, for CURVE). It reports whether a waiting
+// receiver was woken.
+func (c *conn) filled(n int) (bool, error) {
+	if c.cv != nil {
+		return c.curveFilled(n)
+	}
+	return c.ib.Fill(n)
 }
 
 func (c *conn) setReadDeadline() {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
 )
@@ -280,36 +279,6 @@ func (c *conn) curveWriteLoop(ctx context.Context, done <-chan struct{}) error {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			return err
-		}
-	}
-}
-
-// curveReadLoop is readLoop for CURVE connections.
-func (c *conn) curveReadLoop(ctx context.Context) error {
-	for {
-		for c.ib.Full() {
-			select {
-			case <-c.ib.SpaceSignal():
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		if ctx.Err() == nil {
-			c.setReadDeadline()
-		}
-		n, err := c.c.Read(c.cv.space())
-		if n > 0 {
-			c.gotData.Store(true)
-			woke, ferr := c.curveFilled(n)
-			if ferr != nil {
-				return ferr
-			}
-			if woke {
-				runtime.Gosched()
-			}
-		}
-		if err != nil {
 			return err
 		}
 	}
