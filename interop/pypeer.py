@@ -22,6 +22,9 @@ It speaks the C peer's protocol (peer/zmqpeer.c), plus a few lines of its own:
   recv [MS]                  -> msg F1 F2 ... | err REASON (after MS, default
                              rcvtimeo)
   poke                       process pending commands (ZMQ_EVENTS) -> ok
+  close                      close the socket with an infinite linger, so
+                             libzmq writes out what it queued before it
+                             closes the connection -> ok
   event NAME[|NAME...] [MS]  wait for a monitor event of one of these names,
                              e.g. HANDSHAKE_SUCCEEDED (other events are kept
                              for later asks) -> ok NAME VALUE | err timeout
@@ -129,6 +132,15 @@ class Peer:
             if not self.sock.poll(int(args[0]), zmq.POLLIN):
                 return "err timeout"
         return "msg " + enhex(self.sock.recv_multipart())
+
+    def cmd_close(self, args):
+        if self.mon is not None:
+            self.sock.disable_monitor()
+            self.mon.close(0)
+            self.mon = None
+        self.sock.close(linger=-1)
+        self.sock = None
+        return "ok"
 
     def cmd_poke(self, args):
         self.sock.getsockopt(zmq.EVENTS)
