@@ -57,6 +57,15 @@ func udpIn(t *testing.T, s *vethtest.Side, port uint16) *net.UDPConn {
 func newLossRig(t *testing.T, o bpf.LossOptions) *lossRig {
 	t.Helper()
 	g := &lossRig{r: vethtest.NewRouted(t, 1), ctx: ztest.Ctx(t)}
+	g.a = udpIn(t, &g.r.A, 7302)
+	g.bLoss, g.bOth = udpIn(t, &g.r.B, lossPort), udpIn(t, &g.r.B, otherPort)
+	// One datagram resolves A's and R's neighbours first, so no datagram of
+	// the measurement waits in an ARP queue. It goes before the program is
+	// attached: a program that drops on every port could drop it.
+	g.send(t, otherPort, 0)
+	if seq := g.recv(t, g.bOth); seq != 0 {
+		t.Fatalf("warm-up datagram %d", seq)
+	}
 	err := netns.Do(g.r.RA.NS, func() error {
 		var err error
 		g.loss, err = bpf.AttachLoss(g.r.RA.Index, o)
@@ -66,14 +75,6 @@ func newLossRig(t *testing.T, o bpf.LossOptions) *lossRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.loss.Close() })
-	g.a = udpIn(t, &g.r.A, 7302)
-	g.bLoss, g.bOth = udpIn(t, &g.r.B, lossPort), udpIn(t, &g.r.B, otherPort)
-	// One datagram each way resolves A's and R's neighbours first, so no
-	// datagram of the measurement waits in an ARP queue.
-	g.send(t, otherPort, 0)
-	if seq := g.recv(t, g.bOth); seq != 0 {
-		t.Fatalf("warm-up datagram %d", seq)
-	}
 	return g
 }
 
