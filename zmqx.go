@@ -278,8 +278,14 @@ func NewRuntime(c Config) *Runtime {
 			"xdp": afxdp.New(afxdp.Config{
 				NoFallback: c.XDP.NoFallback, NoTCPListen: c.XDP.NoTCPListen,
 				Queues: c.XDP.Queues, Attach: c.XDP.Attach, LeaveCoalescing: c.XDP.LeaveCoalescing,
-				Loss: c.XDP.Loss, OnRecovered: c.XDP.OnRecovered, Idle: c.Idle, CPUs: c.CPUs, Place: placeIface, Pin: pinThread(),
+				Loss: c.XDP.Loss, OnRecovered: c.XDP.OnRecovered, CPUs: c.CPUs, Place: placeIface, Pin: pinThread(),
 				Logger: c.Logger,
+				// The queue workers park: with IdleSpin, IdleBackoff or
+				// Invoker the connections' drivers (I/O workers, or the
+				// goroutines calling Send and Recv) take what arrives off
+				// the rings themselves; a queue worker wakes for timers,
+				// new connections and traffic nobody is polling for.
+				Idle: core.IdleBlock,
 			}),
 		},
 		Idle:      c.Idle,

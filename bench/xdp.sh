@@ -18,15 +18,17 @@
 #     zmqx over tcp://, libzmq over tcp://.
 # and the end prints a table of medians over rounds.
 #
-# Environment: IDLE, the zmqx tools' --idle (default block: with two CPUs a
-# spinning queue worker and the application would share one); QUEUES, the
+# Environment: IDLE, the zmqx tools' --idle (default block); INVOKER=1 adds
+# --invoker (the goroutine calling Send and Recv drives the connection and,
+# over xdp://, takes what arrives off the RX ring itself: with IDLE=spin one
+# spinning thread a side, the setting for the lowest latency); QUEUES, the
 # veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
 # with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
 # pkg-config and libzmq3-dev (unless BIN has zmqperf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3} rts=${2:-20000} msgs=${3:-1000000} size=${4:-64}
-idle=${IDLE:-block} queues=${QUEUES:-1}
+idle=${IDLE:-block} queues=${QUEUES:-1} invoker=${INVOKER:-}
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
@@ -104,6 +106,11 @@ floor() {
 }
 
 zx=(--idle "$idle")
+mode="--idle $idle"
+if [ "$invoker" = 1 ]; then
+	zx+=(--invoker)
+	mode+=" --invoker"
+fi
 for r in $(seq "$rounds"); do
 	echo "### round $r"
 	floor native
@@ -131,7 +138,7 @@ for r in $(seq "$rounds"); do
 done
 
 echo
-echo "medians over $rounds rounds, $size-byte messages, zmqx --idle $idle, $queues queue(s) a side"
+echo "medians over $rounds rounds, $size-byte messages, zmqx $mode, $queues queue(s) a side"
 echo
 echo "| case | p50 round trip [us] | p99 round trip [us] |"
 echo "|---|---|---|"

@@ -120,6 +120,39 @@ func TestPatterns(t *testing.T) {
 	})
 }
 
+// The patterns again with the connections driven as agents, which take
+// what arrives off the RX rings themselves: by I/O workers (backoff), and
+// by the goroutines calling Send and Recv (invoker). Backoff rather than
+// spin so that four processes' loops share two CPUs in CI; both go through
+// the same agent code as spin.
+func TestAgents(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	for _, mode := range []struct{ name, invoker string }{{"workers", ""}, {"invoker", "1"}} {
+		t.Run(mode.name, func(t *testing.T) {
+			for _, r := range []run{
+				{bindRole: "pull", connRole: "push", count: 50000, size: 64},
+				{bindRole: "rep", connRole: "req", count: 5000, size: 64},
+				{bindRole: "router", connRole: "dealer", count: 10000, size: 200},
+				{bindRole: "pair-recv", connRole: "pair-send", count: 500, size: 300000},
+			} {
+				t.Run(r.connRole+"-"+r.bindRole, func(t *testing.T) {
+					r.env = map[string]string{"ZX_IDLE": "backoff", "ZX_INVOKER": mode.invoker}
+					b, c := r.do(t, p)
+					for _, q := range []*peer{b, c} {
+						if !q.logged("ok " + strconv.Itoa(r.count)) {
+							t.Errorf("%s did not report ok %d", q.name, r.count)
+						}
+						if q.logged("event fallback") {
+							t.Errorf("%s fell back to TCP", q.name)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
 // pyPush is a libzmq PUSH (pyzmq) sending count messages of size bytes in
 // the tests' numbered format.
 const pyPush = `

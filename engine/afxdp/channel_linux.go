@@ -196,6 +196,62 @@ func (c *channel) Read(p []byte) (int, error) {
 	}
 }
 
+// ReadNonBlocking is Read for a goroutine that drives the channel itself
+// (an I/O worker or an invoker, through the stream engine's agent): it
+// first runs a round of every queue of the host that is free, in this
+// goroutine, so what arrived is taken off the RX rings without waking a
+// queue worker, then reads what is there without waiting.
+func (c *channel) ReadNonBlocking(p []byte) (int, error) {
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	c.h.poll()
+	c.mu.Lock()
+	n := c.rc.Read(p)
+	st, err := c.rc.State(), c.rc.Err()
+	due := n > 0 && c.rc.Deadline() <= nowNs()
+	c.mu.Unlock()
+	if n > 0 {
+		if due {
+			// Reading opened the window: tell the peer now.
+			c.home.send(c)
+		}
+		return n, nil
+	}
+	switch st {
+	case rel.Closed:
+		return 0, io.EOF
+	case rel.Failed:
+		return 0, err
+	}
+	return 0, nil
+}
+
+// AwaitWritable blocks until the send buffer has room, or the channel
+// ends (its error) or is closed.
+func (c *channel) AwaitWritable() error {
+	for {
+		if c.closed.Load() {
+			return net.ErrClosed
+		}
+		c.mu.Lock()
+		room, st, err := c.rc.Writable(), c.rc.State(), c.rc.Err()
+		c.mu.Unlock()
+		switch {
+		case st == rel.Failed || st == rel.Closed:
+			if err == nil {
+				err = io.ErrClosedPipe
+			}
+			return err
+		case room > 0:
+			return nil
+		}
+		if err := c.wait(c.writable, &c.wdl); err != nil {
+			return err
+		}
+	}
+}
+
 // Write queues p in the channel's send buffer, waiting for room as the peer
 // acknowledges.
 func (c *channel) Write(p []byte) (int, error) {

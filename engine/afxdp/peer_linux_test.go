@@ -120,7 +120,7 @@ func runRole(role string) error {
 	if os.Getenv("ZX_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cfg := zmqx.Config{Idle: idle, Logger: logger, XDP: zmqx.XDPConfig{
+	cfg := zmqx.Config{Idle: idle, Invoker: os.Getenv("ZX_INVOKER") != "", Logger: logger, XDP: zmqx.XDPConfig{
 		OnRecovered: rec.add,
 		Attach:      os.Getenv("ZX_ATTACH"),
 		Queues:      envInt("ZX_QUEUES", 0),

@@ -229,6 +229,17 @@ func (q *queue) send(c *channel) {
 	}
 }
 
+// poll runs a round of every queue that no one else is running: the
+// receive path for a goroutine that drives its channels itself.
+func (h *host) poll() {
+	for _, q := range h.qs {
+		if q.mu.TryLock() {
+			q.round()
+			q.mu.Unlock()
+		}
+	}
+}
+
 // round does one pass: receive, service, transmit. It reports whether it
 // did anything.
 func (q *queue) round() bool {

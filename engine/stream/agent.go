@@ -15,11 +15,13 @@ import (
 // agent is a connection as a state machine that a worker or an invoker
 // drives: each DoWork makes one non-blocking read into the inbound stream
 // and one non-blocking write of the outbound stream, with raw system calls
-// on the connection's file descriptor, and checks the heartbeat timers now
-// and then. Nothing in it blocks, so the driver decides how to wait.
+// on the connection's file descriptor (or through a NonBlockingConn, for
+// connections without one), and checks the heartbeat timers now and then.
+// Nothing in it blocks, so the driver decides how to wait.
 type agent struct {
 	c      *conn
 	fd     int
+	nb     NonBlockingConn // instead of fd
 	vec    rawio.Vec
 	iov    [][]byte
 	ctl    []byte // command frames being written (between messages only)
@@ -27,8 +29,9 @@ type agent struct {
 	err    error
 	done   chan struct{}
 
-	rc      syscall.RawConn
-	backlog chan struct{} // output is left after a pump (invoker mode)
+	rc       syscall.RawConn
+	backlog  chan struct{} // output is left after a pump (invoker mode)
+	awaitErr error         // why AwaitWritable gave up (nb; the driving goroutine's)
 
 	rounds   uint32
 	lastData time.Time // heartbeat bookkeeping
@@ -41,17 +44,22 @@ var _ core.Agent = (*agent)(nil)
 // callers and waits for it to end. ok is false when this connection has no
 // file descriptor to drive (the caller then runs it blocking).
 func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
-	sc, isSC := c.c.(syscall.Conn)
-	if !isSC || !rawio.Supported {
-		return nil, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil, false
-	}
-	a := &agent{c: c, fd: -1, done: make(chan struct{}), backlog: make(chan struct{}, 1), rc: rc}
-	if err := rc.Control(func(fd uintptr) { a.fd = int(fd) }); err != nil || a.fd < 0 {
-		return nil, false
+	a := &agent{c: c, fd: -1, done: make(chan struct{}), backlog: make(chan struct{}, 1)}
+	if nb, isNB := c.c.(NonBlockingConn); isNB {
+		a.nb = nb
+	} else {
+		sc, isSC := c.c.(syscall.Conn)
+		if !isSC || !rawio.Supported {
+			return nil, false
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return nil, false
+		}
+		a.rc = rc
+		if err := rc.Control(func(fd uintptr) { a.fd = int(fd) }); err != nil || a.fd < 0 {
+			return nil, false
+		}
 	}
 	now := time.Now()
 	a.lastData = now
@@ -67,6 +75,9 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 			}
 		}
 		return ctx.Err(), true
+	}
+	if a.err == nil {
+		return a.awaitErr, true
 	}
 	return a.err, true
 }
@@ -86,20 +97,16 @@ func (a *agent) DoWork() int {
 	work := 0
 	c := a.c
 	if !c.ib.Full() {
-		n, errno := rawio.Read(a.fd, c.readSpace())
-		switch {
-		case n > 0:
+		n, err := a.read(c.readSpace())
+		if n > 0 {
 			work++
 			c.gotData.Store(true)
 			if _, err := c.filled(n); err != nil {
 				a.fail(err)
 				return work
 			}
-		case n == 0:
-			a.fail(io.EOF)
-			return work
-		case errno != rawio.EAGAIN:
-			a.fail(os.NewSyscallError("read", errno))
+		} else if err != nil {
+			a.fail(err)
 			return work
 		}
 	}
@@ -108,6 +115,24 @@ func (a *agent) DoWork() int {
 		a.timers()
 	}
 	return work
+}
+
+// read makes one non-blocking read: the bytes read, 0 and nil when there
+// were none, or why the connection ended (io.EOF at its orderly end).
+func (a *agent) read(p []byte) (int, error) {
+	if a.nb != nil {
+		return a.nb.ReadNonBlocking(p)
+	}
+	n, errno := rawio.Read(a.fd, p)
+	switch {
+	case n > 0:
+		return n, nil
+	case n == 0:
+		return 0, io.EOF
+	case errno != rawio.EAGAIN:
+		return 0, os.NewSyscallError("read", errno)
+	}
+	return 0, nil
 }
 
 // PumpOut implements core.Agent.
@@ -167,6 +192,13 @@ func (a *agent) Backlog() <-chan struct{} { return a.backlog }
 // already reported (waiting for the next would wait for ever once the peer
 // has read everything).
 func (a *agent) AwaitWritable() error {
+	if a.nb != nil {
+		if err := a.nb.AwaitWritable(); err != nil {
+			a.awaitErr = err
+			return err
+		}
+		return nil
+	}
 	return a.rc.Write(a.writable)
 }
 
@@ -195,6 +227,16 @@ func (a *agent) timers() {
 // the connection failed).
 func (a *agent) write() (int, bool) {
 	a.c.willWrite(a.iov)
+	if a.nb != nil {
+		// No error here: a channel that ended says so to the next read.
+		n := a.nb.WriteNonBlocking(a.iov)
+		clear(a.iov)
+		if n > 0 {
+			return n, true
+		}
+		a.leftOver()
+		return 0, false
+	}
 	n, errno := a.vec.Writev(a.fd, a.iov, false)
 	clear(a.iov)
 	if n >= 0 {

@@ -252,6 +252,18 @@ type NonBlockingWriter interface {
 	WriteNonBlocking(iov [][]byte) int
 }
 
+// NonBlockingConn is a connection without a descriptor that a worker or an
+// invoker can still drive as an agent (the AF_XDP engine's channels):
+// ReadNonBlocking returns what has arrived, 0 and nil when nothing has, or
+// why the connection ended (io.EOF at an orderly end); AwaitWritable
+// blocks until WriteNonBlocking may take more, or returns why it never
+// will.
+type NonBlockingConn interface {
+	NonBlockingWriter
+	ReadNonBlocking(p []byte) (int, error)
+	AwaitWritable() error
+}
+
 func newDirect(c *conn) *direct {
 	t := c.h.SocketType()
 	if (t != core.REQ && t != core.REP) || c.cv != nil {
