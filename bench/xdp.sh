@@ -18,17 +18,19 @@
 #     zmqx over tcp://, libzmq over tcp://.
 # and the end prints a table of medians over rounds.
 #
-# Environment: IDLE, the zmqx tools' --idle (default block); INVOKER=1 adds
-# --invoker (the goroutine calling Send and Recv drives the connection and,
-# over xdp://, takes what arrives off the RX ring itself: with IDLE=spin one
-# spinning thread a side, the setting for the lowest latency); QUEUES, the
+# Environment: IDLE, the zmqx tools' --idle in the latency runs (default
+# block); INVOKER=1 adds --invoker to them (the goroutine calling Send and
+# Recv drives the connection and, over xdp://, takes what arrives off the
+# RX ring itself: with IDLE=spin one spinning thread a side, the setting
+# for the lowest latency); THR_IDLE, the --idle of the throughput runs
+# (default block, no --invoker: throughput out of the box); QUEUES, the
 # veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
 # with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
 # pkg-config and libzmq3-dev (unless BIN has zmqperf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3} rts=${2:-20000} msgs=${3:-1000000} size=${4:-64}
-idle=${IDLE:-block} queues=${QUEUES:-1} invoker=${INVOKER:-}
+idle=${IDLE:-block} thridle=${THR_IDLE:-block} queues=${QUEUES:-1} invoker=${INVOKER:-}
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
@@ -106,6 +108,7 @@ floor() {
 }
 
 zx=(--idle "$idle")
+zt=(--idle "$thridle")
 mode="--idle $idle"
 if [ "$invoker" = 1 ]; then
 	zx+=(--invoker)
@@ -127,18 +130,18 @@ for r in $(seq "$rounds"); do
 	pair "lat libzmq-tcp" $p "$bin/zmqperf" local_lat "tcp://10.77.0.2:$p" "$size" "$rts" -- \
 		"$bin/zmqperf" remote_lat "tcp://10.77.0.2:$p" "$size" "$rts"
 	p=$((20000 + RANDOM % 20000))
-	pair "thr zmqx-xdp" $p "$bin/local_thr" "${zx[@]}" "xdp://$lb/10.77.0.2:$p" "$size" "$msgs" -- \
-		"$bin/remote_thr" "${zx[@]}" "xdp://10.77.0.2:$p" "$size" "$msgs"
+	pair "thr zmqx-xdp" $p "$bin/local_thr" "${zt[@]}" "xdp://$lb/10.77.0.2:$p" "$size" "$msgs" -- \
+		"$bin/remote_thr" "${zt[@]}" "xdp://10.77.0.2:$p" "$size" "$msgs"
 	p=$((20000 + RANDOM % 20000))
-	pair "thr zmqx-tcp" $p "$bin/local_thr" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs" -- \
-		"$bin/remote_thr" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs"
+	pair "thr zmqx-tcp" $p "$bin/local_thr" "${zt[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs" -- \
+		"$bin/remote_thr" "${zt[@]}" "tcp://10.77.0.2:$p" "$size" "$msgs"
 	p=$((20000 + RANDOM % 20000))
 	pair "thr libzmq-tcp" $p "$bin/zmqperf" local_thr "tcp://10.77.0.2:$p" "$size" "$msgs" -- \
 		"$bin/zmqperf" remote_thr "tcp://10.77.0.2:$p" "$size" "$msgs"
 done
 
 echo
-echo "medians over $rounds rounds, $size-byte messages, zmqx $mode, $queues queue(s) a side"
+echo "medians over $rounds rounds, $size-byte messages, zmqx latency $mode, throughput --idle $thridle, $queues queue(s) a side"
 echo
 echo "| case | p50 round trip [us] | p99 round trip [us] |"
 echo "|---|---|---|"

@@ -50,6 +50,8 @@ type channel struct {
 	deadOnce sync.Once
 	err      error // why, once dead is closed
 
+	polled bool // under mu: a driver polls it (ReadNonBlocking)
+
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
 	doneOnce sync.Once
@@ -207,6 +209,12 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 	}
 	c.h.poll()
 	c.mu.Lock()
+	if !c.polled {
+		// Its driver polls the rings anyway: an acknowledgement may wait
+		// a little for the answer to carry it, at no timer's cost.
+		c.polled = true
+		c.rc.SetAckDelay(agentAckDelay)
+	}
 	n := c.rc.Read(p)
 	st, err := c.rc.State(), c.rc.Err()
 	due := n > 0 && c.rc.Deadline() <= nowNs()
@@ -226,6 +234,10 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 	}
 	return 0, nil
 }
+
+// agentAckDelay is how long a polled channel defers an acknowledgement
+// (rel.Conn.SetAckDelay): a reply written within it carries the ack.
+const agentAckDelay = 10 * time.Microsecond
 
 // AwaitWritable blocks until the send buffer has room, or the channel
 // ends (its error) or is closed.

@@ -34,6 +34,68 @@ func TestSparseWritesGoAlone(t *testing.T) {
 	}
 }
 
+// TestDeferredAck: with SetAckDelay, a request's acknowledgement rides on
+// the reply written within the delay (two datagrams a round trip, not
+// four); with no reply it goes alone once the delay is over; DATA that
+// fills the advertised window is still acknowledged at once; and the
+// sender never probes or retransmits for the deferral.
+func TestDeferredAck(t *testing.T) {
+	a, b, now := pair(t, Config{}, Config{RecvWindow: 4096})
+	b.SetAckDelay(time.Hour) // capped at MinRTO/8
+	a.SetAckDelay(time.Hour)
+	msg := bytes.Repeat([]byte{7}, 64)
+	for i := range 5 {
+		a.Write(msg, now)
+		req := drain(a, now)
+		if len(req) != 1 || typeOf(req[0]) != DATA {
+			t.Fatalf("round %d: request is %d datagrams", i, len(req))
+		}
+		now += 5 * us
+		b.Input(req[0], now)
+		if out := drain(b, now); len(out) != 0 {
+			t.Fatalf("round %d: B sent %d datagrams before replying", i, len(out))
+		}
+		if d := b.Deadline(); d > now+int64(100*time.Microsecond)/8 {
+			t.Fatalf("round %d: B's deadline %d ns away, want the deferred ack within MinRTO/8", i, d-now)
+		}
+		now += 2 * us
+		b.Write(msg, now)
+		rep := drain(b, now)
+		if len(rep) != 1 || typeOf(rep[0]) != DATA {
+			t.Fatalf("round %d: reply is %d datagrams (the ack should ride on it)", i, len(rep))
+		}
+		now += 5 * us
+		a.Input(rep[0], now)
+		if a.sndUna != a.sndNxt {
+			t.Fatalf("round %d: the reply did not acknowledge the request", i)
+		}
+		now += 2 * us
+	}
+	// No reply: the ack goes alone when the delay is over, not before.
+	a.Write(msg, now)
+	b.Input(drain(a, now)[0], now)
+	if out := drain(b, now); len(out) != 0 {
+		t.Fatalf("B acked at once")
+	}
+	now = b.Deadline()
+	acks := drain(b, now)
+	if len(acks) != 1 || typeOf(acks[0]) != STATUS {
+		t.Fatalf("at the deadline, want one STATUS, got %d datagrams", len(acks))
+	}
+	a.Input(acks[0], now)
+	// A write that fills B's window: acknowledged at once.
+	a.Write(bytes.Repeat([]byte{1}, 4096), now)
+	for _, d := range drain(a, now) {
+		b.Input(d, now)
+	}
+	if acks := drain(b, now); len(acks) == 0 {
+		t.Fatalf("a full window was not acknowledged at once")
+	}
+	if st := a.Stats(); st.RetransmitsRTO+st.RetransmitsTLP+st.RetransmitsNAK != 0 {
+		t.Fatalf("retransmissions %+v", st)
+	}
+}
+
 // TestBacklogPacksFullDatagrams: writes that accumulate before a Poll go out
 // in MSS-sized datagrams, the remainder last.
 func TestBacklogPacksFullDatagrams(t *testing.T) {

@@ -131,7 +131,9 @@ type Conn struct {
 	ivs        [maxIntervals]interval
 	nivs       int
 	ackPending bool
-	unacked    int // in-order DATA taken since our last datagram (which acks)
+	unacked    int   // in-order DATA taken since our last datagram (which acks)
+	ackAt      int64 // a deferred acknowledgement is due (SetAckDelay)
+	ackDelay   int64
 	nakPending bool
 	advLimit   uint64 // readOff+RecvWindow when the window was last sent
 
@@ -172,6 +174,7 @@ func newConn(cfg Config, localID uint32, now int64) *Conn {
 		probeAt:   never,
 		finAt:     never,
 		hsAt:      never,
+		ackAt:     never,
 		lastSent:  now,
 		lastHeard: now,
 	}
@@ -289,7 +292,7 @@ func (c *Conn) protocol(err error) error {
 }
 
 func (c *Conn) stopTimers() {
-	c.rtoAt, c.tlpAt, c.probeAt, c.finAt, c.hsAt = never, never, never, never, never
+	c.rtoAt, c.tlpAt, c.probeAt, c.finAt, c.hsAt, c.ackAt = never, never, never, never, never, never
 	c.hsPending, c.finPending, c.pingPending, c.nakPending, c.ackPending = false, false, false, false, false
 	c.qHead = c.qTail
 }
@@ -381,4 +384,18 @@ func ringRead(ring []byte, mask, off uint64, p []byte) {
 	if n < len(p) {
 		copy(p[n:], ring)
 	}
+}
+
+// SetAckDelay lets the acknowledgement of in-order DATA that its sender
+// marked as the last it has wait up to d for a datagram going the other
+// way, which carries it: in a request-reply exchange the reply then acks
+// the request, one datagram (and one TX kick) each way instead of two.
+// DATA that uses up the window we advertised is still acknowledged at
+// once, so a sender never waits on the delay. d is capped at a quarter of
+// the tail-loss probe's margin (MinRTO/8), so a deferred ack never
+// triggers a probe; 0, the default, acknowledges at once. Worth it only
+// where Poll runs often anyway (a spinning driver), since each deferred
+// acknowledgement is a timer.
+func (c *Conn) SetAckDelay(d time.Duration) {
+	c.ackDelay = min(max(int64(d), 0), c.cfg.minRTO/8)
 }

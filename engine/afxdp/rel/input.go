@@ -331,10 +331,19 @@ func (c *Conn) onData(h *header, p []byte) error {
 	s, o := h.seq, h.off
 	// At once: what the sender asks to be acknowledged, retransmissions,
 	// anything out of order or while a gap is open; else every ackEvery.
-	if h.flags&(flagAckNow|flagRetx) != 0 || c.nivs > 0 || s != c.rcvSeq {
+	switch {
+	case h.flags&flagRetx != 0 || c.nivs > 0 || s != c.rcvSeq:
 		c.ackPending = true
-	} else if c.unacked++; c.unacked >= ackEvery {
+	case h.flags&flagAckNow != 0 && (c.ackDelay == 0 || h.off+uint64(len(p)) >= c.advLimit):
 		c.ackPending = true
+	case h.flags&flagAckNow != 0:
+		// The sender has nothing more: what we send it soon carries the
+		// ack, or the deferred ack goes on its own (SetAckDelay).
+		c.ackAt = min(c.ackAt, c.now+c.ackDelay)
+	default:
+		if c.unacked++; c.unacked >= ackEvery {
+			c.ackPending = true
+		}
 	}
 	if o > 1<<62 {
 		return c.protocol(errOffset)

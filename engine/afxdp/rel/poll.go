@@ -102,6 +102,10 @@ func (c *Conn) timers(now int64) {
 		}
 		c.tlpAt = never
 	}
+	if c.ackAt <= now {
+		c.ackAt = never
+		c.ackPending = true
+	}
 	if c.tlpAt <= now {
 		c.tlpAt = never
 		if last := c.sndNxt - 1; c.sndUna != c.sndNxt && seqLEQ(c.peerRcvMax, last) {
@@ -157,7 +161,7 @@ func (c *Conn) Deadline() int64 {
 			return d
 		}
 	}
-	d = min(d, c.rtoAt, c.tlpAt, c.probeAt)
+	d = min(d, c.rtoAt, c.tlpAt, c.probeAt, c.ackAt)
 	if c.writeOff > c.sndNxtOff && c.sndNxtOff >= c.sndLimit && c.probeAt == never {
 		return c.now // a Poll arms the window probe
 	}
@@ -187,6 +191,7 @@ func (c *Conn) emit(buf []byte, t Type, flags, n uint8, seq uint32, off uint64, 
 	h := header{typ: t, flags: flags, n: n, dst: c.remote, src: c.local, seq: seq, ack: c.rcvSeq, wnd: uint32(win), off: off}
 	putHeader(buf, &h)
 	c.ackPending = false
+	c.ackAt = never
 	c.unacked = 0
 	c.advLimit = c.readOff + uint64(c.cfg.recvWin)
 	c.lastSent = c.now
