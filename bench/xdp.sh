@@ -23,7 +23,8 @@
 # Recv drives the connection and, over xdp://, takes what arrives off the
 # RX ring itself: with IDLE=spin one spinning thread a side, the setting
 # for the lowest latency); THR_IDLE, the --idle of the throughput runs
-# (default block, no --invoker: throughput out of the box); QUEUES, the
+# (default block, no --invoker: throughput out of the box); THR=0 leaves
+# the throughput runs out; QUEUES, the
 # veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
 # with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
 # pkg-config and libzmq3-dev (unless BIN has zmqperf).
@@ -129,6 +130,7 @@ for r in $(seq "$rounds"); do
 	p=$((20000 + RANDOM % 20000))
 	pair "lat libzmq-tcp" $p "$bin/zmqperf" local_lat "tcp://10.77.0.2:$p" "$size" "$rts" -- \
 		"$bin/zmqperf" remote_lat "tcp://10.77.0.2:$p" "$size" "$rts"
+	[ "${THR:-1}" = 0 ] && continue
 	p=$((20000 + RANDOM % 20000))
 	pair "thr zmqx-xdp" $p "$bin/local_thr" "${zt[@]}" "xdp://$lb/10.77.0.2:$p" "$size" "$msgs" -- \
 		"$bin/remote_thr" "${zt[@]}" "xdp://10.77.0.2:$p" "$size" "$msgs"

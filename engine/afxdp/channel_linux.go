@@ -50,7 +50,8 @@ type channel struct {
 	deadOnce sync.Once
 	err      error // why, once dead is closed
 
-	polled bool // under mu: a driver polls it (ReadNonBlocking)
+	polled  bool        // under mu: a driver polls it (ReadNonBlocking)
+	polledA atomic.Bool // polled, for writers and the worker
 
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
@@ -213,6 +214,7 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 		// Its driver polls the rings anyway: an acknowledgement may wait
 		// a little for the answer to carry it, at no timer's cost.
 		c.polled = true
+		c.polledA.Store(true)
 		c.rc.SetAckDelay(agentAckDelay)
 	}
 	n := c.rc.Read(p)

@@ -229,7 +229,10 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	}
 	// A LAN's round trips are microseconds: a lost datagram's timer backs
 	// off from 100µs to at most 10ms, not the 100ms a WAN would want.
-	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered}
+	// A channel's window is at most half the RX ring in full datagrams:
+	// more in flight than the ring holds would be dropped at the socket
+	// and retransmitted whenever its reader falls behind.
+	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, RecvWindow: rxFrames / 2 * mss}
 	built := h // the named result is nil by the time a failure's defer runs
 	defer func() {
 		if err != nil {

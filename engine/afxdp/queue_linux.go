@@ -41,9 +41,10 @@ type queue struct {
 	// watching the socket, the eventfd and the timerfd. The netpoller's
 	// own deadlines have millisecond resolution; retransmission timers
 	// here are a hundred microseconds.
-	ep     *os.File
-	epc    syscall.RawConn
-	events [3]unix.EpollEvent
+	ep        *os.File
+	epc       syscall.RawConn
+	events    [3]unix.EpollEvent
+	rxWatched bool // the socket is in the epoll set (the worker's)
 
 	rxFrames   atomic.Uint64 // frames received on this queue
 	txFrames   atomic.Uint64 // frames put on its TX ring
@@ -98,6 +99,7 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 		unix.Close(tfd)
 		return nil, os.NewSyscallError("epoll", err)
 	}
+	q.rxWatched = true
 	q.ep = os.NewFile(uintptr(epfd), "afxdp-queue")
 	if q.epc, err = q.ep.SyscallConn(); err != nil {
 		q.ep.Close()
@@ -179,9 +181,17 @@ func (q *queue) sleep() {
 	defer q.sleeping.Store(false)
 	next := int64(math.MaxInt64)
 	q.mu.Lock()
+	now := nowNs()
+	polled := false
 	for _, c := range q.owned {
 		next = min(next, c.deadline.Load())
+		if c.polledA.Load() {
+			// Its writers do not wake us for its timers (see send).
+			next = min(next, now+int64(polledSlack))
+			polled = true
+		}
 	}
+	q.watchRx(!polled)
 	if len(q.txOut) > 0 || q.xsk.Outstanding() > 0 {
 		// Completions and a full ring are not wake-ups the socket
 		// gives: look again soon.
@@ -213,7 +223,8 @@ func (q *queue) sleep() {
 
 // send is a writer's way to put c's new data on the wire at once: when the
 // worker is not using the socket, the writer services c itself, and wakes
-// the worker only if c now needs a timer earlier than the one it sleeps on.
+// the worker only if c now needs a timer earlier than the one it sleeps on
+// (and c is not polled by a driver, which runs its timers).
 func (q *queue) send(c *channel) {
 	if !c.ownedA.Load() || !q.mu.TryLock() {
 		q.kick(c)
@@ -224,10 +235,39 @@ func (q *queue) send(c *channel) {
 		q.flush()
 	}
 	q.mu.Unlock()
-	if c.deadline.Load() < q.sleepUntil.Load() {
+	if !c.polledA.Load() && c.deadline.Load() < q.sleepUntil.Load() {
 		q.wake()
 	}
 }
+
+// watchRx adds the socket to the worker's epoll set or takes it out. It
+// is out while a driver polls a channel of this queue: a frame arriving
+// for a socket that someone waits on in epoll costs its sender's transmit
+// the wake-up callbacks, and the driver takes the frame anyway. The worker
+// then looks every polledSlack, for SYNs and for traffic nobody polls.
+func (q *queue) watchRx(on bool) {
+	if on == q.rxWatched {
+		return
+	}
+	op := unix.EPOLL_CTL_DEL
+	if on {
+		op = unix.EPOLL_CTL_ADD
+	}
+	fd := q.xsk.FD()
+	q.epc.Control(func(epfd uintptr) {
+		if unix.EpollCtl(int(epfd), op, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}) == nil {
+			q.rxWatched = on
+		}
+	})
+}
+
+// polledSlack is how long a parked worker may leave the timers of a
+// polled channel alone: its driver runs them while it polls, so a writer
+// does not pay a wake-up (an eventfd write) per datagram for them, and the
+// worker looks every polledSlack for a driver that stopped polling (a
+// program that stopped calling Send and Recv in invoker mode). Go's own
+// scheduler looks at the same period.
+const polledSlack = 10 * time.Millisecond
 
 // poll runs a round of every queue that no one else is running: the
 // receive path for a goroutine that drives its channels itself.
