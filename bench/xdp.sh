@@ -24,7 +24,8 @@
 # RX ring itself: with IDLE=spin one spinning thread a side, the setting
 # for the lowest latency); THR_IDLE, the --idle of the throughput runs
 # (default block, no --invoker: throughput out of the box); THR=0 leaves
-# the throughput runs out; QUEUES, the
+# the throughput runs out, LAT=0 the floor and latency runs; XDP_MTU, the
+# veth's MTU (bench/xdp_net.sh); QUEUES, the
 # veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
 # with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
 # pkg-config and libzmq3-dev (unless BIN has zmqperf).
@@ -117,19 +118,21 @@ if [ "$invoker" = 1 ]; then
 fi
 for r in $(seq "$rounds"); do
 	echo "### round $r"
-	floor native
-	floor generic
-	for attach in native generic; do
+	if [ "${LAT:-1}" != 0 ]; then
+		floor native
+		floor generic
+		for attach in native generic; do
+			p=$((20000 + RANDOM % 20000))
+			pair "lat zmqx-xdp-$attach" $p "$bin/local_lat" "${zx[@]}" --xdp-attach $attach "xdp://$lb/10.77.0.2:$p" "$size" "$rts" -- \
+				"$bin/remote_lat" "${zx[@]}" --xdp-attach $attach "xdp://10.77.0.2:$p" "$size" "$rts"
+		done
 		p=$((20000 + RANDOM % 20000))
-		pair "lat zmqx-xdp-$attach" $p "$bin/local_lat" "${zx[@]}" --xdp-attach $attach "xdp://$lb/10.77.0.2:$p" "$size" "$rts" -- \
-			"$bin/remote_lat" "${zx[@]}" --xdp-attach $attach "xdp://10.77.0.2:$p" "$size" "$rts"
-	done
-	p=$((20000 + RANDOM % 20000))
-	pair "lat zmqx-tcp" $p "$bin/local_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts" -- \
-		"$bin/remote_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts"
-	p=$((20000 + RANDOM % 20000))
-	pair "lat libzmq-tcp" $p "$bin/zmqperf" local_lat "tcp://10.77.0.2:$p" "$size" "$rts" -- \
-		"$bin/zmqperf" remote_lat "tcp://10.77.0.2:$p" "$size" "$rts"
+		pair "lat zmqx-tcp" $p "$bin/local_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts" -- \
+			"$bin/remote_lat" "${zx[@]}" "tcp://10.77.0.2:$p" "$size" "$rts"
+		p=$((20000 + RANDOM % 20000))
+		pair "lat libzmq-tcp" $p "$bin/zmqperf" local_lat "tcp://10.77.0.2:$p" "$size" "$rts" -- \
+			"$bin/zmqperf" remote_lat "tcp://10.77.0.2:$p" "$size" "$rts"
+	fi
 	[ "${THR:-1}" = 0 ] && continue
 	p=$((20000 + RANDOM % 20000))
 	pair "thr zmqx-xdp" $p "$bin/local_thr" "${zt[@]}" "xdp://$lb/10.77.0.2:$p" "$size" "$msgs" -- \
@@ -143,7 +146,7 @@ for r in $(seq "$rounds"); do
 done
 
 echo
-echo "medians over $rounds rounds, $size-byte messages, zmqx latency $mode, throughput --idle $thridle, $queues queue(s) a side"
+echo "medians over $rounds rounds, $size-byte messages, zmqx latency $mode, throughput --idle $thridle, $queues queue(s) a side, MTU ${XDP_MTU:-1500}"
 echo
 echo "| case | p50 round trip [us] | p99 round trip [us] |"
 echo "|---|---|---|"
