@@ -240,14 +240,21 @@ func (c *conn) curveRefill(ctl []byte) ([]byte, bool) {
 	x.out, x.off = x.out[:0], 0
 	ctl = c.takeControl(ctl[:0])
 	x.seal(ctl)
-	c.iov = c.ob.Gather(c.iov[:0], c.o.BatchSize)
-	n := 0
-	for _, b := range c.iov {
-		x.seal(b)
-		n += len(b)
-	}
-	clear(c.iov)
-	if n > 0 {
+	// A frame larger than the batch size seals only once all of it is in:
+	// take batch after batch until something is sealed or nothing is left,
+	// so a pump never ends with output queued and nothing to write (in
+	// invoker mode nobody would come back for it).
+	for len(x.out) == 0 {
+		c.iov = c.ob.Gather(c.iov[:0], c.o.BatchSize)
+		n := 0
+		for _, b := range c.iov {
+			x.seal(b)
+			n += len(b)
+		}
+		clear(c.iov)
+		if n == 0 {
+			break
+		}
 		// The payloads are copied into the seal: their memory (and their
 		// place under the high-water mark) is free at once.
 		c.ob.Advance(n)
