@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -71,4 +72,37 @@ func TestDroppedPeerIsLogged(t *testing.T) {
 		}
 		rec.mu.Unlock()
 	}
+}
+
+// TestSpinningWorkersYieldOnOneCPU: spinning I/O workers that would hold
+// every processor (here GOMAXPROCS 1) are reported, yield when idle, and
+// the application's goroutine still gets to send and receive.
+func TestSpinningWorkersYieldOnOneCPU(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ctx := ztest.Ctx(t)
+	rec := &recorder{got: make(chan struct{}, 1)}
+	rt := zmqx.NewRuntime(zmqx.Config{Idle: zmqx.IdleSpin, Workers: 1, Logger: slog.New(rec)})
+	defer rt.Close()
+	rep := mustSocket(t, rt, zmqx.REP)
+	req := mustSocket(t, rt, zmqx.REQ)
+	if err := rep.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Connect(rep.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		ztest.Send(t, ctx, req, "ping")
+		ztest.Expect(t, ctx, rep, "ping")
+		ztest.Send(t, ctx, rep, "pong")
+		ztest.Expect(t, ctx, req, "pong")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, r := range rec.recs {
+		if strings.HasPrefix(r, "WARN IdleSpin") && strings.Contains(r, "gomaxprocs=1") {
+			return
+		}
+	}
+	t.Fatalf("no warning about spinning workers on one processor in %q", rec.recs)
 }

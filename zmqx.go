@@ -213,6 +213,13 @@ type Config struct {
 	// Workers is the number of I/O workers for IdleSpin and IdleBackoff
 	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:
 	// GOMAXPROCS must leave room for it and for the program's goroutines.
+	// Where it does not (a process pinned to one CPU, say), spinning
+	// workers yield the processor whenever they find nothing to do, and
+	// the runtime logs a warning: they still work, but Invoker is the
+	// better choice there. Invoker and the spinning strategies are for
+	// latency; streaming throughput is highest with IdleBlock, whose
+	// writer goroutine batches what accumulates (with Invoker each Send
+	// is one write).
 	Workers int
 	// CPUs pins the I/O workers to these CPUs, in turn (Linux only). Empty
 	// means automatic: the CPUs of the NUMA node of the network interface

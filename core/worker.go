@@ -63,6 +63,9 @@ type idler struct {
 	kind  Idle
 	count int
 	park  time.Duration
+	// yield makes IdleSpin yield the processor on every empty round: set
+	// for I/O workers that would otherwise hold every P the process has.
+	yield bool
 }
 
 // Backoff parameters: spins, then yields, then parks from minPark doubling
@@ -79,6 +82,9 @@ const (
 func (d *idler) idle() {
 	switch d.kind {
 	case IdleSpin:
+		if d.yield {
+			runtime.Gosched()
+		}
 		return
 	case IdleBackoff:
 		d.count++
@@ -112,15 +118,15 @@ type worker struct {
 	done   chan struct{}
 }
 
-func (r *Runtime) startWorker(cpu int) *worker {
+func (r *Runtime) startWorker(cpu int, yield bool) *worker {
 	w := &worker{stop: make(chan struct{}), done: make(chan struct{})}
 	ready := make(chan struct{})
-	go w.run(r, cpu, r.idle, ready)
+	go w.run(r, cpu, idler{kind: r.idle, yield: yield}, ready)
 	<-ready
 	return w
 }
 
-func (w *worker) run(r *Runtime, cpu int, kind Idle, ready chan<- struct{}) {
+func (w *worker) run(r *Runtime, cpu int, d idler, ready chan<- struct{}) {
 	defer close(w.done)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -133,7 +139,6 @@ func (w *worker) run(r *Runtime, cpu int, kind Idle, ready chan<- struct{}) {
 	var (
 		local []Agent
 		gen   = -1
-		d     = idler{kind: kind}
 	)
 	for n := 0; ; n++ {
 		if n&63 == 0 {
@@ -229,12 +234,22 @@ func (r *Runtime) pickWorker(local net.Addr) *worker {
 				r.log.Info("I/O workers placed by the NIC's NUMA node", "local", local.String(), "cpus", cpus)
 			}
 		}
+		// Spinning workers that hold every processor the process has
+		// leave none to the goroutines that send and receive, which then
+		// run only when the scheduler preempts a worker (every 10 ms):
+		// such workers yield on every empty round instead, and the
+		// configuration is reported.
+		yield := r.idle == IdleSpin && n >= runtime.GOMAXPROCS(0)
+		if yield {
+			r.log.Warn("IdleSpin: the spinning I/O workers would hold every processor (GOMAXPROCS) and starve the application; they yield when idle instead. Use Invoker, more CPUs or IdleBackoff for spinning without that cost",
+				"workers", n, "gomaxprocs", runtime.GOMAXPROCS(0))
+		}
 		for i := range n {
 			cpu := -1
 			if len(cpus) > 0 {
 				cpu = cpus[i%len(cpus)]
 			}
-			r.workers = append(r.workers, r.startWorker(cpu))
+			r.workers = append(r.workers, r.startWorker(cpu, yield))
 		}
 	}
 	w := r.workers[r.nextWorker%len(r.workers)]

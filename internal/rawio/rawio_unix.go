@@ -59,6 +59,16 @@ func (v *Vec) Writev(fd int, bufs [][]byte, blocking bool) (int, syscall.Errno) 
 	if blocking {
 		call = unix.Syscall
 	}
+	if len(v.iov) == 1 {
+		// One buffer (a lone small message, most often): write, which
+		// spares the kernel importing an iovec array.
+		n, _, e := call(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(v.iov[0].Base)), uintptr(v.iov[0].Len))
+		clear(v.iov)
+		if e != 0 {
+			return -1, e
+		}
+		return int(n), 0
+	}
 	n, _, e := call(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v.iov[0])), uintptr(len(v.iov)))
 	clear(v.iov) // drop references to the buffers
 	if e != 0 {
