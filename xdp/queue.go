@@ -144,6 +144,17 @@ func (q *queue) refill() {
 	q.fill.submit(n)
 }
 
+// RxReady reports, without a system call or a clock read, whether
+// Receive has something to do: frames on the RX ring, or a kernel that
+// asked to be woken to refill from the FILL ring. For a caller polling in
+// a tight loop that only wants to call Receive when it is worth it.
+func (q *queue) RxReady() bool {
+	if q.closed {
+		return false
+	}
+	return q.rx.avail(1) > 0 || q.busyPoll || (q.needWakeup && q.fill.needsWakeup())
+}
+
 // NextTx fills descs with free TX frames (Len 0) and returns how many it
 // found, after collecting completed transmissions.
 func (q *queue) NextTx(descs []Desc) int {
