@@ -37,6 +37,7 @@ type Pipe struct {
 	downgraded bool        // stream: the peer speaks ZMTP 3.0 (socket mu)
 	agent      Agent       // stream, invoker mode: the connection to drive
 	direct     Agent       // stream, REQ/REP in block mode: writes a message out from Send
+	through    Through     // stream, block mode: writes a large frame out from Send
 
 	inMsgs int64 // whole messages read from in (reader-local copy)
 
@@ -228,6 +229,10 @@ func (p *Pipe) writeFrame(m *Msg) {
 		more := m.More
 		if p.ob.appendShort(m.Bytes(), more) {
 			m.Close()
+		} else if p.through != nil && !more && m.ref == nil && m.Len() >= ThroughMin &&
+			p.ob.writeThrough(p.through, m.Bytes()) {
+			m.Close()
+			return // published, and handed to the writer if anything is left
 		} else {
 			AppendFrame(p.ob, m, more)
 		}
