@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/binary"
 	"runtime"
 	"sync/atomic"
@@ -292,10 +293,11 @@ type Through interface {
 	// WriteThrough writes iov to the connection, in order, from the calling
 	// goroutine, and returns how many bytes were taken: all of them unless
 	// the connection failed or stayed full for longer than the engine's
-	// short bound (then the rest goes to the engine's writer). It is
-	// called under the socket's lock, with the outbound stream owned (see
-	// TryOwn), and must not keep iov.
-	WriteThrough(iov [][]byte) int
+	// short bound (then the rest goes to the engine's writer); with wait
+	// false it takes only what fits at once. It is called under the
+	// socket's lock, with the outbound stream owned (see TryOwn), and must
+	// not keep iov.
+	WriteThrough(iov [][]byte, wait bool) int
 }
 
 // ThroughMin is the smallest frame a sender writes through (see Through):
@@ -310,9 +312,11 @@ const ThroughMin = 64 << 10
 // does not take is copied into the stream (the consumer resumes in the
 // middle of the frame), so the message is published whole either way. It
 // reports false, having done nothing, when the writer is busy: the caller
-// encodes the frame as usual.
-func (o *Outbound) writeThrough(t Through, body []byte) bool {
-	if !o.awaitIdle() {
+// encodes the frame as usual. ctx is the Send's: nil or done, nothing waits
+// (for the writer, or for room in the connection).
+func (o *Outbound) writeThrough(t Through, body []byte, ctx context.Context) bool {
+	wait := ctx != nil && ctx.Err() == nil
+	if !o.awaitIdle(ctx, wait) {
 		return false
 	}
 	if o.committed.Load() != o.r || !o.AtBoundary() {
@@ -325,7 +329,7 @@ func (o *Outbound) writeThrough(t Through, body []byte) bool {
 	hdr[0] = zmtp.FlagLong
 	binary.BigEndian.PutUint64(hdr[1:], uint64(len(body)))
 	iov = append(iov, hdr, body)
-	n := int64(max(t.WriteThrough(iov), 0))
+	n := int64(max(t.WriteThrough(iov, wait), 0))
 	clear(iov)
 	o.tiov = iov[:0]
 	if n < pre {
@@ -371,10 +375,14 @@ const ThroughWait = time.Millisecond
 // that did not acknowledge a single message during the last wait that ran
 // out (a peer that does not read) is not waited for again until it does,
 // so Send is not held up by it more than once. It reports false, owning
-// nothing, when the writer stayed busy.
-func (o *Outbound) awaitIdle() bool {
+// nothing, when the writer stayed busy. Without wait, or once ctx is done,
+// it does not wait.
+func (o *Outbound) awaitIdle(ctx context.Context, wait bool) bool {
 	if o.TryOwn() {
 		return true
+	}
+	if !wait {
+		return false
 	}
 	if o.stalled {
 		if o.acked.Load() == o.stallAck {
@@ -396,6 +404,9 @@ func (o *Outbound) awaitIdle() bool {
 		}
 		select {
 		case <-o.idle:
+		case <-ctx.Done():
+			o.itimer.Stop()
+			return o.TryOwn()
 		case <-o.itimer.C:
 			if o.TryOwn() {
 				return true

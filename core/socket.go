@@ -64,6 +64,10 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	// sendCtx is the context of the Send in progress, under mu (nil
+	// outside one): how long a large frame may wait to be written from the
+	// caller's memory (see Through).
+	sendCtx context.Context
 	// Conflate, under mu: the pipes whose slot holds a message, and
 	// whether the conflater goroutine runs.
 	slotted    []*Pipe
@@ -237,7 +241,9 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		if s.opts.Conflate && len(m) > 1 {
 			err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
 		} else {
+			s.sendCtx = ctx
 			ok, err = s.b.send(m)
+			s.sendCtx = nil
 		}
 		clear(m) // consumed, or still the caller's
 		s.scratch = m[:0]

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -20,7 +21,7 @@ type fakeThrough struct {
 	whole   int // calls that took all
 }
 
-func (f *fakeThrough) WriteThrough(iov [][]byte) int {
+func (f *fakeThrough) WriteThrough(iov [][]byte, wait bool) int {
 	f.calls++
 	total := 0
 	for _, b := range iov {
@@ -96,6 +97,7 @@ func TestOutboundWriteThrough(t *testing.T) {
 		}
 		list = append(list, m)
 	}
+	bg := context.Background()
 	finished := make(chan struct{})
 	done := make(chan struct{})
 	go func() { // the engine's writer, as writeLoop and awaitOutput run it
@@ -135,7 +137,7 @@ func TestOutboundWriteThrough(t *testing.T) {
 		}
 		for f, fr := range m {
 			last := f == len(m)-1
-			if fr.through && o.writeThrough(ft, fr.body) {
+			if fr.through && o.writeThrough(ft, fr.body, bg) {
 				continue // published
 			}
 			if fr.through {

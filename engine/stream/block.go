@@ -322,9 +322,9 @@ func (d *direct) PumpOut() {
 const throughWait = time.Millisecond
 
 // WriteThrough writes iov from the sending goroutine (core.Through):
-// writev until all is taken, waiting for room at most throughWait in all;
-// it stops at the first error (the writer goroutine meets it too).
-func (d *direct) WriteThrough(iov [][]byte) int {
+// writev until all is taken, waiting for room (if wait) at most throughWait
+// in all; it stops at the first error (the writer goroutine meets it too).
+func (d *direct) WriteThrough(iov [][]byte, wait bool) int {
 	total := 0
 	var deadline time.Time
 	for len(iov) > 0 {
@@ -337,7 +337,7 @@ func (d *direct) WriteThrough(iov [][]byte) int {
 			iov = consume(iov, n)
 			continue
 		}
-		if errno != rawio.EAGAIN {
+		if errno != rawio.EAGAIN || !wait {
 			break
 		}
 		now := time.Now()
