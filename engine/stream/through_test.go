@@ -34,9 +34,10 @@ var throughSizes = []int{100, 20 << 10, core.ThroughMin, 70 << 10, 3 << 20, 1 <<
 // (small socket buffers and receive HWM: write-throughs are cut short, the
 // rest is copied, later frames are queued behind the busy writer) and then
 // while it reads (write-throughs from an idle connection). The receiver
-// must get every message whole, each sender's in order, every byte right;
-// and a write larger than the writer goroutine ever makes (it gathers up
-// to a batch) shows that frames did go out from the senders' memory.
+// must get every message whole, each sender's in order, every byte right.
+// Then messages go one at a time; a write larger than the writer goroutine
+// ever makes (it gathers up to a batch) shows that frames did go out from
+// the sender's memory.
 func TestLargeFramesWriteThrough(t *testing.T) {
 	ctx := testCtx(t)
 	var bigWrites atomic.Int64
@@ -139,6 +140,25 @@ func TestLargeFramesWriteThrough(t *testing.T) {
 	}
 	if err := <-got; err != nil {
 		t.Fatal(err)
+	}
+	// Phase 2: one message at a time, the next sent once the last has
+	// arrived, so the writer has nothing queued: large frames go out from
+	// the sender's memory (a writer that has not gone idle yet within the
+	// wait only defers that to the next message).
+	for i := 0; bigWrites.Load() == 0 && i < 50; i++ {
+		seq := next[0]
+		if err := push.SendBytes(ctx, [][]byte{throughBody(0, seq, 3<<20)}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pull.Recv(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m[0].Bytes()) != string(throughBody(0, seq, 3<<20)) {
+			t.Fatalf("message %d of phase 2 differs", i)
+		}
+		next[0]++
+		m[0].Close()
 	}
 	if bigWrites.Load() == 0 {
 		t.Fatal("no write larger than a batch: no frame was written from the sender's memory")
