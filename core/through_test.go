@@ -176,3 +176,58 @@ func TestOutboundWriteThrough(t *testing.T) {
 	}
 	t.Logf("%d write-throughs (%d whole, %d partial, %d took nothing)", ft.calls, ft.whole, ft.partial, ft.calls-ft.whole-ft.partial)
 }
+
+// halfThrough takes half of every write-through, dropping the bytes.
+type halfThrough struct{}
+
+func (halfThrough) WriteThrough(iov [][]byte, wait bool) int {
+	n := 0
+	for _, b := range iov {
+		n += len(b)
+	}
+	return n / 2
+}
+
+// TestWriteThroughAllocatesNothing: a large frame written through an idle
+// stream, half taken and half copied into the stream for the writer,
+// allocates nothing once the stream's memory has been recycled once.
+func TestWriteThroughAllocatesNothing(t *testing.T) {
+	o := newOutbound(0, newSignal())
+	body := make([]byte, ThroughMin)
+	ctx := context.Background()
+	var iov [][]byte
+	writer := func() { // the engine's writer: woken, writes everything, sleeps
+		select {
+		case <-o.Wake():
+		default:
+		}
+		o.Resume()
+		for {
+			iov = o.Gather(iov[:0], 1<<20)
+			if len(iov) == 0 {
+				break
+			}
+			n := 0
+			for _, b := range iov {
+				n += len(b)
+			}
+			o.Advance(n)
+		}
+		if !o.Sleep() {
+			t.Fatal("the writer found more to write")
+		}
+	}
+	writer()
+	allocs := testing.AllocsPerRun(100, func() {
+		if !o.writeThrough(halfThrough{}, body, ctx) {
+			t.Fatal("an idle stream was not written through")
+		}
+		writer()
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per large frame written through, want 0", allocs)
+	}
+	if o.Pending() != 0 {
+		t.Fatalf("%d messages pending after the writer wrote all", o.Pending())
+	}
+}

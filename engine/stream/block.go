@@ -254,6 +254,19 @@ type direct struct {
 	nb  NonBlockingWriter // instead of fd, for connections without one
 	vec rawio.Vec
 	iov [][]byte
+
+	// WriteThrough's system calls run inside the connection's RawConn, so
+	// a Close from another goroutine cannot release the descriptor under
+	// them; the functions are bound once, their arguments and results
+	// passed in the fields below.
+	rc      syscall.RawConn
+	writeFn func(fd uintptr) bool
+	waitFn  func(fd uintptr)
+	tiov    [][]byte
+	tn      int
+	terr    syscall.Errno
+	twait   time.Duration
+	tok     bool
 }
 
 // NonBlockingWriter is a connection that takes bytes without blocking and
@@ -281,10 +294,11 @@ func newDirect(c *conn) *direct {
 	if err != nil {
 		return nil
 	}
-	d := &direct{c: c, fd: -1}
+	d := &direct{c: c, fd: -1, rc: rc}
 	if rc.Control(func(fd uintptr) { d.fd = int(fd) }) != nil || d.fd < 0 {
 		return nil
 	}
+	d.writeFn, d.waitFn = d.writeOnce, d.awaitOnce
 	return d
 }
 
@@ -329,24 +343,42 @@ func (d *direct) WriteThrough(iov [][]byte, wait bool) int {
 	var deadline time.Time
 	for len(iov) > 0 {
 		d.c.willWrite(iov)
-		// An ordinary system call: copying a large frame takes a while, and
-		// the scheduler may give the processor to others meanwhile.
-		n, errno := d.vec.Writev(d.fd, iov, true)
-		if n > 0 {
+		d.tiov, d.tn, d.terr = iov, -1, 0
+		err := d.rc.Write(d.writeFn) // fails once the connection is closed
+		d.tiov = nil
+		if err != nil {
+			break
+		}
+		if n := d.tn; n > 0 {
 			total += n
 			iov = consume(iov, n)
 			continue
 		}
-		if errno != rawio.EAGAIN || !wait {
+		if d.terr != rawio.EAGAIN || !wait {
 			break
 		}
 		now := time.Now()
 		if deadline.IsZero() {
 			deadline = now.Add(throughWait)
 		}
-		if !now.Before(deadline) || !rawio.AwaitWritable(d.fd, deadline.Sub(now)) {
+		if !now.Before(deadline) {
+			break
+		}
+		d.twait, d.tok = deadline.Sub(now), false
+		if d.rc.Control(d.waitFn) != nil || !d.tok {
 			break
 		}
 	}
 	return total
 }
+
+// writeOnce is one writev of d.tiov, an ordinary system call: copying a
+// large frame takes a while, and the scheduler may give the processor to
+// others meanwhile. It never waits in the poller.
+func (d *direct) writeOnce(fd uintptr) bool {
+	d.tn, d.terr = d.vec.Writev(int(fd), d.tiov, true)
+	return true
+}
+
+// awaitOnce waits up to d.twait for room (d.tok).
+func (d *direct) awaitOnce(fd uintptr) { d.tok = rawio.AwaitWritable(int(fd), d.twait) }
