@@ -48,10 +48,11 @@ func TestSteadyStateAllocations(t *testing.T) {
 		{"Send 256 KiB", func(ctx context.Context, s *zmqx.Socket) error { return s.Send(ctx, huge) }, 0.2, 2000, 5000},
 		// over tcp, written from the caller's memory while the connection
 		// is idle (core.ThroughMin), copied into the stream otherwise. The
-		// receiver's cache of 512 KiB segments holds 256 of them, fewer than
-		// a queue at its HWM, so bursts allocate (up to 0.08 a message in a
-		// run seen); the write-through itself allocates nothing
-		// (core's TestWriteThroughAllocatesNothing).
+		// caches of free memory (the sender's 64 KiB blocks, the receiver's
+		// 512 KiB segments) hold less than a queue at its HWM, so a burst
+		// may allocate (0.08 a message in one run seen, usually under
+		// 0.003); the write-through itself allocates nothing (core's
+		// TestWriteThroughAllocatesNothing).
 	}
 	for _, tr := range []string{"inproc", "tcp", "curve"} {
 		for _, tc := range cases {
