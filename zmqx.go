@@ -388,7 +388,8 @@ var scratch = sync.Pool{New: func() any { return new([]core.Msg) }}
 // nothing else to write, and only what the kernel did not take is copied;
 // for that Send may wait up to about 2 ms (for the connection's writer to
 // finish what is queued, and for room in the socket buffer), never once
-// ctx is done.
+// ctx is done, and never on PUB, XPUB and ROUTER sockets (whose Send does
+// not block).
 func (s *Socket) Send(ctx context.Context, frames ...[]byte) error {
 	return s.s.SendBytes(ctx, frames)
 }

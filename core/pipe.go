@@ -232,7 +232,7 @@ func (p *Pipe) writeFrame(m *Msg) {
 		if p.ob.appendShort(m.Bytes(), more) {
 			m.Close()
 		} else if p.through != nil && !more && m.ref == nil && m.Len() >= ThroughMin &&
-			p.ob.writeThrough(p.through, m.ext, p.sock.sendCtx) { // ext, not Bytes: m must not escape
+			p.ob.writeThrough(p.through, m.ext, p.sock.throughCtx()) { // ext, not Bytes: m must not escape
 			m.Close()
 			return // published, and handed to the writer if anything is left
 		} else {

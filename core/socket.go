@@ -200,6 +200,19 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	return s.send(ctx, msg, nil)
 }
 
+// throughCtx is the context under which a large frame's write-through may
+// wait (see Through): the Send's, or nil (no waiting: only what the
+// connection takes at once goes from the caller's memory) outside a Send
+// and for the sockets whose Send never blocks (PUB, XPUB, ROUTER drop at
+// the HWM instead). Under mu.
+func (s *Socket) throughCtx() context.Context {
+	switch s.typ {
+	case PUB, XPUB, ROUTER:
+		return nil
+	}
+	return s.sendCtx
+}
+
 // SendBytes is Send for frames the caller keeps: they are copied (into a
 // connection's outbound bytes, or into messages for inproc) before it
 // returns, with no Msg made for them outside the socket's lock.

@@ -231,3 +231,34 @@ func TestWriteThroughAllocatesNothing(t *testing.T) {
 		t.Fatalf("%d messages pending after the writer wrote all", o.Pending())
 	}
 }
+
+// TestThroughWaitsOnlyWhereSendBlocks: a large frame's write-through may
+// wait (for the writer, for room) under the Send's context on sockets whose
+// Send blocks anyway, and never on those that drop at the HWM instead.
+func TestThroughWaitsOnlyWhereSendBlocks(t *testing.T) {
+	rt := NewRuntime(Config{Engine: nopEngine{}})
+	defer rt.Close()
+	ctx := context.Background()
+	for _, typ := range []Type{PAIR, PUB, REQ, REP, DEALER, ROUTER, PUSH, XPUB} {
+		s, err := rt.Socket(typ, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.mu.Lock()
+		if got := s.throughCtx(); got != nil {
+			t.Errorf("%v outside a Send: a context to wait under", typ)
+		}
+		s.sendCtx = ctx
+		got := s.throughCtx()
+		s.sendCtx = nil
+		s.mu.Unlock()
+		s.Close()
+		neverBlocks := typ == PUB || typ == XPUB || typ == ROUTER
+		if neverBlocks && got != nil {
+			t.Errorf("%v: a large frame may wait, but its Send never blocks", typ)
+		}
+		if !neverBlocks && got != ctx {
+			t.Errorf("%v: a large frame does not wait under the Send's context", typ)
+		}
+	}
+}

@@ -19,8 +19,9 @@
 //     core.ThroughMin (256 KiB) or more, the last of its message, straight
 //     from the caller's memory (core.Through) rather than copying it into
 //     the outbound segments; it waits up to 1 ms for a busy writer to go
-//     idle and up to 1 ms for room in the socket buffer, and copies only
-//     what the connection did not take.
+//     idle and up to 1 ms for room in the socket buffer (PUB, XPUB and
+//     ROUTER do not wait), and copies only what the connection did not
+//     take.
 //   - An agent (spin or backoff, on a worker or in invoker mode): DoWork makes
 //     one non-blocking read and one non-blocking writev on the raw file
 //     descriptor with unix.RawSyscall (internal/rawio) and checks the
