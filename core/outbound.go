@@ -320,6 +320,7 @@ func (o *Outbound) writeThrough(t Through, body []byte, ctx context.Context) boo
 	if !o.awaitIdle(ctx, wait) {
 		return false
 	}
+	wait = wait && ctx.Err() == nil // it may have ended while waiting
 	if o.committed.Load() != o.r || !o.AtBoundary() {
 		o.Disown() // published bytes wait: the writer's (it is woken)
 		return false

@@ -330,9 +330,8 @@ func (d *direct) PumpOut() {
 // connection, all waits of one frame together. A peer that reads keeps up
 // within it (its socket buffer drains in well under a millisecond on
 // loopback); one that does not gets the rest of the frame queued for the
-// writer goroutine, so Send does not block on it beyond this bound, and
-// the next frames are copied into the stream as usual until the writer has
-// caught up.
+// writer goroutine, so Send does not block on it beyond this bound (the
+// next large frames find the writer busy: see core.ThroughWait).
 const throughWait = time.Millisecond
 
 // WriteThrough writes iov from the sending goroutine (core.Through):
