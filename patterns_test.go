@@ -351,6 +351,16 @@ func TestFrameSizes(t *testing.T) {
 				if len(got) != 3 || string(got[0]) != "hdr" || !bytes.Equal(got[1], body) || len(got[2]) != 0 {
 					t.Fatalf("size %d: got %d frames, middle %d bytes", size, len(got), len(got[1]))
 				}
+				// Last: from 256 KiB on, written from body itself over tcp and ipc.
+				if err := push.Send(ctx, []byte("hdr"), body); err != nil {
+					t.Fatal(err)
+				}
+				if got, err = pull.Recv(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 2 || string(got[0]) != "hdr" || !bytes.Equal(got[1], body) {
+					t.Fatalf("size %d: got %d frames, last %d bytes", size, len(got), len(got[len(got)-1]))
+				}
 			}
 		})
 	}

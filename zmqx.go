@@ -395,7 +395,14 @@ var scratch = sync.Pool{New: func() any { return new([]core.Msg) }}
 // Send sends one message made of the given frames, copied before Send
 // returns (into the connection's outbound bytes, or for inproc into the
 // message), so the caller may reuse them at once. It blocks only where the
-// pattern must wait for a peer, until ctx is done.
+// pattern must wait for a peer, until ctx is done. In the default blocking
+// mode, a last frame of 256 KiB or more is written to a TCP or IPC
+// connection straight from the caller's slice when the connection has
+// nothing else to write, and only what the kernel did not take is copied;
+// for that Send may wait up to about 2 ms (for the connection's writer to
+// finish what is queued, and for room in the socket buffer), never once
+// ctx is done, and never on PUB, XPUB and ROUTER sockets (whose Send does
+// not block).
 func (s *Socket) Send(ctx context.Context, frames ...[]byte) error {
 	return s.s.SendBytes(ctx, frames)
 }

@@ -1,9 +1,11 @@
 package core
 
 import (
+	"context"
 	"encoding/binary"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
 )
@@ -113,10 +115,20 @@ type Outbound struct {
 	tail  []byte         // producer: the rest of the block a reference cut
 	tblk  *oblock        // ... and that block
 	spare spares[oblock] // recycled blocks, consumer -> producer
+
+	tiov [][]byte // writeThrough's gather list, reused
+	thdr [9]byte  // writeThrough's frame header
+
+	// A large frame's sender waiting for the writer to go idle (awaitIdle).
+	idleWait atomic.Bool
+	idle     signal      // notified by Sleep while idleWait is set
+	itimer   *time.Timer // producer: bounds the wait (made at first use)
+	stalled  bool        // producer: the last wait ran out ...
+	stallAck int64       // ... with this many messages acknowledged
 }
 
 func newOutbound(hwm int, space signal) *Outbound {
-	o := &Outbound{hwm: int64(max(hwm, 0)), wake: newSignal(), space: space}
+	o := &Outbound{hwm: int64(max(hwm, 0)), wake: newSignal(), space: space, idle: newSignal()}
 	o.wseg = o.newSeg(1)
 	o.rseg = o.wseg
 	return o
@@ -272,6 +284,141 @@ func (o *Outbound) dropBlock(b *oblock) {
 	}
 }
 
+// Through is a connection's write-through for large frames (Host.Through):
+// a sender that finds the connection's writer idle, with nothing queued,
+// writes its frame out itself from the caller's memory instead of copying
+// it into the outbound stream, and copies only what the connection did not
+// take.
+type Through interface {
+	// WriteThrough writes iov to the connection, in order, from the calling
+	// goroutine, and returns how many bytes were taken: all of them unless
+	// the connection failed or stayed full for longer than the engine's
+	// short bound (then the rest goes to the engine's writer); with wait
+	// false it takes only what fits at once. It is called under the
+	// socket's lock, with the outbound stream owned (see TryOwn), and must
+	// not keep iov.
+	WriteThrough(iov [][]byte, wait bool) int
+}
+
+// ThroughMin is the smallest frame a sender writes through (see Through):
+// below it, copying into the stream and letting the writer batch costs
+// less than a system call of the sender's own (measured on loopback: 64 and
+// 128 KiB messages were 10-15 % slower written through, 256 KiB faster).
+const ThroughMin = 256 << 10
+
+// writeThrough sends body, the last frame of the message being written,
+// through t: what the stream holds of the message (its earlier frames), the
+// frame's header and body in one gathered write from the caller's memory,
+// when the engine's writer is idle and nothing published waits. What t
+// does not take is copied into the stream (the consumer resumes in the
+// middle of the frame), so the message is published whole either way. It
+// reports false, having done nothing, when the writer is busy: the caller
+// encodes the frame as usual. ctx is the Send's: nil or done, nothing waits
+// (for the writer, or for room in the connection).
+func (o *Outbound) writeThrough(t Through, body []byte, ctx context.Context) bool {
+	wait := ctx != nil && ctx.Err() == nil
+	if !o.awaitIdle(ctx, wait) {
+		return false
+	}
+	wait = wait && ctx.Err() == nil // it may have ended while waiting
+	if o.committed.Load() != o.r || !o.AtBoundary() {
+		o.Disown() // published bytes wait: the writer's (it is woken)
+		return false
+	}
+	pre := o.w - o.r // the message's earlier frames, not yet published
+	iov := o.gather(o.tiov[:0], int(pre)+1, o.w)
+	hdr := o.thdr[:]
+	hdr[0] = zmtp.FlagLong
+	binary.BigEndian.PutUint64(hdr[1:], uint64(len(body)))
+	iov = append(iov, hdr, body)
+	n := int64(max(t.WriteThrough(iov, wait), 0))
+	clear(iov)
+	o.tiov = iov[:0]
+	if n < pre {
+		// Not even the earlier frames went: the frame is encoded as usual.
+		o.skip(n)
+		sp := o.Reserve(len(hdr))
+		o.Commit(copy(sp, hdr))
+		appendBytes(o, body)
+	} else {
+		o.skip(pre)
+		k := n - pre // of this frame
+		// The consumer continues inside the frame: no header to parse.
+		o.frameLeft, o.frameMore = int64(len(hdr)+len(body))-k, false
+		if k < int64(len(hdr)) {
+			appendBytes(o, hdr[k:])
+			k = int64(len(hdr))
+		}
+		appendBytes(o, body[k-int64(len(hdr)):])
+	}
+	o.publish()
+	if o.frameLeft == 0 && n >= pre {
+		// All of it went: acknowledged as the writer would have.
+		o.done++
+		o.acked.Store(o.done)
+		if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
+			o.space.notify()
+		}
+	}
+	o.Disown()
+	return true
+}
+
+// ThroughWait bounds how long a large frame's sender waits for a busy
+// writer to go idle (awaitIdle) before copying the frame into the stream.
+const ThroughWait = time.Millisecond
+
+// awaitIdle takes the stream over from the engine's writer (TryOwn) for a
+// large frame, waiting up to ThroughWait for a busy writer to write out
+// what is queued and go idle. A sender that copied its large frames while
+// the writer was busy would outrun it and keep it busy, so every later frame
+// is copied too: waiting (while the writer has the processor) is what lets
+// the senders write their frames from their own memory again. A writer
+// that did not acknowledge a single message during the last wait that ran
+// out (a peer that does not read) is not waited for again until it does,
+// so Send is not held up by it more than once. It reports false, owning
+// nothing, when the writer stayed busy. Without wait, or once ctx is done,
+// it does not wait.
+func (o *Outbound) awaitIdle(ctx context.Context, wait bool) bool {
+	if o.TryOwn() {
+		return true
+	}
+	if !wait {
+		return false
+	}
+	if o.stalled {
+		if o.acked.Load() == o.stallAck {
+			return false
+		}
+		o.stalled = false
+	}
+	if o.itimer == nil {
+		o.itimer = time.NewTimer(ThroughWait)
+	} else {
+		o.itimer.Reset(ThroughWait)
+	}
+	o.idleWait.Store(true)
+	defer o.idleWait.Store(false)
+	for {
+		if o.TryOwn() {
+			o.itimer.Stop()
+			return true
+		}
+		select {
+		case <-o.idle:
+		case <-ctx.Done():
+			o.itimer.Stop()
+			return o.TryOwn()
+		case <-o.itimer.C:
+			if o.TryOwn() {
+				return true
+			}
+			o.stalled, o.stallAck = true, o.acked.Load()
+			return false
+		}
+	}
+}
+
 // appendBytes copies b into ob, across segments as needed.
 func appendBytes(ob OutBuffer, b []byte) {
 	for len(b) > 0 {
@@ -365,6 +512,9 @@ func (o *Outbound) Sleep() bool {
 	if o.committed.Load() != r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
 		return false
 	}
+	if o.idleWait.Load() {
+		o.idle.notify()
+	}
 	return true
 }
 
@@ -392,7 +542,11 @@ func (o *Outbound) Available() int64 { return o.committed.Load() - o.r }
 // limit bytes, as slices of the stream's own memory (valid until Advance
 // passes them).
 func (o *Outbound) Gather(iov [][]byte, limit int) [][]byte {
-	c := o.committed.Load()
+	return o.gather(iov, limit, o.committed.Load())
+}
+
+// gather is Gather up to stream offset c.
+func (o *Outbound) gather(iov [][]byte, limit int, c int64) [][]byte {
 	s, pos, total := o.rseg, o.rpos, 0
 	for total < limit {
 		end := int(c - s.base)

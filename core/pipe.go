@@ -37,6 +37,8 @@ type Pipe struct {
 	downgraded bool        // stream: the peer speaks ZMTP 3.0 (socket mu)
 	agent      Agent       // stream, invoker mode: the connection to drive
 	direct     Agent       // stream, REQ/REP in block mode: writes a message out from Send
+	through    Through     // stream, block mode: writes a large frame out from Send
+	sock       *Socket     // stream: the socket this end belongs to
 
 	inMsgs int64 // whole messages read from in (reader-local copy)
 
@@ -119,6 +121,7 @@ func newStreamPipe(s *Socket, o *Options) *Pipe {
 		ob:       newOutbound(o.SendHWM, s.sendSig),
 		ib:       newInbound(o.RecvHWM, o.MaxMsgSize, s.recvSig),
 		detached: new(atomic.Int32),
+		sock:     s,
 	}
 	p.ib.subIn = s.typ == PUB || s.typ == XPUB
 	return p
@@ -228,6 +231,10 @@ func (p *Pipe) writeFrame(m *Msg) {
 		more := m.More
 		if p.ob.appendShort(m.Bytes(), more) {
 			m.Close()
+		} else if p.through != nil && !more && m.ref == nil && m.Len() >= ThroughMin &&
+			p.ob.writeThrough(p.through, m.ext, p.sock.throughCtx()) { // ext, not Bytes: m must not escape
+			m.Close()
+			return // published, and handed to the writer if anything is left
 		} else {
 			AppendFrame(p.ob, m, more)
 		}

@@ -413,6 +413,18 @@ func (h *Host) Direct(d Agent) {
 	s.mu.Unlock()
 }
 
+// Through lets the socket write a large frame (ThroughMin bytes or more,
+// the last of its message) straight from the sender's memory, from the
+// goroutine that sends it, when the connection's writer is idle with
+// nothing queued: see Through. Through(nil) ends it; after that t is not
+// called any more. Engines set it in the blocking mode only.
+func (h *Host) Through(t Through) {
+	s := h.ss.sock
+	s.mu.Lock()
+	h.ss.pipe.through = t
+	s.mu.Unlock()
+}
+
 // Drive hands an agent to whoever runs it in this runtime (an I/O worker,
 // or the socket's callers in invoker mode) and waits until done is closed
 // or ctx is done; when Drive returns, nobody runs the agent any more.

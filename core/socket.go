@@ -64,6 +64,10 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	// sendCtx is the context of the Send in progress, under mu (nil
+	// outside one): how long a large frame may wait to be written from the
+	// caller's memory (see Through).
+	sendCtx context.Context
 	// Conflate, under mu: the pipes whose slot holds a message, and
 	// whether the conflater goroutine runs.
 	slotted    []*Pipe
@@ -196,6 +200,19 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	return s.send(ctx, msg, nil)
 }
 
+// throughCtx is the context under which a large frame's write-through may
+// wait (see Through): the Send's, or nil (no waiting: only what the
+// connection takes at once goes from the caller's memory) outside a Send
+// and for the sockets whose Send never blocks (PUB, XPUB, ROUTER drop at
+// the HWM instead). Under mu.
+func (s *Socket) throughCtx() context.Context {
+	switch s.typ {
+	case PUB, XPUB, ROUTER:
+		return nil
+	}
+	return s.sendCtx
+}
+
 // SendBytes is Send for frames the caller keeps: they are copied (into a
 // connection's outbound bytes, or into messages for inproc) before it
 // returns, with no Msg made for them outside the socket's lock.
@@ -237,7 +254,9 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		if s.opts.Conflate && len(m) > 1 {
 			err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
 		} else {
+			s.sendCtx = ctx
 			ok, err = s.b.send(m)
+			s.sendCtx = nil
 		}
 		clear(m) // consumed, or still the caller's
 		s.scratch = m[:0]

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/internal/rawio"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -20,14 +19,17 @@ import (
 // a writer that writes the outbound stream out.
 func (c *conn) runBlocking(ctx context.Context) error {
 	if d := newDirect(c); d != nil {
-		c.h.Direct(d)
-		defer c.h.Direct(nil) // before the connection closes: nobody writes to it after
+		c.h.Direct(d) // REQ and REP only (the Host decides)
+		if d.nb == nil {
+			c.h.Through(d)
+		}
+		defer c.unhook() // before the connection closes: nobody writes to it after
 	}
 	done := make(chan struct{})
 	werr := make(chan error, 1)
 	go func() { werr <- c.writeLoop(ctx, done) }()
 	rerr := c.readLoop(ctx)
-	c.h.Direct(nil)
+	c.unhook()
 	close(done)
 	c.c.Close()
 	if err := <-werr; rerr == nil || errors.Is(rerr, net.ErrClosed) && err != nil {
@@ -37,6 +39,13 @@ func (c *conn) runBlocking(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return rerr
+}
+
+// unhook stops the socket's goroutines writing to the connection
+// themselves (Direct, Through).
+func (c *conn) unhook() {
+	c.h.Direct(nil)
+	c.h.Through(nil)
 }
 
 // readLoop reads into the inbound stream; each read's whole messages are
@@ -233,16 +242,31 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// direct is the write-through of a REQ or REP connection in the blocking
-// mode (see core.Host.Direct): one non-blocking writev of what is
-// published, from the sending goroutine; what does not fit goes to the
-// writer goroutine.
+// direct is the write-through of a connection in the blocking mode, from
+// the sending goroutine: for REQ and REP (see core.Host.Direct), one
+// non-blocking writev of what is published; for large frames of any
+// socket (core.Host.Through, connections with a descriptor only), a writev
+// of the frame from the caller's memory that may wait a moment for room.
+// What does not fit goes to the writer goroutine.
 type direct struct {
 	c   *conn
 	fd  int
 	nb  NonBlockingWriter // instead of fd, for connections without one
 	vec rawio.Vec
 	iov [][]byte
+
+	// WriteThrough's system calls run inside the connection's RawConn, so
+	// a Close from another goroutine cannot release the descriptor under
+	// them; the functions are bound once, their arguments and results
+	// passed in the fields below.
+	rc      syscall.RawConn
+	writeFn func(fd uintptr) bool
+	waitFn  func(fd uintptr)
+	tiov    [][]byte
+	tn      int
+	terr    syscall.Errno
+	twait   time.Duration
+	tok     bool
 }
 
 // NonBlockingWriter is a connection that takes bytes without blocking and
@@ -265,8 +289,7 @@ type NonBlockingConn interface {
 }
 
 func newDirect(c *conn) *direct {
-	t := c.h.SocketType()
-	if (t != core.REQ && t != core.REP) || c.cv != nil {
+	if c.cv != nil {
 		return nil
 	}
 	if nb, ok := c.c.(NonBlockingWriter); ok {
@@ -283,10 +306,11 @@ func newDirect(c *conn) *direct {
 	if err != nil {
 		return nil
 	}
-	d := &direct{c: c, fd: -1}
+	d := &direct{c: c, fd: -1, rc: rc}
 	if rc.Control(func(fd uintptr) { d.fd = int(fd) }) != nil || d.fd < 0 {
 		return nil
 	}
+	d.writeFn, d.waitFn = d.writeOnce, d.awaitOnce
 	return d
 }
 
@@ -313,3 +337,59 @@ func (d *direct) PumpOut() {
 	}
 	// Errors and the rest are the writer goroutine's (Disown hands over).
 }
+
+// throughWait bounds how long WriteThrough waits for room in a full
+// connection, all waits of one frame together. A peer that reads keeps up
+// within it (its socket buffer drains in well under a millisecond on
+// loopback); one that does not gets the rest of the frame queued for the
+// writer goroutine, so Send does not block on it beyond this bound (the
+// next large frames find the writer busy: see core.ThroughWait).
+const throughWait = time.Millisecond
+
+// WriteThrough writes iov from the sending goroutine (core.Through):
+// writev until all is taken, waiting for room (if wait) at most throughWait
+// in all; it stops at the first error (the writer goroutine meets it too).
+func (d *direct) WriteThrough(iov [][]byte, wait bool) int {
+	total := 0
+	var deadline time.Time
+	for len(iov) > 0 {
+		d.c.willWrite(iov)
+		d.tiov, d.tn, d.terr = iov, -1, 0
+		err := d.rc.Write(d.writeFn) // fails once the connection is closed
+		d.tiov = nil
+		if err != nil {
+			break
+		}
+		if n := d.tn; n > 0 {
+			total += n
+			iov = consume(iov, n)
+			continue
+		}
+		if d.terr != rawio.EAGAIN || !wait {
+			break
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(throughWait)
+		}
+		if !now.Before(deadline) {
+			break
+		}
+		d.twait, d.tok = deadline.Sub(now), false
+		if d.rc.Control(d.waitFn) != nil || !d.tok {
+			break
+		}
+	}
+	return total
+}
+
+// writeOnce is one writev of d.tiov, an ordinary system call: copying a
+// large frame takes a while, and the scheduler may give the processor to
+// others meanwhile. It never waits in the poller.
+func (d *direct) writeOnce(fd uintptr) bool {
+	d.tn, d.terr = d.vec.Writev(int(fd), d.tiov, true)
+	return true
+}
+
+// awaitOnce waits up to d.twait for room (d.tok).
+func (d *direct) awaitOnce(fd uintptr) { d.tok = rawio.AwaitWritable(int(fd), d.twait) }

@@ -13,6 +13,15 @@
 //     published when it wakes — one message alone if one is there, up to
 //     Options.BatchSize if messages piled up behind the previous write — and
 //     writes it with one writev. No timers, no waiting for more.
+//     Two exceptions write from the sending goroutine instead, when the
+//     writer is idle: REQ and REP write each message out at once (one
+//     non-blocking writev), and any socket writes a frame of
+//     core.ThroughMin (256 KiB) or more, the last of its message, straight
+//     from the caller's memory (core.Through) rather than copying it into
+//     the outbound segments; it waits up to 1 ms for a busy writer to go
+//     idle and up to 1 ms for room in the socket buffer (PUB, XPUB and
+//     ROUTER do not wait), and copies only what the connection did not
+//     take.
 //   - An agent (spin or backoff, on a worker or in invoker mode): DoWork makes
 //     one non-blocking read and one non-blocking writev on the raw file
 //     descriptor with unix.RawSyscall (internal/rawio) and checks the
@@ -24,6 +33,6 @@
 // CURVE connections keep the socket's side unchanged (plain frames in the
 // Outbound and Inbound): the engine seals every outgoing frame into a
 // MESSAGE as it takes it from the Outbound, and opens incoming MESSAGEs
-// straight into the Inbound's memory (curve.go). REQ and REP do not write
+// straight into the Inbound's memory (curve.go). Nothing is written
 // through from the sending goroutine on CURVE connections.
 package stream

@@ -2,7 +2,10 @@
 
 package rawio
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // Supported reports whether this OS has the raw paths.
 const Supported = false
@@ -23,3 +26,6 @@ func (v *Vec) Writev(fd int, bufs [][]byte, blocking bool) (int, syscall.Errno) 
 
 // Writable reports true: the raw paths do not exist here.
 func Writable(fd int) bool { return true }
+
+// AwaitWritable reports true: the raw paths do not exist here.
+func AwaitWritable(fd int, d time.Duration) bool { return true }

@@ -4,6 +4,7 @@ package rawio
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -88,4 +89,16 @@ func Writable(fd int) bool {
 		}
 		return err != nil || (n > 0 && fds[0].Revents != 0)
 	}
+}
+
+// AwaitWritable waits up to d (rounded up to a millisecond) for fd to take
+// bytes, or have an error a write would report, and reports whether it
+// may: false when the time ran out. An interrupted wait reports true (the
+// caller's next write finds out). The wait blocks the calling thread (an
+// ordinary system call), so it is for short waits.
+func AwaitWritable(fd int, d time.Duration) bool {
+	fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	ms := int((d + time.Millisecond - 1) / time.Millisecond)
+	n, err := unix.Poll(fds[:], ms)
+	return err != nil || n > 0
 }
