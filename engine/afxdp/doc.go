@@ -43,4 +43,18 @@
 // of it on the TX ring with one kick. Interrupt coalescing is turned off
 // while the engine runs and restored on Close (Config.LeaveCoalescing keeps
 // the NIC as it is).
+//
+// # Driven connections (spinning, invoker mode)
+//
+// With zmqx's IdleSpin or IdleBackoff, or Invoker, a channel is an agent
+// the stream engine drives like a descriptor (stream.NonBlockingConn): its
+// non-blocking read first runs a round of the host's queues that nobody
+// else is running, in the driving goroutine (an I/O worker, or the one in
+// Send or Recv), so datagrams are taken off the RX ring, acknowledged and
+// decoded with no hand-off; a write services the channel and kicks TX from
+// the writing goroutine. A polled channel defers its acknowledgements up to
+// 10µs so that an answer carries them (rel.Conn.SetAckDelay). The queue
+// workers then park: while a driver polls a queue's channels its worker
+// leaves the socket out of its epoll set and looks every 10ms, for timers,
+// SYNs and traffic nobody polls (a program that stopped calling).
 package afxdp
