@@ -292,7 +292,8 @@ func NewRuntime(c Config) *Runtime {
 				// goroutines calling Send and Recv) take what arrives off
 				// the rings themselves; a queue worker wakes for timers,
 				// new connections and traffic nobody is polling for.
-				Idle: core.IdleBlock,
+				Idle:        core.IdleBlock,
+				DriversSpin: c.Idle == core.IdleSpin,
 			}),
 		},
 		Idle:      c.Idle,

@@ -50,7 +50,7 @@ type channel struct {
 	deadOnce sync.Once
 	err      error // why, once dead is closed
 
-	polled  bool        // under mu: a driver polls it (ReadNonBlocking)
+	polled  bool        // under mu: a spinning driver polls it (ReadNonBlocking)
 	polledA atomic.Bool // polled, for writers and the worker
 
 	closed   atomic.Bool
@@ -210,7 +210,7 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 	}
 	c.h.poll()
 	c.mu.Lock()
-	if !c.polled {
+	if !c.polled && c.h.t.c.DriversSpin {
 		// Its driver polls the rings anyway: an acknowledgement may wait
 		// a little for the answer to carry it, at no timer's cost.
 		c.polled = true

@@ -31,6 +31,13 @@ type Config struct {
 	// Idle is how the queue workers wait: IdleBlock parks them in ppoll,
 	// IdleSpin never yields, IdleBackoff spins a while, then parks.
 	Idle core.Idle
+	// DriversSpin says that the goroutines driving connections as agents
+	// (the stream engine's I/O workers or invokers) poll without pause
+	// (zmqx's IdleSpin). Their channels then defer acknowledgements for an
+	// answer to carry them, and a parked queue worker leaves their frames
+	// and timers to them (it looks every 10ms). Drivers that may sleep
+	// (IdleBackoff) get neither: the worker still wakes on every frame.
+	DriversSpin bool
 	// Queues caps the number of NIC queues used per interface (0: all).
 	Queues int
 	// Attach selects the steering program's attach mode: "" or "auto"
