@@ -159,16 +159,7 @@ func TestOutboundStream(t *testing.T) {
 				}
 				continue
 			}
-			n := 0
-			for _, b := range iov {
-				k := min(len(b), 1+r.IntN(80000))
-				got = append(got, b[:k]...)
-				n += k
-				if k < len(b) {
-					break
-				}
-			}
-			o.Advance(n)
+			got = consumeSome(o, iov, r, got)
 		}
 		done <- got
 	}()
@@ -197,4 +188,21 @@ func TestOutboundStream(t *testing.T) {
 	if released != zc {
 		t.Fatalf("%d zero-copy payloads released, want %d", released, zc)
 	}
+}
+
+// consumeSome is a writer that the connection takes only part of: it
+// appends a random share of what iov holds (in order, up to 80 000 bytes a
+// slice) to out and advances o past it.
+func consumeSome(o *Outbound, iov [][]byte, r *rand.Rand, out []byte) []byte {
+	n := 0
+	for _, b := range iov {
+		k := min(len(b), 1+r.IntN(80000))
+		out = append(out, b[:k]...)
+		n += k
+		if k < len(b) {
+			break
+		}
+	}
+	o.Advance(n)
+	return out
 }

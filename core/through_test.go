@@ -119,16 +119,7 @@ func TestOutboundWriteThrough(t *testing.T) {
 				o.Resume()
 				continue
 			}
-			n := 0
-			for _, b := range iov {
-				k := min(len(b), 1+r.IntN(80000))
-				out = append(out, b[:k]...)
-				n += k
-				if k < len(b) {
-					break
-				}
-			}
-			o.Advance(n)
+			out = consumeSome(o, iov, r, out)
 		}
 	}()
 	for _, m := range list {

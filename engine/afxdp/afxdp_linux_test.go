@@ -106,18 +106,25 @@ func TestPatterns(t *testing.T) {
 		} {
 			t.Run(r.connRole+"-"+r.bindRole, func(t *testing.T) {
 				r.env = map[string]string{"ZX_ATTACH": mode}
-				b, c := r.do(t, p)
-				for _, q := range []*peer{b, c} {
-					if !q.logged("ok " + strconv.Itoa(r.count)) {
-						t.Errorf("%s did not report ok %d", q.name, r.count)
-					}
-					if q.logged("event fallback") {
-						t.Errorf("%s fell back to TCP", q.name)
-					}
-				}
+				r.doOverXDP(t, p)
 			})
 		}
 	})
+}
+
+// doOverXDP runs r and checks that both ends got every message without
+// falling back to TCP.
+func (r run) doOverXDP(t *testing.T, p *vethtest.Pair) {
+	t.Helper()
+	b, c := r.do(t, p)
+	for _, q := range []*peer{b, c} {
+		if !q.logged("ok " + strconv.Itoa(r.count)) {
+			t.Errorf("%s did not report ok %d", q.name, r.count)
+		}
+		if q.logged("event fallback") {
+			t.Errorf("%s fell back to TCP", q.name)
+		}
+	}
 }
 
 // The patterns again with the connections driven as agents, which take
@@ -160,15 +167,7 @@ func TestAgents(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					r.env = map[string]string{"ZX_IDLE": mode.idle, "ZX_INVOKER": mode.invoker, "ZX_LOSS": r.env["ZX_LOSS"]}
-					b, c := r.do(t, p)
-					for _, q := range []*peer{b, c} {
-						if !q.logged("ok " + strconv.Itoa(r.count)) {
-							t.Errorf("%s did not report ok %d", q.name, r.count)
-						}
-						if q.logged("event fallback") {
-							t.Errorf("%s fell back to TCP", q.name)
-						}
-					}
+					r.doOverXDP(t, p)
 				})
 			}
 		})

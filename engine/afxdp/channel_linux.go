@@ -50,8 +50,7 @@ type channel struct {
 	deadOnce sync.Once
 	err      error // why, once dead is closed
 
-	polled  bool        // under mu: a spinning driver polls it (ReadNonBlocking)
-	polledA atomic.Bool // polled, for writers and the worker
+	polledA atomic.Bool // a spinning driver polls it (ReadNonBlocking)
 
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
@@ -168,30 +167,9 @@ func (c *channel) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		if c.closed.Load() {
-			return 0, net.ErrClosed
-		}
-		c.mu.Lock()
-		n := c.rc.Read(p)
-		var st rel.State
-		var err error
-		if n == 0 {
-			st, err = c.rc.State(), c.rc.Err()
-		}
-		due := n > 0 && c.rc.Deadline() <= nowNs()
-		c.mu.Unlock()
-		if n > 0 {
-			if due {
-				// Reading opened the window: the worker tells the peer.
-				c.home.kick(c)
-			}
-			return n, nil
-		}
-		switch st {
-		case rel.Closed:
-			return 0, io.EOF
-		case rel.Failed:
-			return 0, err
+		n, err := c.readNow(p)
+		if n > 0 || err != nil {
+			return n, err
 		}
 		if err := c.wait(c.readable, &c.rdl); err != nil {
 			return 0, err
@@ -205,18 +183,25 @@ func (c *channel) Read(p []byte) (int, error) {
 // goroutine, so what arrived is taken off the RX rings without waking a
 // queue worker, then reads what is there without waiting.
 func (c *channel) ReadNonBlocking(p []byte) (int, error) {
+	c.h.poll()
+	if !c.polledA.Load() && c.h.t.c.DriversSpin {
+		// Its driver polls the rings anyway: an acknowledgement may wait
+		// a little for the answer to carry it, at no timer's cost.
+		c.mu.Lock()
+		c.rc.SetAckDelay(agentAckDelay)
+		c.mu.Unlock()
+		c.polledA.Store(true)
+	}
+	return c.readNow(p)
+}
+
+// readNow takes what is readable into p: 0 and nil when nothing is yet,
+// io.EOF after the peer's orderly close, or why the channel failed.
+func (c *channel) readNow(p []byte) (int, error) {
 	if c.closed.Load() {
 		return 0, net.ErrClosed
 	}
-	c.h.poll()
 	c.mu.Lock()
-	if !c.polled && c.h.t.c.DriversSpin {
-		// Its driver polls the rings anyway: an acknowledgement may wait
-		// a little for the answer to carry it, at no timer's cost.
-		c.polled = true
-		c.polledA.Store(true)
-		c.rc.SetAckDelay(agentAckDelay)
-	}
 	n := c.rc.Read(p)
 	st, err := c.rc.State(), c.rc.Err()
 	due := n > 0 && c.rc.Deadline() <= nowNs()

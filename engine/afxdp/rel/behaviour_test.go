@@ -44,14 +44,21 @@ func TestDeferredAck(t *testing.T) {
 	b.SetAckDelay(time.Hour) // capped at MinRTO/8
 	a.SetAckDelay(time.Hour)
 	msg := bytes.Repeat([]byte{7}, 64)
-	for i := range 5 {
-		a.Write(msg, now)
-		req := drain(a, now)
-		if len(req) != 1 || typeOf(req[0]) != DATA {
-			t.Fatalf("round %d: request is %d datagrams", i, len(req))
+	// send writes msg on c and returns the one DATA datagram it makes
+	// (which, from B, also carries the ack).
+	send := func(c *Conn, round int, what string) []byte {
+		t.Helper()
+		c.Write(msg, now)
+		out := drain(c, now)
+		if len(out) != 1 || typeOf(out[0]) != DATA {
+			t.Fatalf("round %d: %s is %d datagrams, want one DATA", round, what, len(out))
 		}
+		return out[0]
+	}
+	for i := range 5 {
+		req := send(a, i, "request")
 		now += 5 * us
-		b.Input(req[0], now)
+		b.Input(req, now)
 		if out := drain(b, now); len(out) != 0 {
 			t.Fatalf("round %d: B sent %d datagrams before replying", i, len(out))
 		}
@@ -59,13 +66,9 @@ func TestDeferredAck(t *testing.T) {
 			t.Fatalf("round %d: B's deadline %d ns away, want the deferred ack within MinRTO/8", i, d-now)
 		}
 		now += 2 * us
-		b.Write(msg, now)
-		rep := drain(b, now)
-		if len(rep) != 1 || typeOf(rep[0]) != DATA {
-			t.Fatalf("round %d: reply is %d datagrams (the ack should ride on it)", i, len(rep))
-		}
+		rep := send(b, i, "reply")
 		now += 5 * us
-		a.Input(rep[0], now)
+		a.Input(rep, now)
 		if a.sndUna != a.sndNxt {
 			t.Fatalf("round %d: the reply did not acknowledge the request", i)
 		}
