@@ -150,3 +150,66 @@ func pair(t *testing.T, rt *zmqx.Runtime, tr string, at, bt zmqx.SocketType) (*z
 	}
 	return a, b
 }
+
+// TestRoundTripAllocations: REQ/REP round trips over tcp in the blocking
+// mode, where each side writes its message out from the sending goroutine
+// (the direct write), allocate nothing in steady state either.
+func TestRoundTripAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own; CI runs this test without -race")
+	}
+	const warm, n = 2000, 5000
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	rep, req := pair(t, rt, "tcp", zmqx.REP, zmqx.REQ)
+	small := make([]byte, 32)
+	done := make(chan error, 1)
+	go func() {
+		var msg []zmqx.Msg
+		var err error
+		for i := 0; i < warm+n; i++ {
+			if msg, err = rep.RecvMsg(context.Background(), msg[:0]); err != nil {
+				done <- err
+				return
+			}
+			for j := range msg {
+				msg[j].Close()
+			}
+			if err = rep.Send(context.Background(), small); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	var msg []zmqx.Msg
+	trip := func() {
+		if err := req.Send(context.Background(), small); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if msg, err = req.RecvMsg(context.Background(), msg[:0]); err != nil {
+			t.Fatal(err)
+		}
+		for j := range msg {
+			msg[j].Close()
+		}
+	}
+	for i := 0; i < warm; i++ {
+		trip()
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		trip()
+	}
+	runtime.ReadMemStats(&after)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	per := float64(after.Mallocs-before.Mallocs) / float64(n)
+	t.Logf("%.4f allocations per round trip (%d in %d)", per, after.Mallocs-before.Mallocs, n)
+	if per > 0.01 {
+		t.Errorf("%.4f heap allocations per round trip in steady state, want none", per)
+	}
+}

@@ -255,11 +255,13 @@ type direct struct {
 	vec rawio.Vec
 	iov [][]byte
 
-	// WriteThrough's system calls run inside the connection's RawConn, so
-	// a Close from another goroutine cannot release the descriptor under
-	// them; the functions are bound once, their arguments and results
-	// passed in the fields below.
+	// The system calls (PumpOut's and WriteThrough's) run inside the
+	// connection's RawConn, so a Close from another goroutine (a session
+	// ended while a Send writes) cannot release the descriptor under them;
+	// the functions are bound once, their arguments and results passed in
+	// the fields below.
 	rc      syscall.RawConn
+	pumpFn  func(fd uintptr) bool
 	writeFn func(fd uintptr) bool
 	waitFn  func(fd uintptr)
 	tiov    [][]byte
@@ -310,7 +312,7 @@ func newDirect(c *conn) *direct {
 	if rc.Control(func(fd uintptr) { d.fd = int(fd) }) != nil || d.fd < 0 {
 		return nil
 	}
-	d.writeFn, d.waitFn = d.writeOnce, d.awaitOnce
+	d.pumpFn, d.writeFn, d.waitFn = d.pumpOnce, d.writeOnce, d.awaitOnce
 	return d
 }
 
@@ -329,7 +331,11 @@ func (d *direct) PumpOut() {
 	if d.nb != nil {
 		n = d.nb.WriteNonBlocking(d.iov)
 	} else {
-		n, _ = d.vec.Writev(d.fd, d.iov, false)
+		d.tiov, d.tn = d.iov, -1
+		if d.rc.Write(d.pumpFn) == nil { // fails once the connection is closed
+			n = d.tn
+		}
+		d.tiov = nil
 	}
 	clear(d.iov)
 	if n > 0 {
@@ -381,6 +387,12 @@ func (d *direct) WriteThrough(iov [][]byte, wait bool) int {
 		}
 	}
 	return total
+}
+
+// pumpOnce is PumpOut's one non-blocking writev of d.tiov.
+func (d *direct) pumpOnce(fd uintptr) bool {
+	d.tn, d.terr = d.vec.Writev(int(fd), d.tiov, false)
+	return true
 }
 
 // writeOnce is one writev of d.tiov, an ordinary system call: copying a
