@@ -15,16 +15,23 @@ import (
 // DstMAC: the outgoing interface, its name, MAC and MTU, the preferred
 // source, the gateway and the next hop.
 func Route(dst netip.Addr) (Hop, error) {
-	dst = dst.Unmap().WithZone("")
-	if !dst.IsValid() {
-		return Hop{}, errors.New("nexthop: invalid destination address")
-	}
-	c, err := dial()
+	c, dst, err := dialFor(dst)
 	if err != nil {
 		return Hop{}, err
 	}
 	defer c.close()
 	return route(c, dst)
+}
+
+// dialFor checks dst (in its plain form, which it returns) and opens the
+// rtnetlink connection to ask about it.
+func dialFor(dst netip.Addr) (*conn, netip.Addr, error) {
+	dst = dst.Unmap().WithZone("")
+	if !dst.IsValid() {
+		return nil, dst, errors.New("nexthop: invalid destination address")
+	}
+	c, err := dial()
+	return c, dst, err
 }
 
 func route(c *conn, dst netip.Addr) (Hop, error) {
@@ -216,11 +223,7 @@ func neighbour(ctx context.Context, c *conn, ifindex int, ip netip.Addr) (net.Ha
 // Resolve is Route followed by Neighbour for the route's next hop: the
 // complete addressing of a frame to dst.
 func Resolve(ctx context.Context, dst netip.Addr) (Hop, error) {
-	dst = dst.Unmap().WithZone("")
-	if !dst.IsValid() {
-		return Hop{}, errors.New("nexthop: invalid destination address")
-	}
-	c, err := dial()
+	c, dst, err := dialFor(dst)
 	if err != nil {
 		return Hop{}, err
 	}
