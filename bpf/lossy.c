@@ -7,41 +7,11 @@
 // tc netem cannot do this for AF_XDP traffic: frames an AF_XDP socket
 // transmits never pass the sender's qdisc.
 //
-// Self-contained like steer.c: no kernel or libbpf headers.
+// Self-contained like steer.c (see frame.h).
 
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
+#include "frame.h"
 
-#define SEC(name) __attribute__((section(name), used))
-#define __uint(name, val) int(*name)[val]
-#define __type(name, val) typeof(val) *name
-
-#define BPF_MAP_TYPE_HASH 1
-#define BPF_MAP_TYPE_ARRAY 2
-#define BPF_MAP_TYPE_PERCPU_ARRAY 6
-
-#define XDP_DROP 1
-#define XDP_PASS 2
-
-static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
 static __u32 (*bpf_get_prandom_u32)(void) = (void *)7;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define be16(x) __builtin_bswap16(x)
-#else
-#define be16(x) (x)
-#endif
-
-struct xdp_md {
-	__u32 data;
-	__u32 data_end;
-	__u32 data_meta;
-	__u32 ingress_ifindex;
-	__u32 rx_queue_index;
-	__u32 egress_ifindex;
-};
 
 // MAX_LOSS_PORTS must match the Go loader.
 #define MAX_LOSS_PORTS 64
@@ -111,81 +81,14 @@ static __attribute__((always_inline)) int pass(void)
 	return XDP_PASS;
 }
 
-struct eth {
-	__u8 dst[6];
-	__u8 src[6];
-	__u16 proto;
-};
-
-struct vlan {
-	__u16 tci;
-	__u16 proto;
-};
-
-struct ipv4 {
-	__u8 vihl;
-	__u8 tos;
-	__u16 len;
-	__u16 id;
-	__u16 frag;
-	__u8 ttl;
-	__u8 proto;
-	__u16 csum;
-	__u32 src;
-	__u32 dst;
-};
-
-struct udp {
-	__u16 sport;
-	__u16 dport;
-	__u16 len;
-	__u16 csum;
-};
-
-#define ETH_P_IP 0x0800
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88A8
-#define IPPROTO_UDP 17
-
 SEC("xdp")
 int lossy(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct eth *eth = data;
-	void *l3;
-	__u16 proto;
+	struct udp *udp;
 
 	bump(LOSS_SEEN);
-	if ((void *)(eth + 1) > end)
-		return pass();
-	proto = eth->proto;
-	l3 = eth + 1;
-
-	// Up to two VLAN tags (802.1ad outer, 802.1Q inner).
-#pragma unroll
-	for (int i = 0; i < 2; i++) {
-		if (proto != be16(ETH_P_8021Q) && proto != be16(ETH_P_8021AD))
-			break;
-		struct vlan *v = l3;
-		if ((void *)(v + 1) > end)
-			return pass();
-		proto = v->proto;
-		l3 = v + 1;
-	}
-	if (proto != be16(ETH_P_IP))
-		return pass();
-	struct ipv4 *ip = l3;
-	if ((void *)(ip + 1) > end)
-		return pass();
-	__u32 ihl = ip->vihl & 0x0f;
-	if ((ip->vihl >> 4) != 4 || ihl < 5 || ip->proto != IPPROTO_UDP)
-		return pass();
-	// Later fragments carry no UDP header.
-	if (ip->frag & be16(0x1fff))
-		return pass();
-	struct udp *udp = (void *)ip + ihl * 4;
-	if ((void *)(udp + 1) > end)
+	// IPv4 only; later fragments carry no UDP header.
+	if (find_udp(ctx, 0, 0x1fff, &udp) != FRAME_UDP)
 		return pass();
 
 	__u32 zero = 0;
