@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 rounds=${1:-5} size=${2:-64} rts=${3:-20000} msgs=${4:-1000000}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin" ./bench/cmd/...
-gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
+# shellcheck source=bench/tools.sh
+. bench/tools.sh
+build_tools "$bin"
 port=$((20000 + RANDOM % 20000))
 
 # tool IMPL NAME: the command line prefix of one side.

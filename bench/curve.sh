@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3} size=${2:-64} msgs=${3:-500000}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin" ./bench/cmd/local_thr ./bench/cmd/remote_thr
-gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
+# shellcheck source=bench/tools.sh
+. bench/tools.sh
+build_tools "$bin" ./bench/cmd/local_thr ./bench/cmd/remote_thr
 port=$((20000 + RANDOM % 20000))
 
 tool() { if [ "$1" = zmqx ]; then echo "$bin/$2"; else echo "$bin/zmqperf $2"; fi; }

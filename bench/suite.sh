@@ -54,10 +54,9 @@ trap 'rm -rf "$work"' EXIT
 bin=${BIN:-}
 if [ -z "$bin" ]; then
 	bin=$work/bin
-	mkdir -p "$bin"
-	go build -o "$bin" ./bench/cmd/...
-	# shellcheck disable=SC2046 # pkg-config's flags are separate words
-	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
+	# shellcheck source=bench/tools.sh
+	. bench/tools.sh
+	build_tools "$bin"
 fi
 # zmq4perf and the plot command come from modules of their own; either may
 # fail to build (no module cache and no network), which only leaves out what

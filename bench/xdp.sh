@@ -45,10 +45,9 @@ trap cleanup EXIT
 bin=${BIN:-}
 if [ -z "$bin" ]; then
 	bin=$work/bin
-	mkdir -p "$bin"
-	go build -o "$bin" ./bench/cmd/...
-	# shellcheck disable=SC2046 # pkg-config's flags are separate words
-	gcc -O2 -o "$bin/zmqperf" bench/peers/zmqperf.c $(pkg-config --cflags --libs libzmq) -lpthread
+	# shellcheck source=bench/tools.sh
+	. bench/tools.sh
+	build_tools "$bin"
 fi
 xdp_net_up "$queues"
 a="ip netns exec $nsa taskset -c $ccpu"
