@@ -159,13 +159,8 @@ func TestCurveWrongServerKey(t *testing.T) {
 	sev, cev := make(chan zmqx.Event, 64), make(chan zmqx.Event, 64)
 	so.Events, co.Events = sev, cev
 	srv := mustSocket(t, rt, zmqx.PULL, so)
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
 	cli := mustSocket(t, rt, zmqx.PUSH, co)
-	if err := cli.Connect(srv.LastEndpoint()); err != nil {
-		t.Fatal(err)
-	}
+	bindConnect(t, srv, cli)
 	if e := failure(t, ctx, sev); e.Failure != zmqx.HandshakeAuth || !strings.Contains(e.Err.Error(), "HELLO") {
 		t.Fatalf("server: %v", e)
 	}
@@ -186,13 +181,8 @@ func TestCurveZAPAllowList(t *testing.T) {
 	sev, cev := make(chan zmqx.Event, 64), make(chan zmqx.Event, 64)
 	so.Events, co.Events = sev, cev
 	srv := mustSocket(t, rt, zmqx.PULL, so)
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
 	cli := mustSocket(t, rt, zmqx.PUSH, co)
-	if err := cli.Connect(srv.LastEndpoint()); err != nil {
-		t.Fatal(err)
-	}
+	bindConnect(t, srv, cli)
 	if e := failure(t, ctx, sev); e.Failure != zmqx.HandshakeAuth || !strings.Contains(e.Err.Error(), "400") || !strings.Contains(e.Err.Error(), "unknown CURVE key") {
 		t.Fatalf("server: %v", e)
 	}
@@ -233,13 +223,8 @@ func TestZAPAddresses(t *testing.T) {
 			defer rt.Close()
 			ev := make(chan zmqx.Event, 64)
 			srv := mustSocket(t, rt, zmqx.PULL, zmqx.SocketOptions{ZAPDomain: "global", Events: ev})
-			if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-				t.Fatal(err)
-			}
 			cli := mustSocket(t, rt, zmqx.PUSH)
-			if err := cli.Connect(srv.LastEndpoint()); err != nil {
-				t.Fatal(err)
-			}
+			bindConnect(t, srv, cli)
 			if !tc.ok {
 				if e := failure(t, ctx, ev); e.Failure != zmqx.HandshakeAuth || !strings.Contains(e.Err.Error(), "400") {
 					t.Fatalf("refusal: %v", e)
@@ -499,13 +484,8 @@ func TestZAPRequestFields(t *testing.T) {
 	so, co, _, clientPub := curveOpts(t)
 	so.ZAPDomain, so.RoutingID = "trading", []byte("srv")
 	srv := mustSocket(t, rt, zmqx.PULL, so)
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
 	cli := mustSocket(t, rt, zmqx.PUSH, co)
-	if err := cli.Connect(srv.LastEndpoint()); err != nil {
-		t.Fatal(err)
-	}
+	bindConnect(t, srv, cli)
 	ztest.Send(t, ctx, cli, "x")
 	msgs, err := srv.RecvMsg(ctx, nil)
 	if err != nil {

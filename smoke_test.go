@@ -22,6 +22,17 @@ func mustSocket(t *testing.T, rt *zmqx.Runtime, typ zmqx.SocketType, o ...zmqx.S
 	return s
 }
 
+// bindConnect binds srv to a free tcp loopback port and connects cli to it.
+func bindConnect(t *testing.T, srv, cli *zmqx.Socket) {
+	t.Helper()
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Connect(srv.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSmokeReqRep(t *testing.T) {
 	for _, tr := range []string{"tcp://127.0.0.1:*", "ipc://*", "inproc://smoke"} {
 		t.Run(tr, func(t *testing.T) {
