@@ -280,20 +280,25 @@ func TestCleanLinkNoRetransmissions(t *testing.T) {
 	}
 }
 
+// dropFirst is a link's drop rule that loses the first drops[t] datagrams
+// of each type t (on both links, if given to both: the count is shared).
+func dropFirst(drops map[Type]int) func(int, []byte) bool {
+	return func(_ int, d []byte) bool {
+		if typ := typeOf(d); drops[typ] > 0 {
+			drops[typ]--
+			return true
+		}
+		return false
+	}
+}
+
 // TestHandshakeSurvivesLoss drops the first SYNs, the first SYNACKs and the
 // client's first STATUS.
 func TestHandshakeSurvivesLoss(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
 	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
 	drops := map[Type]int{SYN: 2, SYNACK: 2, STATUS: 1}
-	f := func(n int, d []byte) bool {
-		typ := typeOf(d)
-		if drops[typ] > 0 {
-			drops[typ]--
-			return true
-		}
-		return false
-	}
+	f := dropFirst(drops)
 	s.link[0].drop, s.link[1].drop = f, f
 	ab := newStream(0, 1<<20, 0, 0)
 	ba := newStream(1, 1<<20, 0, 0)
@@ -427,14 +432,7 @@ func TestCloseLosesFINAndFINACK(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
 	s := newSim(t, testSeed(t), Config{}, Config{}, m, m)
 	drops := map[Type]int{FIN: 1, FINACK: 1}
-	f := func(n int, d []byte) bool {
-		typ := typeOf(d)
-		if drops[typ] > 0 {
-			drops[typ]--
-			return true
-		}
-		return false
-	}
+	f := dropFirst(drops)
 	s.link[0].drop, s.link[1].drop = f, f
 	ab := newStream(0, 256<<10, 0, 0)
 	s.app = func(s *sim) { ab.write(s); ab.readAll(s) }
