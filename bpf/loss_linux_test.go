@@ -39,26 +39,11 @@ type lossRig struct {
 	xmit func(t *testing.T, port uint16, payload []byte)
 }
 
-func udpIn(t *testing.T, s *vethtest.Side, port uint16) *net.UDPConn {
-	t.Helper()
-	var c *net.UDPConn
-	err := netns.Do(s.NS, func() error {
-		var err error
-		c, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.Addr, port)))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func newLossRig(t *testing.T, o bpf.LossOptions) *lossRig {
 	t.Helper()
 	g := &lossRig{r: vethtest.NewRouted(t, 1), ctx: ztest.Ctx(t)}
-	g.a = udpIn(t, &g.r.A, 7302)
-	g.bLoss, g.bOth = udpIn(t, &g.r.B, lossPort), udpIn(t, &g.r.B, otherPort)
+	g.a = g.r.A.ListenUDP(t, 7302)
+	g.bLoss, g.bOth = g.r.B.ListenUDP(t, lossPort), g.r.B.ListenUDP(t, otherPort)
 	// One datagram resolves A's and R's neighbours first, so no datagram of
 	// the measurement waits in an ARP queue. It goes before the program is
 	// attached: a program that drops on every port could drop it.

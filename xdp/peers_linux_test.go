@@ -126,16 +126,7 @@ func TestAgainstAsavie(t *testing.T) {
 func TestKernelUDPPeer(t *testing.T) {
 	p := vethtest.New(t, 1)
 	a := newHost(t, &p.A, bpf.AttachNative, 1, xdp.SocketOptions{RxFrames: 64, TxFrames: 64})
-	var conn *net.UDPConn
-	err := netns.Do(p.B.NS, func() error {
-		var err error
-		conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.B.Addr, 9999)))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := p.B.ListenUDP(t, 9999)
 	// A failure timeout only: the read returns as soon as a datagram lands.
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 

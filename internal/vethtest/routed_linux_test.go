@@ -15,23 +15,6 @@ import (
 	"github.com/zmqx/zmqx/xdp"
 )
 
-// listen opens a kernel UDP socket on s's address and port inside s's
-// namespace, closed when the test ends.
-func listen(t *testing.T, s *vethtest.Side, port uint16) *net.UDPConn {
-	t.Helper()
-	var c *net.UDPConn
-	err := netns.Do(s.NS, func() error {
-		var err error
-		c, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.Addr, port)))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // read reads one datagram from c; the deadline only turns a hang into a
 // failure.
 func read(t *testing.T, c *net.UDPConn) (string, netip.AddrPort) {
@@ -76,7 +59,7 @@ func TestRoutedLayout(t *testing.T) {
 // decrement, and B's answer comes back.
 func TestRoutedKernelUDP(t *testing.T) {
 	r := vethtest.NewRouted(t, 1)
-	a, b := listen(t, &r.A, 6000), listen(t, &r.B, 6001)
+	a, b := r.A.ListenUDP(t, 6000), r.B.ListenUDP(t, 6001)
 	if _, err := a.WriteToUDPAddrPort([]byte("a->b"), netip.AddrPortFrom(r.B.Addr, 6001)); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +107,7 @@ func testRoutedAFXDP(t *testing.T, mode bpf.AttachMode, pass bool) {
 			t.Fatalf("RA shows %q attached after AttachPass", got)
 		}
 	}
-	b := listen(t, &r.B, bPort)
+	b := r.B.ListenUDP(t, bPort)
 	var (
 		steer *bpf.Steering
 		umem  *xdp.Umem

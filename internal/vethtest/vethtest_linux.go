@@ -99,6 +99,23 @@ func (s *Side) XDPAttached(t testing.TB) string {
 	return ""
 }
 
+// ListenUDP opens a kernel UDP socket on s's address and port inside s's
+// namespace, closed when the test ends.
+func (s *Side) ListenUDP(t testing.TB, port uint16) *net.UDPConn {
+	t.Helper()
+	var c *net.UDPConn
+	err := netns.Do(s.NS, func() error {
+		var err error
+		c, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.Addr, port)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // Exec runs a command inside s's namespace and returns its combined output.
 func (s *Side) Exec(t testing.TB, name string, args ...string) (string, error) {
 	t.Helper()
