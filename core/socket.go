@@ -319,7 +319,7 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			return dst, nil
 		}
 		msg, ok, err := s.b.recv(dst)
-		if !ok && err == nil && s.rt.invoker && s.drive() > 0 {
+		if !ok && err == nil && s.rt.invoker && s.driveIn() > 0 {
 			msg, ok, err = s.b.recv(dst)
 		}
 		idle := len(s.agents) == 0
@@ -368,6 +368,17 @@ func (s *Socket) drive() int {
 		work += a.DoWork()
 	}
 	return work
+}
+
+// driveIn is drive for a caller waiting for input: a spinning caller with
+// one connection lets it spin on its reads (see Spinner).
+func (s *Socket) driveIn() int {
+	if len(s.agents) == 1 && s.rt.idle == IdleSpin {
+		if sp, ok := s.agents[0].(Spinner); ok {
+			return sp.SpinWork(spinReads)
+		}
+	}
+	return s.drive()
 }
 
 // Invoke drives the socket's connections once, in invoker mode: reads,

@@ -21,6 +21,22 @@ type Agent interface {
 	PumpOut()
 }
 
+// Spinner is an Agent that can wait for input by itself: SpinWork is
+// DoWork, except that while nothing arrives and no output waits it reads
+// again, up to reads times, before it returns. A spinning caller driving
+// a socket's only connection uses it, so that the time between two reads
+// is a system call's return and entry, not a round of the socket's loop:
+// a message arriving during a read that found nothing waits for the next
+// read, and the loop in between adds to its latency.
+type Spinner interface {
+	SpinWork(reads int) int
+}
+
+// spinReads is how many reads a SpinWork makes at most, about 5 µs here:
+// the longest the socket's other inputs (inproc pipes, Close) wait for
+// a look while its only connection is quiet.
+const spinReads = 8
+
 // Idle is how a loop with nothing to do waits.
 type Idle uint8
 

@@ -90,17 +90,35 @@ func (a *agent) fail(err error) {
 }
 
 // DoWork implements core.Agent.
-func (a *agent) DoWork() int {
+func (a *agent) DoWork() int { return a.work(1) }
+
+// SpinWork implements core.Spinner: with no output waiting, a read that
+// finds nothing is repeated at once, up to reads times.
+func (a *agent) SpinWork(reads int) int {
+	if len(a.ctl) > 0 || a.c.ctlPending.Load() || a.c.ob.Available() > 0 {
+		reads = 1
+	}
+	return a.work(reads)
+}
+
+// work is DoWork, making up to reads reads while none finds anything.
+func (a *agent) work(reads int) int {
 	if a.failed {
 		return 0
 	}
 	work := 0
 	c := a.c
 	if !c.ib.Full() {
-		n, err := a.read(c.readSpace())
+		p := c.readSpace()
+		n, err := a.read(p)
+		for i := 1; i < reads && n == 0 && err == nil; i++ {
+			n, err = a.read(p)
+		}
 		if n > 0 {
 			work++
-			c.gotData.Store(true)
+			if !c.gotData.Load() {
+				c.gotData.Store(true)
+			}
 			if _, err := c.filled(n); err != nil {
 				a.fail(err)
 				return work
