@@ -57,7 +57,16 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 			return nil, false
 		}
 		a.rc = rc
-		if err := rc.Control(func(fd uintptr) { a.fd = int(fd) }); err != nil || a.fd < 0 {
+		// The descriptor is used outside rc from here on: the socket's
+		// closing must then shut the connection down without closing it
+		// (see end).
+		c.endMu.Lock()
+		if !c.ending {
+			rc.Control(func(fd uintptr) { a.fd = int(fd) })
+			c.rawDriven = a.fd >= 0
+		}
+		c.endMu.Unlock()
+		if a.fd < 0 {
 			return nil, false
 		}
 	}

@@ -48,6 +48,12 @@ type conn struct {
 	// ctlPending says ctl is not empty, so a pump looks without the lock.
 	ctlPending atomic.Bool
 
+	// endMu orders end (the socket closing) against runAgent taking the
+	// raw descriptor: once rawDriven is set, end never closes it.
+	endMu     sync.Mutex
+	ending    bool
+	rawDriven bool
+
 	peerTTL time.Duration // from the peer's PING
 	gotData atomic.Bool   // bytes arrived since the last heartbeat check
 }
@@ -55,10 +61,10 @@ type conn struct {
 // Serve runs one connection; see core.Engine.
 func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { closeGracefully(nc, h.Grace(maxGrace)) })
+	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
+	stop := context.AfterFunc(ctx, func() { c.end(h.Grace(maxGrace)) })
 	defer stop()
 
-	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
 	c.r.init(nc)
 	if err := c.handshake(ctx); err != nil {
 		return err
@@ -107,14 +113,36 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 // written is read before the connection goes: closing a Unix socket with
 // data still queued towards a peer that is slow to read makes some peers
 // (libzmq over ipc) drop that data. Elsewhere it closes at once.
-func closeGracefully(nc net.Conn, grace time.Duration) {
+//
+// keepFD ends the connection without releasing its descriptor (shutdown
+// instead of close, where the transport can), for a connection that a
+// worker or an invoker drives through the raw descriptor: it may be inside
+// a read or write on it until the engine has taken the agent back, and by
+// then the kernel could have given a closed descriptor's number to another
+// file. Serve's deferred Close releases it.
+func closeGracefully(nc net.Conn, grace time.Duration, keepFD bool) {
 	hc, ok := nc.(interface{ CloseWrite() error })
 	if grace <= 0 || !ok || hc.CloseWrite() != nil {
+		if rc, canRead := nc.(interface{ CloseRead() error }); keepFD && ok && canRead {
+			hc.CloseWrite()
+			rc.CloseRead() // the drain in runAgent ends at once
+			return
+		}
 		nc.Close()
 		return
 	}
 	nc.SetWriteDeadline(time.Now()) // a write stuck on a dead peer gives up now
 	nc.SetReadDeadline(time.Now().Add(grace))
+}
+
+// end is what a closing socket does to the connection (ctx's AfterFunc):
+// closeGracefully, keeping the descriptor of a connection that an agent
+// drives (see runAgent).
+func (c *conn) end(grace time.Duration) {
+	c.endMu.Lock()
+	defer c.endMu.Unlock()
+	c.ending = true
+	closeGracefully(c.c, grace, c.rawDriven)
 }
 
 // maxGrace bounds how long a closing connection waits for its peer.
