@@ -52,7 +52,12 @@
 // where the runtime's Config asks for it: on I/O workers (goroutines locked
 // to OS threads, pinned to CPUs when configured or placed on the NIC's NUMA
 // node) with the spin or backoff idle strategy, or in invoker mode, inside
-// the goroutine that calls Send and Recv, with no hand-off. The default,
+// the goroutine that calls Send and Recv, with no hand-off. A spinning
+// caller waiting in Recv on a socket's only connection lets that agent spin
+// on its reads ([Spinner]), so the time between two reads is a system call's
+// return and entry: a message that arrives during a read that found nothing
+// is taken by the next one without a round of the socket's loop in between.
+// The default,
 // IdleBlock, parks a reader and a writer goroutine per connection in the
 // network poller.
 //
