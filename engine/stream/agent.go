@@ -104,7 +104,8 @@ func (a *agent) DoWork() int { return a.work(1) }
 // SpinWork implements core.Spinner: with no output waiting, a read that
 // finds nothing is repeated at once, up to reads times.
 func (a *agent) SpinWork(reads int) int {
-	if len(a.ctl) > 0 || a.c.ctlPending.Load() || a.c.ob.Available() > 0 {
+	c := a.c
+	if len(a.ctl) > 0 || c.ctlPending.Load() || c.ob.Available() > 0 || c.cv != nil && c.cv.off < len(c.cv.out) {
 		reads = 1
 	}
 	return a.work(reads)
