@@ -49,6 +49,15 @@ const (
 	txFrames = 2048
 )
 
+// frameSize is the Umem's frame size. The kernel writes a received packet
+// XDP_PACKET_HEADROOM (xdpHeadroom) bytes into its frame, so a frame
+// receives at most frameSize-xdpHeadroom bytes of Ethernet frame; a longer
+// one is dropped at the socket (counted as RxDropped).
+const (
+	frameSize   = 4096
+	xdpHeadroom = 256
+)
+
 // host is the engine on one interface: the steering program, one Umem, an
 // AF_XDP socket and a worker per queue, and the channels demultiplexed by
 // their local channel id.
@@ -222,8 +231,10 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	if t.c.Queues > 0 {
 		nq = min(nq, t.c.Queues)
 	}
-	// The datagram must fit the MTU and one frame.
-	mss := min(h.mtu, 4096-udpframe.HeaderLen+14) - 20 - 8 - rel.HeaderLen
+	// The datagram must fit the MTU and what one RX frame takes after the
+	// kernel's headroom: with a jumbo MTU, the frame decides (an MSS of
+	// 3 766 bytes).
+	mss := min(h.mtu, frameSize-xdpHeadroom-14) - 20 - 8 - rel.HeaderLen
 	if mss < 256 {
 		return nil, fmt.Errorf("MTU %d too small", h.mtu)
 	}
@@ -242,7 +253,7 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	if h.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode}); err != nil {
 		return nil, err
 	}
-	if h.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: nq * (rxFrames + txFrames)}); err != nil {
+	if h.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameSize: frameSize, FrameCount: nq * (rxFrames + txFrames)}); err != nil {
 		return nil, err
 	}
 	for i := range nq {
