@@ -121,6 +121,7 @@ func (c *channel) finish(err error) {
 			st := c.rc.Stats()
 			lg.Debug("afxdp: channel ended", "local", c.hdr.Src, "peer", c.hdr.Dst, "why", err,
 				"sent", st.DatagramsSent, "received", st.DatagramsReceived,
+				"data_bytes_sent", st.DataBytesSent, "data_bytes_received", st.DataBytesReceived,
 				"retx_rto", st.RetransmitsRTO, "retx_nak", st.RetransmitsNAK, "retx_tlp", st.RetransmitsTLP,
 				"naks_sent", st.NAKsSent, "naks_received", st.NAKsReceived, "duplicates", st.DuplicatesReceived,
 				"out_of_window", st.OutOfWindow, "malformed", st.Malformed, "srtt", st.SRTT, "rto", st.RTO,
