@@ -205,12 +205,12 @@ func (c *channel) readNow(p []byte) (int, error) {
 	c.mu.Lock()
 	n := c.rc.Read(p)
 	st, err := c.rc.State(), c.rc.Err()
-	due := n > 0 && c.rc.Deadline() <= nowNs()
+	due := n > 0 && c.rc.Due()
 	c.mu.Unlock()
 	if n > 0 {
 		if due {
 			// Reading opened the window: tell the peer now.
-			c.home.send(c)
+			c.home.send(c, nowNs())
 		}
 		return n, nil
 	}
@@ -270,11 +270,12 @@ func (c *channel) Write(p []byte) (int, error) {
 			}
 			return off, err
 		}
-		n := c.rc.Write(p[off:], nowNs())
+		now := nowNs()
+		n := c.rc.Write(p[off:], now)
 		c.mu.Unlock()
 		if n > 0 {
 			off += n
-			c.home.send(c)
+			c.home.send(c, now)
 		}
 		if off == len(p) {
 			return off, nil
@@ -306,7 +307,7 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	}
 	c.mu.Unlock()
 	if total > 0 {
-		c.home.send(c)
+		c.home.send(c, now)
 	}
 	return total
 }
