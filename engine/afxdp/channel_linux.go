@@ -121,6 +121,7 @@ func (c *channel) finish(err error) {
 			st := c.rc.Stats()
 			lg.Debug("afxdp: channel ended", "local", c.hdr.Src, "peer", c.hdr.Dst, "why", err,
 				"sent", st.DatagramsSent, "received", st.DatagramsReceived,
+				"data_bytes_sent", st.DataBytesSent, "data_bytes_received", st.DataBytesReceived,
 				"retx_rto", st.RetransmitsRTO, "retx_nak", st.RetransmitsNAK, "retx_tlp", st.RetransmitsTLP,
 				"naks_sent", st.NAKsSent, "naks_received", st.NAKsReceived, "duplicates", st.DuplicatesReceived,
 				"out_of_window", st.OutOfWindow, "malformed", st.Malformed, "srtt", st.SRTT, "rto", st.RTO,
@@ -204,12 +205,12 @@ func (c *channel) readNow(p []byte) (int, error) {
 	c.mu.Lock()
 	n := c.rc.Read(p)
 	st, err := c.rc.State(), c.rc.Err()
-	due := n > 0 && c.rc.Deadline() <= nowNs()
+	due := n > 0 && c.rc.Due()
 	c.mu.Unlock()
 	if n > 0 {
 		if due {
 			// Reading opened the window: tell the peer now.
-			c.home.send(c)
+			c.home.send(c, nowNs())
 		}
 		return n, nil
 	}
@@ -269,11 +270,12 @@ func (c *channel) Write(p []byte) (int, error) {
 			}
 			return off, err
 		}
-		n := c.rc.Write(p[off:], nowNs())
+		now := nowNs()
+		n := c.rc.Write(p[off:], now)
 		c.mu.Unlock()
 		if n > 0 {
 			off += n
-			c.home.send(c)
+			c.home.send(c, now)
 		}
 		if off == len(p) {
 			return off, nil
@@ -305,7 +307,7 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	}
 	c.mu.Unlock()
 	if total > 0 {
-		c.home.send(c)
+		c.home.send(c, now)
 	}
 	return total
 }

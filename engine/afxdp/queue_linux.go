@@ -222,16 +222,17 @@ func (q *queue) sleep() {
 	unix.Read(q.tfd, buf[:])
 }
 
-// send is a writer's way to put c's new data on the wire at once: when the
+// send is a writer's way to put c's new data on the wire at once (now: the
+// time of the write, one clock read for both): when the
 // worker is not using the socket, the writer services c itself, and wakes
 // the worker only if c now needs a timer earlier than the one it sleeps on
 // (and c is not polled by a driver, which runs its timers).
-func (q *queue) send(c *channel) {
+func (q *queue) send(c *channel, now int64) {
 	if !c.ownedA.Load() || !q.mu.TryLock() {
 		q.kick(c)
 		return
 	}
-	q.service(c, nowNs())
+	q.service(c, now)
 	if len(q.txOut) > 0 {
 		q.flush()
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -108,6 +109,11 @@ func Parse(name, countName string) Args {
 		fail(err)
 	}
 	config = zmqx.Config{Idle: idle, Invoker: *invoker, XDP: zmqx.XDPConfig{Queues: *xdpQueues, Attach: *xdpAttach}}
+	if os.Getenv("ZMQX_BENCH_DEBUG") != "" {
+		// The engines' debug lines (the AF_XDP engine's counters at the
+		// end of a run among them) on standard error.
+		config.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if *invoker && idle == zmqx.IdleBlock {
 		fail(errors.New("--invoker needs --idle spin or --idle backoff"))
 	}

@@ -178,6 +178,12 @@ func (c *Conn) Deadline() int64 {
 	return d
 }
 
+// Due reports whether Poll has something to send at once, as of the last
+// time passed to the Conn (Deadline has come then); unlike comparing
+// Deadline with a fresh clock it needs no clock read, and leaves timers
+// that expired since to whoever runs them.
+func (c *Conn) Due() bool { return c.Deadline() <= c.now }
+
 // canSend reports whether new DATA could go out now.
 func (c *Conn) canSend() bool {
 	return c.writeOff > c.sndNxtOff && c.sndNxtOff < c.sndLimit &&
