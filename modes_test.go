@@ -167,6 +167,40 @@ func TestModes(t *testing.T) {
 	}
 }
 
+// TestCloseDiscardingInEveryMode closes sockets that discard what is
+// queued (negative Linger) while their connections are driven in every
+// mode, with messages still queued: the connections end at once (those an
+// agent drives through the raw descriptor are shut down first and closed
+// by their engine once the agent is taken back), Close does not hang, and
+// nothing leaks (TestMain checks goroutines and descriptors).
+func TestCloseDiscardingInEveryMode(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			rt := zmqx.NewRuntime(m.cfg)
+			defer rt.Close()
+			o := zmqx.SocketOptions{Linger: -1}
+			pull := mustSocket(t, rt, zmqx.PULL, o)
+			push := mustSocket(t, rt, zmqx.PUSH, o)
+			bindConnect(t, pull, push)
+			for i := 0; i < 100; i++ {
+				if err := push.Send(ctx, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := pull.Recv(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := push.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := pull.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // TestWorkersPinned: with CPUs given, the I/O worker's thread runs on that
 // CPU alone.
 func TestWorkersPinned(t *testing.T) {
