@@ -61,8 +61,7 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 		// closing must then shut the connection down without closing it
 		// (see end).
 		c.endMu.Lock()
-		if !c.ending {
-			rc.Control(func(fd uintptr) { a.fd = int(fd) })
+		if rc.Control(func(fd uintptr) { a.fd = int(fd) }) == nil {
 			c.rawDriven = a.fd >= 0
 		}
 		c.endMu.Unlock()

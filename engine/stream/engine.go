@@ -49,9 +49,9 @@ type conn struct {
 	ctlPending atomic.Bool
 
 	// endMu orders end (the socket closing) against runAgent taking the
-	// raw descriptor: once rawDriven is set, end never closes it.
+	// raw descriptor: once rawDriven is set, end never closes it, and a
+	// descriptor end closed first cannot be taken (Control fails).
 	endMu     sync.Mutex
-	ending    bool
 	rawDriven bool
 
 	peerTTL time.Duration // from the peer's PING
@@ -122,17 +122,17 @@ func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 // file. Serve's deferred Close releases it.
 func closeGracefully(nc net.Conn, grace time.Duration, keepFD bool) {
 	hc, ok := nc.(interface{ CloseWrite() error })
-	if grace <= 0 || !ok || hc.CloseWrite() != nil {
-		if rc, canRead := nc.(interface{ CloseRead() error }); keepFD && ok && canRead {
-			hc.CloseWrite()
-			rc.CloseRead() // the drain in runAgent ends at once
-			return
-		}
-		nc.Close()
+	if ok && grace > 0 && hc.CloseWrite() == nil {
+		nc.SetWriteDeadline(time.Now()) // a write stuck on a dead peer gives up now
+		nc.SetReadDeadline(time.Now().Add(grace))
 		return
 	}
-	nc.SetWriteDeadline(time.Now()) // a write stuck on a dead peer gives up now
-	nc.SetReadDeadline(time.Now().Add(grace))
+	if rc, canRead := nc.(interface{ CloseRead() error }); keepFD && ok && canRead {
+		hc.CloseWrite() // (again, if it failed above)
+		rc.CloseRead()  // the drain in runAgent ends at once
+		return
+	}
+	nc.Close()
 }
 
 // end is what a closing socket does to the connection (ctx's AfterFunc):
@@ -141,7 +141,6 @@ func closeGracefully(nc net.Conn, grace time.Duration, keepFD bool) {
 func (c *conn) end(grace time.Duration) {
 	c.endMu.Lock()
 	defer c.endMu.Unlock()
-	c.ending = true
 	closeGracefully(c.c, grace, c.rawDriven)
 }
 
