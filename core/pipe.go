@@ -239,15 +239,21 @@ func (p *Pipe) writeFrame(m *Msg) {
 			AppendFrame(p.ob, m, more)
 		}
 		if !more {
-			if p.direct != nil {
-				p.ob.publish() // Flush writes it, or wakes the writer
-			} else {
-				p.ob.EndMessage()
-			}
+			p.endMessage()
 		}
 		return
 	}
 	p.Write(*m)
+}
+
+// endMessage publishes the message just encoded into a stream connection's
+// outbound bytes.
+func (p *Pipe) endMessage() {
+	if p.direct != nil {
+		p.ob.publish() // Flush writes it, or wakes the writer
+	} else {
+		p.ob.EndMessage()
+	}
 }
 
 // Read takes the next frame, if any.

@@ -63,6 +63,32 @@ func (l *lb) send(s *Socket, msg []Msg) bool {
 	return true
 }
 
+// sendBytes is send for frames the caller keeps (SendBytes): short frames
+// go straight from them into a stream connection's outbound bytes, and the
+// others (and every frame for an inproc pipe) through a Msg that borrows
+// them, copied before the Send returns.
+func (l *lb) sendBytes(s *Socket, frames [][]byte) bool {
+	p := l.pick(s)
+	if p == nil {
+		return false
+	}
+	for i, f := range frames {
+		more := i < len(frames)-1
+		if p.ob != nil && p.ob.appendShort(f, more) {
+			if !more {
+				p.endMessage()
+			}
+			continue
+		}
+		var m Msg
+		BorrowInto(&m, f)
+		m.More = more
+		p.writeFrame(&m)
+	}
+	p.Flush()
+	return true
+}
+
 // sendConflate is send under Conflate: any peer that is there takes the
 // message, into its slot if it is busy (the HWM does not apply).
 func (l *lb) sendConflate(s *Socket, msg []Msg) bool {

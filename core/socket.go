@@ -39,10 +39,14 @@ type Socket struct {
 	used     bool         // under mu: Bind or Connect was called
 	log      *slog.Logger
 
-	mu     sync.Mutex
-	b      behavior
-	pipes  []*Pipe // every attached socket-side pipe end
-	closed bool
+	mu sync.Mutex
+	b  behavior
+	// bytesLB is the load balancer of a socket whose send is nothing but
+	// load balancing (PUSH, DEALER): SendBytes hands it the caller's frames,
+	// with no Msg made for them.
+	bytesLB *lb
+	pipes   []*Pipe // every attached socket-side pipe end
+	closed  bool
 	// Goroutines waiting in Recv and Send. One wake-up wakes one of them;
 	// whoever succeeds passes the wake-up on while others still wait, so
 	// concurrent callers cannot strand each other.
@@ -113,11 +117,13 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 	case REP:
 		s.b = &rep{s: s}
 	case DEALER:
-		s.b = &dealer{s: s}
+		b := &dealer{s: s}
+		s.b, s.bytesLB = b, &b.lb
 	case ROUTER:
 		s.b = &router{peerTable{s: s, byID: map[string]*Pipe{}}}
 	case PUSH:
-		s.b = &push{s: s}
+		b := &push{s: s}
+		s.b, s.bytesLB = b, &b.lb
 	case PULL:
 		s.b = &pull{s: s}
 	case STREAM:
@@ -200,6 +206,33 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	return s.send(ctx, msg, nil)
 }
 
+// sendMsgs is one try of send through the behaviour, under mu: msg, or
+// frames borrowed into Msgs.
+func (s *Socket) sendMsgs(ctx context.Context, msg []Msg, frames [][]byte) (ok bool, err error) {
+	// The frames go to the behaviour from the socket's own slice, so the
+	// caller's (often a variadic argument) never escapes to the heap.
+	m := s.scratch[:0]
+	if frames != nil {
+		for i, f := range frames {
+			m = append(m, Msg{})
+			BorrowInto(&m[i], f)
+			m[i].More = i < len(frames)-1
+		}
+	} else {
+		m = append(m, msg...)
+	}
+	if s.opts.Conflate && len(m) > 1 {
+		err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
+	} else {
+		s.sendCtx = ctx
+		ok, err = s.b.send(m)
+		s.sendCtx = nil
+	}
+	clear(m) // consumed, or still the caller's
+	s.scratch = m[:0]
+	return ok, err
+}
+
 // throughCtx is the context under which a large frame's write-through may
 // wait (see Through): the Send's, or nil (no waiting: only what the
 // connection takes at once goes from the caller's memory) outside a Send
@@ -237,29 +270,15 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		if try > 0 && s.rt.invoker {
 			s.drive()
 		}
-		// The frames go to the behaviour from the socket's own slice, so
-		// the caller's (often a variadic argument) never escapes to the heap.
-		m := s.scratch[:0]
-		if frames != nil {
-			for i, f := range frames {
-				m = append(m, Msg{})
-				BorrowInto(&m[i], f)
-				m[i].More = i < len(frames)-1
-			}
-		} else {
-			m = append(m, msg...)
-		}
 		var ok bool
 		var err error
-		if s.opts.Conflate && len(m) > 1 {
-			err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
-		} else {
+		if frames != nil && s.bytesLB != nil && !s.opts.Conflate {
 			s.sendCtx = ctx
-			ok, err = s.b.send(m)
+			ok = s.bytesLB.sendBytes(s, frames)
 			s.sendCtx = nil
+		} else {
+			ok, err = s.sendMsgs(ctx, msg, frames)
 		}
-		clear(m) // consumed, or still the caller's
-		s.scratch = m[:0]
 		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {
