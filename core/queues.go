@@ -63,29 +63,13 @@ func (l *lb) send(s *Socket, msg []Msg) bool {
 	return true
 }
 
-// sendBytes is send for frames the caller keeps (SendBytes): short frames
-// go straight from them into a stream connection's outbound bytes, and the
-// others (and every frame for an inproc pipe) through a Msg that borrows
-// them, copied before the Send returns.
+// sendBytes is send for frames the caller keeps (SendBytes).
 func (l *lb) sendBytes(s *Socket, frames [][]byte) bool {
 	p := l.pick(s)
 	if p == nil {
 		return false
 	}
-	for i, f := range frames {
-		more := i < len(frames)-1
-		if p.ob != nil && p.ob.appendShort(f, more) {
-			if !more {
-				p.endMessage()
-			}
-			continue
-		}
-		var m Msg
-		BorrowInto(&m, f)
-		m.More = more
-		p.writeFrame(&m)
-	}
-	p.Flush()
+	writeBytes(p, frames)
 	return true
 }
 
@@ -118,6 +102,27 @@ func (l *lb) sendConflate(s *Socket, msg []Msg) bool {
 func writeMsg(p *Pipe, msg []Msg) {
 	for i := range msg {
 		p.writeFrame(&msg[i])
+	}
+	p.Flush()
+}
+
+// writeBytes is writeMsg for frames the caller keeps: short frames go
+// straight from them into a stream connection's outbound bytes, and the
+// others (and every frame for an inproc pipe) through a Msg that borrows
+// them, copied before the Send returns.
+func writeBytes(p *Pipe, frames [][]byte) {
+	for i, f := range frames {
+		more := i < len(frames)-1
+		if p.ob != nil && p.ob.appendShort(f, more) {
+			if !more {
+				p.endMessage()
+			}
+			continue
+		}
+		var m Msg
+		BorrowInto(&m, f)
+		m.More = more
+		p.writeFrame(&m)
 	}
 	p.Flush()
 }

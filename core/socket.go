@@ -39,14 +39,10 @@ type Socket struct {
 	used     bool         // under mu: Bind or Connect was called
 	log      *slog.Logger
 
-	mu sync.Mutex
-	b  behavior
-	// bytesLB is the load balancer of a socket whose send is nothing but
-	// load balancing (PUSH, DEALER): SendBytes hands it the caller's frames,
-	// with no Msg made for them.
-	bytesLB *lb
-	pipes   []*Pipe // every attached socket-side pipe end
-	closed  bool
+	mu     sync.Mutex
+	b      behavior
+	pipes  []*Pipe // every attached socket-side pipe end
+	closed bool
 	// Goroutines waiting in Recv and Send. One wake-up wakes one of them;
 	// whoever succeeds passes the wake-up on while others still wait, so
 	// concurrent callers cannot strand each other.
@@ -117,13 +113,11 @@ func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 	case REP:
 		s.b = &rep{s: s}
 	case DEALER:
-		b := &dealer{s: s}
-		s.b, s.bytesLB = b, &b.lb
+		s.b = &dealer{s: s}
 	case ROUTER:
 		s.b = &router{peerTable{s: s, byID: map[string]*Pipe{}}}
 	case PUSH:
-		b := &push{s: s}
-		s.b, s.bytesLB = b, &b.lb
+		s.b = &push{s: s}
 	case PULL:
 		s.b = &pull{s: s}
 	case STREAM:
@@ -206,9 +200,27 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	return s.send(ctx, msg, nil)
 }
 
+// sendBytes is one try of send for frames the caller keeps, under mu: the
+// socket types that can take them as they are do so, with no Msg made for
+// them (a type switch, not an interface method, so that frames do not
+// escape to the heap).
+func (s *Socket) sendBytes(frames [][]byte) (bool, error) {
+	switch b := s.b.(type) {
+	case *push:
+		return b.sendBytes(frames)
+	case *dealer:
+		return b.sendBytes(frames)
+	case *req:
+		return b.sendBytes(frames)
+	case *rep:
+		return b.sendBytes(frames)
+	}
+	return s.sendMsgs(nil, frames)
+}
+
 // sendMsgs is one try of send through the behaviour, under mu: msg, or
 // frames borrowed into Msgs.
-func (s *Socket) sendMsgs(ctx context.Context, msg []Msg, frames [][]byte) (ok bool, err error) {
+func (s *Socket) sendMsgs(msg []Msg, frames [][]byte) (ok bool, err error) {
 	// The frames go to the behaviour from the socket's own slice, so the
 	// caller's (often a variadic argument) never escapes to the heap.
 	m := s.scratch[:0]
@@ -224,9 +236,7 @@ func (s *Socket) sendMsgs(ctx context.Context, msg []Msg, frames [][]byte) (ok b
 	if s.opts.Conflate && len(m) > 1 {
 		err = fmt.Errorf("%w: Conflate takes single-part messages only", ErrNotSupported)
 	} else {
-		s.sendCtx = ctx
 		ok, err = s.b.send(m)
-		s.sendCtx = nil
 	}
 	clear(m) // consumed, or still the caller's
 	s.scratch = m[:0]
@@ -272,13 +282,13 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		}
 		var ok bool
 		var err error
-		if frames != nil && s.bytesLB != nil && !s.opts.Conflate {
-			s.sendCtx = ctx
-			ok = s.bytesLB.sendBytes(s, frames)
-			s.sendCtx = nil
+		s.sendCtx = ctx
+		if frames != nil && !s.opts.Conflate {
+			ok, err = s.sendBytes(frames)
 		} else {
-			ok, err = s.sendMsgs(ctx, msg, frames)
+			ok, err = s.sendMsgs(msg, frames)
 		}
+		s.sendCtx = nil
 		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {

@@ -60,6 +60,8 @@ func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
 
 func (b *push) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
 
+func (b *push) sendBytes(f [][]byte) (bool, error) { return b.lb.sendBytes(b.s, f), nil }
+
 func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
 	return dst, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
 }
@@ -89,6 +91,8 @@ func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
 
 func (b *dealer) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
 
+func (b *dealer) sendBytes(f [][]byte) (bool, error) { return b.lb.sendBytes(b.s, f), nil }
+
 func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
 
 // req: strict send/receive alternation, an empty delimiter frame before the
@@ -103,12 +107,32 @@ type req struct {
 func (b *req) attach(p *Pipe) error { return b.dealer.attach(p) }
 
 func (b *req) send(msg []Msg) (bool, error) {
+	p, err := b.start()
+	if p == nil {
+		return false, err
+	}
+	writeMsg(p, msg)
+	return true, nil
+}
+
+func (b *req) sendBytes(f [][]byte) (bool, error) {
+	p, err := b.start()
+	if p == nil {
+		return false, err
+	}
+	writeBytes(p, f)
+	return true, nil
+}
+
+// start picks the peer for a request and writes the envelope to it (the
+// request follows); nil if no peer can take it now.
+func (b *req) start() (*Pipe, error) {
 	if b.waiting && !b.s.opts.ReqRelaxed {
-		return false, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
+		return nil, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
 	}
 	p := b.lb.pick(b.s)
 	if p == nil {
-		return false, nil
+		return nil, nil
 	}
 	if b.s.opts.ReqCorrelate {
 		// libzmq's REQ_CORRELATE: a frame with the request id (4 bytes, in
@@ -121,9 +145,8 @@ func (b *req) send(msg []Msg) (bool, error) {
 		p.Write(id)
 	}
 	p.Write(Msg{More: true}) // empty delimiter
-	writeMsg(p, msg)
 	b.waiting, b.to = true, p
-	return true, nil
+	return p, nil
 }
 
 func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
@@ -196,8 +219,31 @@ func (b *rep) recv(dst []Msg) ([]Msg, bool, error) {
 }
 
 func (b *rep) send(msg []Msg) (bool, error) {
+	p, err := b.start()
+	switch {
+	case err != nil:
+		return false, err
+	case p == nil:
+		closeAll(msg) // dropped
+	default:
+		writeMsg(p, msg)
+	}
+	return true, nil
+}
+
+func (b *rep) sendBytes(f [][]byte) (bool, error) {
+	p, err := b.start()
+	if p != nil {
+		writeBytes(p, f)
+	}
+	return err == nil, err
+}
+
+// start writes the envelope of the request being answered to its peer (the
+// reply follows); nil if the reply is to be dropped.
+func (b *rep) start() (*Pipe, error) {
 	if !b.replying {
-		return false, fmt.Errorf("%w: REP must receive a request before sending", ErrState)
+		return nil, fmt.Errorf("%w: REP must receive a request before sending", ErrState)
 	}
 	p := b.to
 	b.replying, b.to = false, nil
@@ -206,15 +252,13 @@ func (b *rep) send(msg []Msg) (bool, error) {
 	if p.PeerGone() || !p.CheckWrite() {
 		// The requester is gone or stuck: the reply is dropped, as in libzmq.
 		closeAll(env)
-		closeAll(msg)
-		return true, nil
+		return nil, nil
 	}
 	for i := range env {
 		env[i].More = true
 		p.Write(env[i])
 	}
-	writeMsg(p, msg)
-	return true, nil
+	return p, nil
 }
 
 // router: prefixes each received message with the routing id of its peer
