@@ -61,8 +61,13 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 		// closing must then shut the connection down without closing it
 		// (see end).
 		c.endMu.Lock()
-		if rc.Control(func(fd uintptr) { a.fd = int(fd) }) == nil {
-			c.rawDriven = a.fd >= 0
+		if rc.Control(func(fd uintptr) { a.fd = int(fd) }) == nil && a.fd >= 0 {
+			c.rawDriven = true
+			// Nobody waits in the poller for a driven connection's input:
+			// take the socket out of it (see unpolledConn).
+			if nc, nrc, fd, err := unpoll(c.c, a.fd); err == nil {
+				c.c, a.rc, a.fd = nc, nrc, fd
+			}
 		}
 		c.endMu.Unlock()
 		if a.fd < 0 {

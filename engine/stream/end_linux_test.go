@@ -52,11 +52,25 @@ func rawFD(t *testing.T, c *net.TCPConn) int {
 // or write on that descriptor number until the engine takes the agent
 // back, and a closed number can be reused by another file meanwhile.
 // Connections nobody drives raw are closed as before.
+//
+// Both as Go's net.Conn and taken out of the poller (unpoll).
 func TestEndKeepsDrivenDescriptor(t *testing.T) {
-	for _, grace := range []time.Duration{0, time.Second} {
+	for _, tc := range []struct {
+		grace    time.Duration
+		unpolled bool
+	}{{0, false}, {time.Second, false}, {0, true}, {time.Second, true}} {
+		grace := tc.grace
 		local, peer := tcpPair(t)
 		fd := rawFD(t, local)
-		c := &conn{c: local, rawDriven: true}
+		var nc net.Conn = local
+		if tc.unpolled {
+			var err error
+			if nc, _, fd, err = unpoll(local, fd); err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+		}
+		c := &conn{c: nc, rawDriven: true}
 		c.end(grace)
 
 		// The peer sees the end of the stream...
@@ -73,7 +87,7 @@ func TestEndKeepsDrivenDescriptor(t *testing.T) {
 			t.Fatalf("grace %v: getsockname(%d): %v", grace, fd, err)
 		}
 		if in, ok := sa.(*unix.SockaddrInet4); !ok || in.Port != local.LocalAddr().(*net.TCPAddr).Port {
-			t.Fatalf("grace %v: descriptor %d is %v, not the connection", grace, fd, sa)
+			t.Fatalf("grace %v, unpolled %v: descriptor %d is %v, not the connection", grace, tc.unpolled, fd, sa)
 		}
 	}
 

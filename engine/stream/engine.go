@@ -60,8 +60,8 @@ type conn struct {
 
 // Serve runs one connection; see core.Engine.
 func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
-	defer nc.Close()
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
+	defer c.close()
 	stop := context.AfterFunc(ctx, func() { c.end(h.Grace(maxGrace)) })
 	defer stop()
 
@@ -142,6 +142,15 @@ func (c *conn) end(grace time.Duration) {
 	c.endMu.Lock()
 	defer c.endMu.Unlock()
 	closeGracefully(c.c, grace, c.rawDriven)
+}
+
+// close releases the connection once Serve is done with it: nc, or what
+// runAgent replaced it with (unpoll), which end may still be using.
+func (c *conn) close() {
+	c.endMu.Lock()
+	nc := c.c
+	c.endMu.Unlock()
+	nc.Close()
 }
 
 // maxGrace bounds how long a closing connection waits for its peer.
