@@ -103,8 +103,14 @@ func bigClass(n int) int {
 // each payload once, into the Msg it hands the user. A message never spans
 // two segments, so decoding never stitches.
 type Inbound struct {
-	committed atomic.Int64 // stream offset just past the last whole message
-	read      atomic.Int64 // whole messages the socket has taken
+	// committed is the stream offset just past the last whole message,
+	// published with sync/atomic, or with a plain store while serial.
+	committed int64
+	// serial says the engine and the socket take turns under the socket's
+	// lock (an invoker drives the connection): the lock orders publishing
+	// and reading, and a fenced store would only cost time. Under the lock.
+	serial bool
+	read   atomic.Int64 // whole messages the socket has taken
 
 	asleep   atomic.Bool // the socket waits for data on wake
 	waiting  atomic.Bool // the engine waits for room on space
@@ -277,7 +283,11 @@ func (in *Inbound) Fill(n int) (bool, error) {
 	if in.bpos == before {
 		return false, nil
 	}
-	in.committed.Store(s.base + int64(in.bpos))
+	if in.serial {
+		in.committed = s.base + int64(in.bpos)
+	} else {
+		atomic.StoreInt64(&in.committed, s.base+int64(in.bpos))
+	}
 	if in.asleep.Load() && in.asleep.CompareAndSwap(true, false) {
 		in.wake.notify()
 	}
@@ -299,11 +309,11 @@ func (in *Inbound) checkRead() bool {
 	if in.r < in.limit {
 		return true
 	}
-	if in.limit = in.committed.Load(); in.r < in.limit {
+	if in.limit = atomic.LoadInt64(&in.committed); in.r < in.limit {
 		return true
 	}
 	in.asleep.Store(true)
-	if in.limit = in.committed.Load(); in.r < in.limit {
+	if in.limit = atomic.LoadInt64(&in.committed); in.r < in.limit {
 		in.asleep.Store(false)
 		return true
 	}

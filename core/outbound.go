@@ -86,7 +86,9 @@ type oseg struct {
 // the frame headers it passes to count whole messages, and acknowledges
 // them for the high-water mark.
 type Outbound struct {
-	committed atomic.Int64 // stream offset just past the last whole message
+	// committed is the stream offset just past the last whole message,
+	// published with sync/atomic, or with a plain store while serial.
+	committed int64
 	acked     atomic.Int64 // whole messages the consumer has written out
 
 	// owner says who consumes: the engine (ownEngine), nobody while the
@@ -98,6 +100,11 @@ type Outbound struct {
 	space   signal      // producer's wake-up
 
 	// Producer side.
+	// serial says the socket and the engine take turns under the socket's
+	// lock (an invoker drives the connection): the lock orders publishing
+	// and consuming, and a fenced store would only cost time. Under the
+	// lock.
+	serial  bool
 	wseg    *oseg
 	wpos    int
 	w       int64 // stream bytes written, committed or not
@@ -212,7 +219,11 @@ func (o *Outbound) EndMessage() {
 // publish makes the message written since the last one visible.
 func (o *Outbound) publish() {
 	o.written++
-	o.committed.Store(o.w)
+	if o.serial {
+		o.committed = o.w
+	} else {
+		atomic.StoreInt64(&o.committed, o.w)
+	}
 }
 
 // Wakeup hands the stream to the engine's writer if it waits.
@@ -233,7 +244,7 @@ func (o *Outbound) TryOwn() bool {
 // Disown ends TryOwn: what the caller could not write goes to the engine's
 // writer.
 func (o *Outbound) Disown() {
-	if o.committed.Load() != o.r {
+	if atomic.LoadInt64(&o.committed) != o.r {
 		o.owner.Store(ownEngine)
 		o.wake.notify()
 		return
@@ -321,7 +332,7 @@ func (o *Outbound) writeThrough(t Through, body []byte, ctx context.Context) boo
 		return false
 	}
 	wait = wait && ctx.Err() == nil // it may have ended while waiting
-	if o.committed.Load() != o.r || !o.AtBoundary() {
+	if atomic.LoadInt64(&o.committed) != o.r || !o.AtBoundary() {
 		o.Disown() // published bytes wait: the writer's (it is woken)
 		return false
 	}
@@ -509,7 +520,7 @@ func AppendCommand(ob OutBuffer, name string, data []byte) {
 func (o *Outbound) Sleep() bool {
 	r := o.r // once the stream is nobody's, a caller may move it on
 	o.owner.Store(ownNobody)
-	if o.committed.Load() != r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
+	if atomic.LoadInt64(&o.committed) != r && o.owner.CompareAndSwap(ownNobody, ownEngine) {
 		return false
 	}
 	if o.idleWait.Load() {
@@ -536,13 +547,13 @@ func (o *Outbound) Resume() {
 }
 
 // Available is the number of published bytes not yet consumed.
-func (o *Outbound) Available() int64 { return o.committed.Load() - o.r }
+func (o *Outbound) Available() int64 { return atomic.LoadInt64(&o.committed) - o.r }
 
 // Gather appends to iov the published bytes not yet consumed, up to about
 // limit bytes, as slices of the stream's own memory (valid until Advance
 // passes them).
 func (o *Outbound) Gather(iov [][]byte, limit int) [][]byte {
-	return o.gather(iov, limit, o.committed.Load())
+	return o.gather(iov, limit, atomic.LoadInt64(&o.committed))
 }
 
 // gather is Gather up to stream offset c.
@@ -613,7 +624,7 @@ func (o *Outbound) DropPartial() {
 // reconnects. Consumer only, while no engine consumes.
 func (o *Outbound) DiscardAll() {
 	o.DropPartial()
-	if n := o.committed.Load() - o.r; n > 0 {
+	if n := atomic.LoadInt64(&o.committed) - o.r; n > 0 {
 		o.skip(n)
 	}
 	o.acked.Store(o.done)

@@ -246,6 +246,18 @@ func (p *Pipe) writeFrame(m *Msg) {
 	p.Write(*m)
 }
 
+// setSerial says whether the socket's callers drive the pipe's connection
+// (invoker mode), so that its engine and the socket take turns under the
+// socket's lock (see Outbound.serial). Under the socket's lock.
+func (p *Pipe) setSerial(on bool) {
+	if p.ob != nil {
+		p.ob.serial = on
+	}
+	if p.ib != nil {
+		p.ib.serial = on
+	}
+}
+
 // endMessage publishes the message just encoded into a stream connection's
 // outbound bytes.
 func (p *Pipe) endMessage() {
