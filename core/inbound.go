@@ -234,6 +234,9 @@ func (in *Inbound) Fill(n int) (bool, error) {
 	before := in.bpos
 	for {
 		b := s.buf[in.ppos:in.wpos]
+		if len(b) < 2 {
+			break // not even a short header (usually: nothing)
+		}
 		h, err := zmtp.ParseHeader(b, 0)
 		if err == zmtp.ErrShort {
 			break

@@ -218,6 +218,23 @@ func (s *Socket) sendBytes(frames [][]byte) (bool, error) {
 	return s.sendMsgs(nil, frames)
 }
 
+// sendDirect is one try of send for msg, under mu: the socket types whose
+// send keeps nothing of the slice take it as it is, with no copy into the
+// socket's scratch slice (a type switch, as in sendBytes).
+func (s *Socket) sendDirect(msg []Msg) (bool, error) {
+	switch b := s.b.(type) {
+	case *push:
+		return b.send(msg)
+	case *dealer:
+		return b.send(msg)
+	case *req:
+		return b.send(msg)
+	case *rep:
+		return b.send(msg)
+	}
+	return s.sendMsgs(msg, nil)
+}
+
 // sendMsgs is one try of send through the behaviour, under mu: msg, or
 // frames borrowed into Msgs.
 func (s *Socket) sendMsgs(msg []Msg, frames [][]byte) (ok bool, err error) {
@@ -283,10 +300,13 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		var ok bool
 		var err error
 		s.sendCtx = ctx
-		if frames != nil && !s.opts.Conflate {
-			ok, err = s.sendBytes(frames)
-		} else {
+		switch {
+		case s.opts.Conflate:
 			ok, err = s.sendMsgs(msg, frames)
+		case frames != nil:
+			ok, err = s.sendBytes(frames)
+		default:
+			ok, err = s.sendDirect(msg)
 		}
 		s.sendCtx = nil
 		idle := len(s.agents) == 0
