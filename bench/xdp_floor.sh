@@ -101,8 +101,10 @@ thr() {
 	grep -v '^ready$' "$bin/server.out"
 	grep -v '^ready$' "$bin/client.out"
 	[ "$ok" = 1 ] || return 1
-	awk -v l="$transport${attach:+-$attach}" '/^equivalent 64-byte ZMTP messages\/s:/ { m = $NF } /^payload MB\/s:/ { mb = $NF }
-		/^(datagrams|reads)\/s:/ { d = $NF } END { print l, m, mb, d }' "$bin/server.out" >>"$bin/rows"
+	local scpu
+	scpu=$(awk '/^sender cpu:/ { print $(NF - 4) }' "$bin/client.out")
+	awk -v l="$transport${attach:+-$attach}" -v s="$scpu" '/^equivalent 64-byte ZMTP messages\/s:/ { m = $NF } /^payload MB\/s:/ { mb = $NF }
+		/^(datagrams|reads)\/s:/ { d = $NF } END { print l, m, mb, d, s }' "$bin/server.out" >>"$bin/rows"
 }
 if [ "${THR:-0}" = 1 ]; then
 	for r in $(seq "$rounds"); do
@@ -115,11 +117,11 @@ if [ "${THR:-0}" = 1 ]; then
 	echo
 	echo "throughput ceilings, $rounds rounds of ${secs}s, MTU ${XDP_MTU:-1500}, rounds sorted"
 	echo
-	echo "| case | 64-byte ZMTP messages/s equivalent [M] | payload MB/s | datagrams (TCP: reads)/s [k] |"
-	echo "|---|---|---|---|"
+	echo "| case | 64-byte ZMTP messages/s equivalent [M] | payload MB/s | datagrams (TCP: reads)/s [k] | the same [M] per sender CPU-second |"
+	echo "|---|---|---|---|---|"
 	for l in xdp-generic xdp-native udp tcp; do
 		col() { awk -v l="$l" -v c="$1" -v d="$2" '$1 == l { printf "%.*f\n", d, $c / '"$3"' }' "$bin/rows" | sort -g | tr '\n' ' '; }
-		echo "| $l | $(col 2 2 1e6)| $(col 3 0 1)| $(col 4 0 1e3)|"
+		echo "| $l | $(col 2 2 1e6)| $(col 3 0 1)| $(col 4 0 1e3)| $(col 5 2 1e6)|"
 	done
 	exit 0
 fi

@@ -98,11 +98,19 @@ func snapshot() usage {
 
 // cpuLine is the CPU share of one process between two snapshots, as the
 // kernel accounts it (on veth the peer's receive path that runs in the
-// sender's softirq is charged to the sender, mostly as system time).
-func cpuLine(who string, a, b usage) string {
+// sender's softirq is charged to the sender, mostly as system time), and
+// what it moved per CPU-second: on a shared machine, where a pinned end
+// does not get its whole CPU, the rate it would reach with the CPU to
+// itself, if it is the bottleneck.
+func cpuLine(who string, a, b usage, n, bytes int, unit string) string {
 	wall := b.at.Sub(a.at).Seconds()
-	return fmt.Sprintf("%s cpu: user %.0f%% sys %.0f%%", who,
-		100*(b.user-a.user).Seconds()/wall, 100*(b.sys-a.sys).Seconds()/wall)
+	cpu := (b.user - a.user + b.sys - a.sys).Seconds()
+	if cpu <= 0 {
+		return fmt.Sprintf("%s cpu: none accounted", who)
+	}
+	return fmt.Sprintf("%s cpu: user %.0f%% sys %.0f%%; per CPU-second: %.0f %s, %.1f MB, %.0f equivalent 64-byte ZMTP messages", who,
+		100*(b.user-a.user).Seconds()/wall, 100*(b.sys-a.sys).Seconds()/wall,
+		float64(n)/cpu, unit, float64(bytes)/1e6/cpu, float64(bytes)/zmtpWire/cpu)
 }
 
 // flood sends for warm-up + duration + a tail, so that the server's window
@@ -132,7 +140,7 @@ func flood(e thrEnd, c *config) error {
 	secs := stop.at.Sub(start.at).Seconds()
 	fmt.Printf("sent: %d %s, %.1f MB in %.2f s: %.0f %s/s, payload MB/s %.1f (calls that took nothing: %d)\n",
 		n, e.unit(), float64(bytes)/1e6, secs, float64(n)/secs, e.unit(), float64(bytes)/1e6/secs, idle)
-	fmt.Println(cpuLine("sender", start, stop))
+	fmt.Println(cpuLine("sender", start, stop, n, bytes, e.unit()))
 	if r := e.report(); r != "" {
 		fmt.Println(r)
 	}
@@ -179,7 +187,7 @@ func count(e thrEnd, c *config) error {
 			fmt.Printf("%s/s: %.0f\n", e.unit(), float64(n-n0)/secs)
 			fmt.Printf("payload MB/s: %.1f\n", rate/1e6)
 			fmt.Printf("equivalent 64-byte ZMTP messages/s: %.0f\n", rate/zmtpWire)
-			fmt.Println(cpuLine("receiver", m0, m1))
+			fmt.Println(cpuLine("receiver", m0, m1, n-n0, bytes-b0, e.unit()))
 			if r := e.report(); r != "" {
 				fmt.Println(r)
 			}
