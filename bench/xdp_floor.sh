@@ -23,7 +23,10 @@
 # 64 KiB); the receiver counts for [seconds] (default 3) after half a
 # second of warm-up and prints datagrams/s, payload MB/s and the
 # equivalent rate of 64-byte ZMTP messages; the end prints each case's
-# rounds, sorted. XDP_MTU sets the veth's MTU (bench/xdp_net.sh). With
+# rounds, sorted. XDP_MTU sets the veth's MTU (bench/xdp_net.sh); SG=1
+# makes AF_XDP multi-buffer (xdp_floor -sg: XDP_USE_SG, the steering
+# program frags-aware, a datagram chained over 4 KiB frames), which MTUs
+# beyond about 3 800 need. With
 # PERF=DIR, perf record -g samples the AF_XDP and TCP senders for 2 s of
 # each run (DIR/TRANSPORT-ATTACH-rROUND.data).
 set -euo pipefail
@@ -79,6 +82,7 @@ thr() {
 	local transport=$1 attach=$2 round=$3 port=$((20000 + RANDOM % 20000))
 	local common=(-mode thr -transport "$transport" -attach "$attach" -duration "${secs}s")
 	[ -n "$size" ] && common+=(-size "$size")
+	[ "$transport" = xdp ] && [ "${SG:-0}" = 1 ] && common+=(-sg)
 	rm -f "$bin/server.out"
 	ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" -role server -cpu 1 -iface "$lb" \
 		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &
@@ -115,7 +119,7 @@ if [ "${THR:-0}" = 1 ]; then
 		thr tcp "" "$r"
 	done
 	echo
-	echo "throughput ceilings, $rounds rounds of ${secs}s, MTU ${XDP_MTU:-1500}, rounds sorted"
+	echo "throughput ceilings, $rounds rounds of ${secs}s, MTU ${XDP_MTU:-1500}${SG:+, SG=$SG}, rounds sorted"
 	echo
 	echo "| case | 64-byte ZMTP messages/s equivalent [M] | payload MB/s | datagrams (TCP: reads)/s [k] | the same [M] per sender CPU-second |"
 	echo "|---|---|---|---|---|"

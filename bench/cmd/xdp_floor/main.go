@@ -52,6 +52,7 @@ type config struct {
 	duration, warmupTime time.Duration
 	batch                int
 	sizeSet              bool // -size given; otherwise thr picks the MTU's
+	sg                   bool // multi-buffer AF_XDP (XDP_USE_SG)
 }
 
 // pinger is one end of a ping-pong: send one message, spin until one
@@ -87,6 +88,7 @@ func run() error {
 	flag.DurationVar(&c.duration, "duration", 3*time.Second, "thr: how long the server measures")
 	flag.DurationVar(&c.warmupTime, "warmup-time", 500*time.Millisecond, "thr: time from the first arrival before measuring")
 	flag.IntVar(&c.batch, "batch", 64, "thr, xdp: datagrams written and transmitted (one kick) at a time")
+	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
 	if c.mode == "thr" {
 		flag.Visit(func(f *flag.Flag) { c.sizeSet = c.sizeSet || f.Name == "size" })

@@ -24,6 +24,9 @@ const (
 	// rxHeadroom is XDP_PACKET_HEADROOM: the kernel writes a received
 	// frame this far into its UMEM frame.
 	rxHeadroom = 256
+	// maxFrags is the most descriptors a packet may take in copy mode
+	// on any kernel (MAX_SKB_FRAGS + 1 with the smallest MAX_SKB_FRAGS).
+	maxFrags = 18
 )
 
 func cpuTimes() (user, sys time.Duration) {
@@ -41,14 +44,25 @@ type xdpThr struct {
 	pend    []xdp.Desc // written, not yet taken by the TX ring
 	rx      []xdp.Desc
 	bad     int // received frames that did not parse
+
+	// -sg: a datagram is need frames of wire, chained with PktContd.
+	sg    bool
+	need  int
+	wire  []byte     // the whole frame, built once
+	spare []xdp.Desc // free TX frames short of a whole datagram
+	cont  bool       // the RX ring's last descriptor continued a packet
 }
 
 // openXDPThr opens the socket as openXDP does (steering program attached,
 // one socket on queue 0), with the engine's pool sizes.
 func openXDPThr(c *config) (thrEnd, error) {
-	if c.size+udpframe.HeaderLen > frameSize-rxHeadroom {
-		return nil, fmt.Errorf("-size %d: a frame of %d bytes does not fit in a %d-byte UMEM frame after the kernel's %d bytes of headroom",
+	need := (c.size + udpframe.HeaderLen + frameSize - 1) / frameSize
+	switch {
+	case !c.sg && c.size+udpframe.HeaderLen > frameSize-rxHeadroom:
+		return nil, fmt.Errorf("-size %d: a frame of %d bytes does not fit in a %d-byte UMEM frame after the kernel's %d bytes of headroom (-sg chains frames)",
 			c.size, c.size+udpframe.HeaderLen, frameSize, rxHeadroom)
+	case c.sg && need > maxFrags:
+		return nil, fmt.Errorf("-size %d: more than %d frames a packet", c.size, maxFrags)
 	}
 	ifc, err := net.InterfaceByName(c.iface)
 	if err != nil {
@@ -65,15 +79,27 @@ func openXDPThr(c *config) (thrEnd, error) {
 		payload: make([]byte, c.size),
 		batch:   make([]xdp.Desc, c.batch),
 		rx:      make([]xdp.Desc, 64),
+		sg:      c.sg,
+		need:    need,
 	}
-	if p.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode}); err != nil {
+	if c.sg {
+		p.batch = make([]xdp.Desc, c.batch*need)
+		p.spare = make([]xdp.Desc, 0, need)
+		if p.wire, err = udpframe.Append(nil, &p.hdr, p.payload); err != nil {
+			return nil, err
+		}
+	}
+	if p.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode, Frags: c.sg}); err != nil {
 		return nil, err
 	}
-	if p.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameSize: frameSize, FrameCount: thrRxFrames + thrTxFrames}); err != nil {
+	// With -sg, as many RX frames a datagram takes as many times: the
+	// same number of datagrams in flight.
+	rxFrames := thrRxFrames * need
+	if p.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameSize: frameSize, FrameCount: rxFrames + thrTxFrames}); err != nil {
 		p.close()
 		return nil, err
 	}
-	if p.s, err = p.umem.Open(ifc.Index, 0, xdp.SocketOptions{RxFrames: thrRxFrames, TxFrames: thrTxFrames}); err != nil {
+	if p.s, err = p.umem.Open(ifc.Index, 0, xdp.SocketOptions{RxFrames: rxFrames, TxFrames: thrTxFrames, MultiBuffer: c.sg}); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -81,7 +107,11 @@ func openXDPThr(c *config) (thrEnd, error) {
 		p.close()
 		return nil, err
 	}
-	fmt.Printf("transport: AF_XDP, %s attach, %s mode, MTU %d\n", p.steer.Mode(), p.s.Mode(), ifc.MTU)
+	sg := ""
+	if c.sg {
+		sg = fmt.Sprintf(", multi-buffer (%d frames a datagram)", need)
+	}
+	fmt.Printf("transport: AF_XDP, %s attach, %s mode, MTU %d%s\n", p.steer.Mode(), p.s.Mode(), ifc.MTU, sg)
 	return p, nil
 }
 
@@ -91,6 +121,9 @@ func (p *xdpThr) unit() string { return "datagrams" }
 // with one Transmit (which kicks the kernel once when it asks, as the
 // engine's transmit does).
 func (p *xdpThr) send() (int, int, error) {
+	if p.sg {
+		return p.sendChained()
+	}
 	if len(p.pend) == 0 {
 		n := p.s.NextTx(p.batch)
 		for i := range n {
@@ -110,10 +143,58 @@ func (p *xdpThr) send() (int, int, error) {
 	return m, m * len(p.payload), err
 }
 
+// sendChained is send for -sg: each datagram is need frames, all but the
+// last marked PktContd, whole datagrams a Transmit.
+func (p *xdpThr) sendChained() (int, int, error) {
+	if len(p.pend) == 0 {
+		have := copy(p.batch, p.spare)
+		n := have + p.s.NextTx(p.batch[have:])
+		k := n / p.need
+		for i := range k * p.need {
+			d := &p.batch[i]
+			off := i % p.need * frameSize
+			d.Len = uint32(copy(p.s.Frame(*d)[:min(frameSize, len(p.wire)-off)], p.wire[off:]))
+			d.Options = 0
+			if i%p.need < p.need-1 {
+				d.Options = xdp.PktContd
+			}
+		}
+		p.spare = append(p.spare[:0], p.batch[k*p.need:n]...)
+		p.pend = p.batch[:k*p.need]
+		if k == 0 {
+			return 0, 0, nil
+		}
+	}
+	m, err := p.s.Transmit(p.pend)
+	if m%p.need != 0 {
+		// The TX ring is as large as the pool, so it never splits one.
+		return 0, 0, fmt.Errorf("the TX ring took %d descriptors, not whole datagrams of %d", m, p.need)
+	}
+	p.pend = p.pend[m:]
+	return m / p.need, m / p.need * len(p.payload), err
+}
+
 func (p *xdpThr) recv() (int, int, error) {
 	n, err := p.s.Receive(p.rx)
 	if err != nil || n == 0 {
 		return 0, 0, err
+	}
+	if p.sg {
+		// A packet is complete at a descriptor without PktContd; its
+		// payload is its bytes less the headers.
+		got, bytes := 0, 0
+		for _, d := range p.rx[:n] {
+			if !p.cont && len(p.s.Frame(d)) < udpframe.HeaderLen {
+				p.bad++
+			}
+			bytes += int(d.Len)
+			p.cont = d.Options&xdp.PktContd != 0
+			if !p.cont {
+				got++
+				bytes -= udpframe.HeaderLen
+			}
+		}
+		return got, bytes, p.s.Release(p.rx[:n])
 	}
 	got, bytes := 0, 0
 	for _, d := range p.rx[:n] {
