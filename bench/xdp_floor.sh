@@ -26,7 +26,8 @@
 # rounds, sorted. XDP_MTU sets the veth's MTU (bench/xdp_net.sh); SG=1
 # makes AF_XDP multi-buffer (xdp_floor -sg: XDP_USE_SG, the steering
 # program frags-aware, a datagram chained over 4 KiB frames), which MTUs
-# beyond about 3 800 need. With
+# beyond about 3 800 need; BLOCK=1 makes the receivers park in poll(2)
+# when nothing has arrived instead of spinning. With
 # PERF=DIR, perf record -g samples the AF_XDP and TCP senders for 2 s of
 # each run (DIR/TRANSPORT-ATTACH-rROUND.data).
 set -euo pipefail
@@ -83,6 +84,7 @@ thr() {
 	local common=(-mode thr -transport "$transport" -attach "$attach" -duration "${secs}s")
 	[ -n "$size" ] && common+=(-size "$size")
 	[ "$transport" = xdp ] && [ "${SG:-0}" = 1 ] && common+=(-sg)
+	[ "${BLOCK:-0}" = 1 ] && common+=(-block)
 	rm -f "$bin/server.out"
 	ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" -role server -cpu 1 -iface "$lb" \
 		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &

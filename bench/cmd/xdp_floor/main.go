@@ -53,6 +53,7 @@ type config struct {
 	batch                int
 	sizeSet              bool // -size given; otherwise thr picks the MTU's
 	sg                   bool // multi-buffer AF_XDP (XDP_USE_SG)
+	block                bool // the receiver parks in poll(2) instead of spinning
 }
 
 // pinger is one end of a ping-pong: send one message, spin until one
@@ -88,6 +89,7 @@ func run() error {
 	flag.DurationVar(&c.duration, "duration", 3*time.Second, "thr: how long the server measures")
 	flag.DurationVar(&c.warmupTime, "warmup-time", 500*time.Millisecond, "thr: time from the first arrival before measuring")
 	flag.IntVar(&c.batch, "batch", 64, "thr, xdp: datagrams written and transmitted (one kick) at a time")
+	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
 	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
 	if c.mode == "thr" {

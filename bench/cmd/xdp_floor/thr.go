@@ -25,6 +25,9 @@ type thrEnd interface {
 	unit() string
 	// report is a line of counters for the end of the run, or "".
 	report() string
+	// wait parks until something may have arrived (or a short timeout),
+	// for a receiver that does not spin (-block).
+	wait() error
 	close() error
 }
 
@@ -157,6 +160,9 @@ func count(e thrEnd, c *config) error {
 	waitUntil := time.Now().Add(10 * time.Second)
 	for {
 		k, b, err := e.recv()
+		if err == nil && k == 0 && c.block {
+			err = e.wait()
+		}
 		if err != nil {
 			return fmt.Errorf("after %d %s: %w", n, e.unit(), err)
 		}

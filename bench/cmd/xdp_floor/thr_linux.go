@@ -208,6 +208,11 @@ func (p *xdpThr) recv() (int, int, error) {
 	return got, bytes, p.s.Release(p.rx[:n])
 }
 
+func (p *xdpThr) wait() error {
+	_, err := p.s.Wait(100)
+	return err
+}
+
 func (p *xdpThr) report() string {
 	st, err := p.s.Stats()
 	if err != nil {
@@ -293,5 +298,13 @@ func (k *kernelThr) recv() (int, int, error) {
 }
 
 func (k *kernelThr) report() string { return "" }
+
+func (k *kernelThr) wait() error {
+	fds := []unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLIN}}
+	if _, err := unix.Poll(fds, 100); err != nil && err != unix.EINTR {
+		return os.NewSyscallError("poll", err)
+	}
+	return nil
+}
 
 func (k *kernelThr) close() error { return unix.Close(k.fd) }
