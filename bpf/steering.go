@@ -41,6 +41,16 @@ type Options struct {
 	// Owner is this process's index (0..MaxOwners-1) among processes
 	// sharing the program; see the package documentation.
 	Owner uint32
+	// Frags loads the program as frags-aware (BPF_F_XDP_HAS_FRAGS, what
+	// an "xdp.frags" section asks for): a frame larger than one buffer
+	// reaches it as several, of which it reads the headers in the first,
+	// and the redirect hands all of them to the AF_XDP socket, which needs
+	// xdp.SocketOptions.MultiBuffer to take them (a socket without it
+	// drops them). Native attach needs it when frames can exceed one
+	// buffer (veth refuses a program without it once the peer's MTU is
+	// above about 3 500 bytes); in generic mode the kernel linearises
+	// the frame for a program without it. The program is the same.
+	Frags bool
 }
 
 // Counters are the program's counters summed over CPUs.

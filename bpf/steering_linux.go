@@ -6,6 +6,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 )
 
 // Steering is the steering program attached to one device.
@@ -24,7 +25,14 @@ func Attach(ifindex int, o Options) (*Steering, error) {
 		return nil, fmt.Errorf("bpf: owner %d out of range", o.Owner)
 	}
 	s := &Steering{ifindex: ifindex, owner: o.Owner}
-	if err := loadSteerObjects(&s.objs, nil); err != nil {
+	spec, err := loadSteer()
+	if err != nil {
+		return nil, fmt.Errorf("bpf: loading the steering program: %w", err)
+	}
+	if o.Frags {
+		spec.Programs["steer"].Flags |= unix.BPF_F_XDP_HAS_FRAGS
+	}
+	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("bpf: loading the steering program: %+v", ve)

@@ -461,3 +461,38 @@ func malformed(t *testing.T, p *vethtest.Pair) [][]byte {
 	badVersion[14] = 0x65
 	return [][]byte{shortIP, badIHL, longIHL, bigIHL, vlanCut, v6Cut, badVersion}
 }
+
+// TestFrags checks what Options.Frags is for: on a veth pair whose MTU
+// exceeds one buffer the kernel refuses a native attach of a program not
+// loaded frags-aware (veth checks the peer's MTU), and takes the same
+// program loaded with Frags, in both modes. (That frames then reach a
+// multi-buffer socket whole is xdp.TestMultiBuffer.)
+func TestFrags(t *testing.T) {
+	p := vethtest.New(t, 1)
+	B := &p.B
+	for _, s := range []*vethtest.Side{&p.A, &p.B} {
+		if out, err := s.Exec(t, "ip", "link", "set", "dev", s.Link, "mtu", "9000"); err != nil {
+			t.Fatalf("setting MTU 9000 on %s: %v: %s", s.Link, err, out)
+		}
+	}
+	attach := func(o bpf.Options) error {
+		return netns.Do(B.NS, func() error {
+			s, err := bpf.Attach(B.Index, o)
+			if err != nil {
+				return err
+			}
+			if s.Mode() != o.Mode {
+				t.Errorf("attached %s, asked %s", s.Mode(), o.Mode)
+			}
+			return s.Close()
+		})
+	}
+	if err := attach(bpf.Options{Mode: bpf.AttachNative}); err == nil {
+		t.Error("native attach of a program without frags support succeeded at MTU 9000")
+	}
+	for _, m := range []bpf.AttachMode{bpf.AttachNative, bpf.AttachGeneric} {
+		if err := attach(bpf.Options{Mode: m, Frags: true}); err != nil {
+			t.Errorf("%s attach with Frags at MTU 9000: %v", m, err)
+		}
+	}
+}

@@ -36,7 +36,11 @@
 // (EBUSY otherwise); a queue closed a moment ago stays busy until a kernel
 // workqueue releases it, so bind retries EBUSY for about 100ms; veth grants
 // copy mode only, and in generic attach mode every frame a veth receives
-// reports RX queue 0, whatever queue the peer sent it on.
+// reports RX queue 0, whatever queue the peer sent it on. With
+// SocketOptions.MultiBuffer (XDP_USE_SG) a packet larger than a frame
+// crosses a veth in copy mode as a chain of frames (PktContd) in both
+// attach modes; native attach then needs the program loaded frags-aware
+// (bpf.Options.Frags), and a socket without it drops such packets.
 //
 // Outside Linux every constructor returns ErrNotSupported.
 package xdp

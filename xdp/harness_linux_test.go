@@ -25,11 +25,16 @@ type host struct {
 
 func newHost(t *testing.T, side *vethtest.Side, mode bpf.AttachMode, queues int, o xdp.SocketOptions) *host {
 	t.Helper()
+	return newHostWith(t, side, bpf.Options{Mode: mode}, queues, o)
+}
+
+func newHostWith(t *testing.T, side *vethtest.Side, bo bpf.Options, queues int, o xdp.SocketOptions) *host {
+	t.Helper()
 	h := &host{side: side}
 	t.Cleanup(h.close(t))
 	err := netns.Do(side.NS, func() error {
 		var err error
-		if h.steer, err = bpf.Attach(side.Index, bpf.Options{Mode: mode}); err != nil {
+		if h.steer, err = bpf.Attach(side.Index, bo); err != nil {
 			return err
 		}
 		if err := h.steer.RegisterPort(testPort); err != nil {

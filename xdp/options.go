@@ -95,7 +95,19 @@ type SocketOptions struct {
 	// progress before the watchdog kicks the kernel and counts a stall.
 	// 0 means 100ms; negative disables the watchdog.
 	TxStallTimeout time.Duration
+	// MultiBuffer binds with XDP_USE_SG: a packet larger than a frame
+	// arrives as several descriptors, every one but the last with
+	// PktContd in its Options, and is transmitted the same way (one
+	// descriptor a frame, all but the last marked PktContd, a packet's
+	// descriptors in one Transmit). The steering program must be loaded
+	// frags-aware (bpf.Options.Frags). In copy mode a packet takes at
+	// most 18 descriptors. Sockets sharing a Umem inherit the first's.
+	MultiBuffer bool
 }
+
+// PktContd is XDP_PKT_CONTD, the Desc.Options bit saying that the packet
+// continues in the next descriptor (MultiBuffer sockets only).
+const PktContd = 1
 
 // Desc is one descriptor: a frame's offset in the Umem and its length. It
 // has the kernel's struct xdp_desc layout.

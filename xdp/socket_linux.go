@@ -214,6 +214,9 @@ func (s *Socket) bind(owner *Socket, o *SocketOptions) error {
 	if !o.NoNeedWakeup {
 		wake = unix.XDP_USE_NEED_WAKEUP
 	}
+	if o.MultiBuffer {
+		wake |= unix.XDP_USE_SG
+	}
 	var tries []uint16
 	switch o.Mode {
 	case ModeZeroCopy:
@@ -237,7 +240,7 @@ func (s *Socket) bind(owner *Socket, o *SocketOptions) error {
 		errs = append(errs, fmt.Errorf("%s: %w", name, os.NewSyscallError("bind", err)))
 	}
 	err := errors.Join(errs...)
-	if errors.Is(err, unix.EOPNOTSUPP) && o.Mode == ModeZeroCopy {
+	if (errors.Is(err, unix.EOPNOTSUPP) && o.Mode == ModeZeroCopy) || (errors.Is(err, unix.EINVAL) && o.MultiBuffer) {
 		err = fmt.Errorf("%w: %w", ErrNotSupported, err)
 	}
 	return fmt.Errorf("xdp: binding device %d queue %d: %w", s.ifindex, s.queueID, err)

@@ -10,6 +10,22 @@
 //
 // The client prints the benchmark contract's percentile line (round trips,
 // microseconds). The server echoes until killed.
+//
+// With -mode thr it measures throughput instead, one way, with no
+// reliability and no acknowledgements: the ceiling a messaging layer on the
+// transport can reach. The client sends for -warmup-time + -duration + a
+// half-second tail: AF_XDP fills the TX ring with datagrams of -size
+// payload bytes (default: the device's MTU less the IPv4 and UDP headers)
+// and kicks once per batch of -batch, reclaiming completions; kernel UDP
+// sends datagrams of the same size one sendto each; kernel TCP writes -size
+// bytes at a time (default 64 KiB) on one stream. The server counts what
+// arrives (AF_XDP: off the RX ring, refilling the FILL ring) over -duration
+// after -warmup-time from the first arrival, and prints datagrams/s,
+// payload MB/s, and the equivalent rate of 64-byte ZMTP messages (payload
+// bytes/s / 66: a 64-byte message is 66 bytes on the wire with its ZMTP
+// frame header), with both ends' CPU use:
+//
+//	xdp_floor -mode thr -transport xdp -attach native -role server -iface veth0 -local ... -peer ... -peer-mac ...
 package main
 
 import (
@@ -30,6 +46,14 @@ type config struct {
 	local, peer                    netip.AddrPort
 	peerMAC                        net.HardwareAddr
 	size, count, warmup, cpu       int
+
+	// -mode thr
+	mode                 string
+	duration, warmupTime time.Duration
+	batch                int
+	sizeSet              bool // -size given; otherwise thr picks the MTU's
+	sg                   bool // multi-buffer AF_XDP (XDP_USE_SG)
+	block                bool // the receiver parks in poll(2) instead of spinning
 }
 
 // pinger is one end of a ping-pong: send one message, spin until one
@@ -61,7 +85,20 @@ func run() error {
 	flag.IntVar(&c.count, "count", 100000, "measured round trips")
 	flag.IntVar(&c.warmup, "warmup", 10000, "round trips before measuring")
 	flag.IntVar(&c.cpu, "cpu", -1, "pin the process to this CPU")
+	flag.StringVar(&c.mode, "mode", "pingpong", "pingpong (round trips) or thr (one-way throughput; client sends, server counts)")
+	flag.DurationVar(&c.duration, "duration", 3*time.Second, "thr: how long the server measures")
+	flag.DurationVar(&c.warmupTime, "warmup-time", 500*time.Millisecond, "thr: time from the first arrival before measuring")
+	flag.IntVar(&c.batch, "batch", 64, "thr, xdp: datagrams written and transmitted (one kick) at a time")
+	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
+	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
+	if c.mode == "thr" {
+		flag.Visit(func(f *flag.Flag) { c.sizeSet = c.sizeSet || f.Name == "size" })
+		return runThr(&c, local, peer, mac)
+	}
+	if c.mode != "pingpong" {
+		return fmt.Errorf("-mode %q: want pingpong or thr", c.mode)
+	}
 	var err error
 	if c.local, err = netip.ParseAddrPort(local); err != nil {
 		return fmt.Errorf("-local: %w", err)

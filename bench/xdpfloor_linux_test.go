@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/zmqx/zmqx/internal/vethtest"
+)
+
+var (
+	floorPingLines = regexp.MustCompile(`^transport: AF_XDP, generic attach, copy mode\nready\nmessage size: 64 \[B\]\nroundtrip count: 200\nlatency percentiles \[us\]: p50=[0-9.]+ p90=[0-9.]+ p99=[0-9.]+ p99\.9=[0-9.]+ max=[0-9.]+\n$`)
+	floorThrLines  = regexp.MustCompile(`(?m)^payload size: ([0-9]+) \[B\]\nmeasured: [0-9.]+ s, from [0-9.]+ s after the first arrival\n(datagrams|reads)/s: ([0-9]+)\npayload MB/s: ([0-9.]+)\nequivalent 64-byte ZMTP messages/s: ([0-9]+)\nreceiver cpu: `)
+)
+
+// floorRun runs bench/cmd/xdp_floor as server in B and client in A of p
+// with the common arguments args and returns both outputs.
+func floorRun(t *testing.T, bin string, p *vethtest.Pair, args ...string) (server, client string) {
+	t.Helper()
+	side := func(s, peer *vethtest.Side, role string) []string {
+		return append([]string{"netns", "exec", s.NS, bin, "-role", role, "-iface", s.Link,
+			"-local", s.Addr.String() + ":7788", "-peer", peer.Addr.String() + ":7788", "-peer-mac", peer.MAC.String()}, args...)
+	}
+	srv := exec.Command("ip", side(&p.B, &p.A, "server")...)
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stderr = srv.Stdout
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill() // the ping-pong server echoes until killed
+	var head strings.Builder
+	r := bufio.NewReader(stdout)
+	for {
+		line, err := r.ReadString('\n')
+		head.WriteString(line)
+		if err != nil {
+			srv.Wait()
+			t.Fatalf("server: %v\n%s", err, head.String())
+		}
+		if line == "ready\n" {
+			break
+		}
+	}
+	out, err := exec.Command("ip", side(&p.A, &p.B, "client")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("client: %v\n%s\nserver:\n%s", err, out, head.String())
+	}
+	if len(args) > 1 && args[0] == "-mode" && args[1] == "thr" {
+		rest, _ := io.ReadAll(r)
+		if err := srv.Wait(); err != nil {
+			t.Fatalf("server: %v\n%s%s", err, head.String(), rest)
+		}
+		return head.String() + string(rest), string(out)
+	}
+	return head.String(), string(out)
+}
+
+// TestXDPFloor runs bench/cmd/xdp_floor on a veth pair: the ping-pong's
+// output is what the scripts parse, and each throughput mode's counts
+// agree with each other (datagrams x size = payload bytes = 66 x the
+// equivalent messages), multi-buffer AF_XDP at MTU 9 000 included.
+func TestXDPFloor(t *testing.T) {
+	vethtest.Skip(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", dir, "./cmd/xdp_floor").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bin := filepath.Join(dir, "xdp_floor")
+	t.Run("pingpong", func(t *testing.T) {
+		p := vethtest.New(t, 1)
+		_, out := floorRun(t, bin, p, "-transport", "xdp", "-attach", "generic", "-count", "200", "-warmup", "10")
+		if !floorPingLines.MatchString(out) {
+			t.Errorf("client output\n%s", out)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		mtu  int
+		args []string
+		size int // payload bytes a datagram or write
+	}{
+		{"xdp-generic", 1500, []string{"-transport", "xdp", "-attach", "generic"}, 1472},
+		{"xdp-native", 1500, []string{"-transport", "xdp", "-attach", "native"}, 1472},
+		{"xdp-generic-block", 1500, []string{"-transport", "xdp", "-attach", "generic", "-block"}, 1472},
+		{"xdp-native-sg", 9000, []string{"-transport", "xdp", "-attach", "native", "-sg"}, 8972},
+		{"xdp-generic-sg-size", 9000, []string{"-transport", "xdp", "-attach", "generic", "-sg", "-size", "5000"}, 5000},
+		{"udp", 1500, []string{"-transport", "udp"}, 1472},
+		{"tcp", 1500, []string{"-transport", "tcp"}, 65536},
+		{"tcp-block", 1500, []string{"-transport", "tcp", "-block", "-size", "8192"}, 8192},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := vethtest.New(t, 1)
+			p.Neigh(t)
+			for _, s := range []*vethtest.Side{&p.A, &p.B} {
+				if out, err := s.Exec(t, "ip", "link", "set", "dev", s.Link, "mtu", fmt.Sprint(c.mtu)); err != nil {
+					t.Fatalf("MTU %d on %s: %v: %s", c.mtu, s.Link, err, out)
+				}
+			}
+			args := append([]string{"-mode", "thr", "-duration", "300ms", "-warmup-time", "100ms"}, c.args...)
+			srv, cli := floorRun(t, bin, p, args...)
+			m := floorThrLines.FindStringSubmatch(srv)
+			if m == nil || !strings.Contains(cli, "sent: ") {
+				t.Fatalf("server output\n%s\nclient output\n%s", srv, cli)
+			}
+			num := func(s string) float64 {
+				v, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			size, n, mbps, eq := num(m[1]), num(m[3]), num(m[4]), num(m[5])
+			if int(size) != c.size {
+				t.Errorf("payload size %v, want %d", size, c.size)
+			}
+			if n <= 0 {
+				t.Fatalf("nothing counted:\n%s", srv)
+			}
+			// Within the printed rounding: MB/s to 0.1, the rest to 1.
+			near := func(a, b, slack float64) bool { return math.Abs(a-b) <= slack+1e-6*b }
+			if !near(mbps*1e6/66, eq, 0.05e6/66+1) {
+				t.Errorf("payload %v MB/s is not 66 B x %v messages/s", mbps, eq)
+			}
+			// A TCP read is not a write: only datagrams carry -size each.
+			if !strings.HasPrefix(c.name, "tcp") && !near(n*size/1e6, mbps, 0.05+size/1e6) {
+				t.Errorf("%v datagrams/s of %v bytes, but %v MB/s of payload", n, size, mbps)
+			}
+			if strings.Contains(srv, "unparsed") && !strings.Contains(srv, "unparsed 0") {
+				t.Errorf("frames the receiver could not parse:\n%s", srv)
+			}
+		})
+	}
+}
