@@ -106,11 +106,11 @@ type Inbound struct {
 	// committed is the stream offset just past the last whole message,
 	// published with sync/atomic, or with a plain store while serial.
 	committed int64
+	read      int64 // whole messages the socket has taken: as committed
 	// serial says the engine and the socket take turns under the socket's
 	// lock (an invoker drives the connection): the lock orders publishing
-	// and reading, and a fenced store would only cost time. Under the lock.
+	// and reading, so a fenced store would only cost time. Under the lock.
 	serial bool
-	read   atomic.Int64 // whole messages the socket has taken
 
 	asleep   atomic.Bool // the socket waits for data on wake
 	waiting  atomic.Bool // the engine waits for room on space
@@ -168,11 +168,11 @@ func (in *Inbound) SpaceSignal() <-chan struct{} { return in.space }
 // Full reports whether the socket's receive high-water mark is reached;
 // if so the engine is signalled on SpaceSignal when that changes.
 func (in *Inbound) Full() bool {
-	if in.hwm == 0 || in.msgs-in.read.Load() < in.hwm {
+	if in.hwm == 0 || in.msgs-atomic.LoadInt64(&in.read) < in.hwm {
 		return false
 	}
 	in.waiting.Store(true)
-	if in.msgs-in.read.Load() < in.hwm {
+	if in.msgs-atomic.LoadInt64(&in.read) < in.hwm {
 		in.waiting.Store(false)
 		return false
 	}
@@ -367,7 +367,11 @@ func (in *Inbound) next(m *Msg) bool {
 		m.meta = in.meta.Load()
 		if !m.More {
 			in.taken++
-			in.read.Store(in.taken)
+			if in.serial {
+				in.read = in.taken
+			} else {
+				atomic.StoreInt64(&in.read, in.taken)
+			}
 			if in.waiting.Load() && in.waiting.CompareAndSwap(true, false) {
 				in.space.notify()
 			}

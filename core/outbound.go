@@ -89,7 +89,7 @@ type Outbound struct {
 	// committed is the stream offset just past the last whole message,
 	// published with sync/atomic, or with a plain store while serial.
 	committed int64
-	acked     atomic.Int64 // whole messages the consumer has written out
+	acked     int64 // whole messages the consumer has written out: as committed
 
 	// owner says who consumes: the engine (ownEngine), nobody while the
 	// engine's writer waits on wake (ownNobody), or the socket's caller
@@ -151,11 +151,11 @@ func (o *Outbound) Wake() <-chan struct{} { return o.wake }
 // mark; when it does not, the producer is signalled on its space signal
 // once the consumer acknowledges a message.
 func (o *Outbound) CheckWrite() bool {
-	if o.hwm == 0 || o.written-o.acked.Load() < o.hwm {
+	if o.hwm == 0 || o.written-atomic.LoadInt64(&o.acked) < o.hwm {
 		return true
 	}
 	o.waiting.Store(true)
-	if o.written-o.acked.Load() < o.hwm {
+	if o.written-atomic.LoadInt64(&o.acked) < o.hwm {
 		o.waiting.Store(false)
 		return true
 	}
@@ -163,7 +163,7 @@ func (o *Outbound) CheckWrite() bool {
 }
 
 // Pending is the number of whole messages written and not yet written out.
-func (o *Outbound) Pending() int64 { return o.written - o.acked.Load() }
+func (o *Outbound) Pending() int64 { return o.written - atomic.LoadInt64(&o.acked) }
 
 // Reserve returns at least n contiguous bytes at the end of the stream.
 func (o *Outbound) Reserve(n int) []byte {
@@ -366,7 +366,7 @@ func (o *Outbound) writeThrough(t Through, body []byte, ctx context.Context) boo
 	if o.frameLeft == 0 && n >= pre {
 		// All of it went: acknowledged as the writer would have.
 		o.done++
-		o.acked.Store(o.done)
+		o.setAcked()
 		if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
 			o.space.notify()
 		}
@@ -398,7 +398,7 @@ func (o *Outbound) awaitIdle(ctx context.Context, wait bool) bool {
 		return false
 	}
 	if o.stalled {
-		if o.acked.Load() == o.stallAck {
+		if atomic.LoadInt64(&o.acked) == o.stallAck {
 			return false
 		}
 		o.stalled = false
@@ -424,7 +424,7 @@ func (o *Outbound) awaitIdle(ctx context.Context, wait bool) bool {
 			if o.TryOwn() {
 				return true
 			}
-			o.stalled, o.stallAck = true, o.acked.Load()
+			o.stalled, o.stallAck = true, atomic.LoadInt64(&o.acked)
 			return false
 		}
 	}
@@ -586,11 +586,20 @@ func (o *Outbound) Advance(n int) bool {
 	if o.done == before {
 		return false
 	}
-	o.acked.Store(o.done)
+	o.setAcked()
 	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
 		o.space.notify()
 	}
 	return true
+}
+
+// setAcked publishes the count of messages written out.
+func (o *Outbound) setAcked() {
+	if o.serial {
+		o.acked = o.done
+	} else {
+		atomic.StoreInt64(&o.acked, o.done)
+	}
 }
 
 // AtBoundary reports whether the consumer stands between two messages (where
@@ -613,7 +622,7 @@ func (o *Outbound) DropPartial() {
 			o.skip(1) // parses the next header, then consumes a byte of it
 		}
 	}
-	o.acked.Store(o.done)
+	o.setAcked()
 	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
 		o.space.notify()
 	}
@@ -627,7 +636,7 @@ func (o *Outbound) DiscardAll() {
 	if n := atomic.LoadInt64(&o.committed) - o.r; n > 0 {
 		o.skip(n)
 	}
-	o.acked.Store(o.done)
+	o.setAcked()
 	if o.waiting.Load() && o.waiting.CompareAndSwap(true, false) {
 		o.space.notify()
 	}

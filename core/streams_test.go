@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -180,8 +181,8 @@ func TestOutboundStream(t *testing.T) {
 		}
 		t.Fatalf("stream differs at byte %d of %d", i, len(want))
 	}
-	if o.done != msgs || o.acked.Load() != msgs {
-		t.Fatalf("%d messages counted, %d acknowledged, want %d", o.done, o.acked.Load(), msgs)
+	if o.done != msgs || atomic.LoadInt64(&o.acked) != msgs {
+		t.Fatalf("%d messages counted, %d acknowledged, want %d", o.done, atomic.LoadInt64(&o.acked), msgs)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zmqx/zmqx/internal/zmtp"
@@ -158,9 +159,9 @@ func TestOutboundWriteThrough(t *testing.T) {
 		}
 		t.Fatalf("stream differs at byte %d (%d bytes written, want %d)", i, len(out), len(want))
 	}
-	if o.done != msgs || o.acked.Load() != msgs || o.Pending() != 0 {
+	if o.done != msgs || atomic.LoadInt64(&o.acked) != msgs || o.Pending() != 0 {
 		t.Fatalf("%d messages counted, %d acknowledged, %d pending, want %d, %d, 0",
-			o.done, o.acked.Load(), o.Pending(), msgs, msgs)
+			o.done, atomic.LoadInt64(&o.acked), o.Pending(), msgs, msgs)
 	}
 	if ft.whole == 0 || ft.partial == 0 || ft.calls == ft.whole+ft.partial {
 		t.Fatalf("write-throughs: %d, %d whole, %d partial: every case must occur", ft.calls, ft.whole, ft.partial)
