@@ -28,7 +28,16 @@
 //     heartbeat timers from its own clock now and then. In invoker mode a
 //     Send pumps its message out at once (one write system call, no hand-off);
 //     what the socket buffer could not take is finished by the connection's
-//     session goroutine in the poller.
+//     session goroutine, which waits for room with poll(2).
+//     On Linux a driven connection leaves Go's network poller (unpoll: the
+//     descriptor is duplicated and the net.Conn closed). Nobody waits there
+//     for its input, and a socket in an epoll set costs every segment that
+//     arrives a wake-up callback on the CPU that delivers it (over loopback,
+//     the sender's). The blocking steps left (the closing drain, the wait for
+//     room, deadlines, shutdown) use poll(2) in slices of 10 ms.
+//     While an invoker drives the connection, its engine and the socket take
+//     turns under the socket's lock, so the Inbound and Outbound publish with
+//     plain stores instead of fenced ones (core.Pipe's serial mode).
 //
 // CURVE connections keep the socket's side unchanged (plain frames in the
 // Outbound and Inbound): the engine seals every outgoing frame into a
