@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 	"unsafe"
@@ -64,23 +63,17 @@ func openXDPThr(c *config) (thrEnd, error) {
 	case c.sg && need > maxFrags:
 		return nil, fmt.Errorf("-size %d: more than %d frames a packet", c.size, maxFrags)
 	}
-	ifc, err := net.InterfaceByName(c.iface)
+	ifc, mode, hdr, err := c.xdpEnds()
 	if err != nil {
 		return nil, err
 	}
-	mode := bpf.AttachGeneric
-	if c.attach == "native" {
-		mode = bpf.AttachNative
-	}
 	p := &xdpThr{
-		xdpPinger: xdpPinger{hdr: udpframe.Header{
-			DstMAC: [6]byte(c.peerMAC), SrcMAC: [6]byte(ifc.HardwareAddr), Src: c.local, Dst: c.peer,
-		}},
-		payload: make([]byte, c.size),
-		batch:   make([]xdp.Desc, c.batch),
-		rx:      make([]xdp.Desc, 64),
-		sg:      c.sg,
-		need:    need,
+		xdpPinger: xdpPinger{hdr: hdr},
+		payload:   make([]byte, c.size),
+		batch:     make([]xdp.Desc, c.batch),
+		rx:        make([]xdp.Desc, 64),
+		sg:        c.sg,
+		need:      need,
 	}
 	if c.sg {
 		p.batch = make([]xdp.Desc, c.batch*need)

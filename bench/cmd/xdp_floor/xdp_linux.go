@@ -20,20 +20,29 @@ type xdpPinger struct {
 	tx    [1]xdp.Desc
 }
 
-// openXDP attaches the steering program for c.local's port and binds one
-// socket to queue 0 (the scripts give the veth one queue).
-func openXDP(c *config) (pinger, error) {
+// xdpEnds returns what both AF_XDP modes start from: the interface, the
+// attach mode asked for, and the headers of the datagrams to the peer.
+func (c *config) xdpEnds() (*net.Interface, bpf.AttachMode, udpframe.Header, error) {
 	ifc, err := net.InterfaceByName(c.iface)
 	if err != nil {
-		return nil, err
+		return nil, 0, udpframe.Header{}, err
 	}
 	mode := bpf.AttachGeneric
 	if c.attach == "native" {
 		mode = bpf.AttachNative
 	}
-	p := &xdpPinger{hdr: udpframe.Header{
-		DstMAC: [6]byte(c.peerMAC), SrcMAC: [6]byte(ifc.HardwareAddr), Src: c.local, Dst: c.peer,
-	}}
+	hdr := udpframe.Header{DstMAC: [6]byte(c.peerMAC), SrcMAC: [6]byte(ifc.HardwareAddr), Src: c.local, Dst: c.peer}
+	return ifc, mode, hdr, nil
+}
+
+// openXDP attaches the steering program for c.local's port and binds one
+// socket to queue 0 (the scripts give the veth one queue).
+func openXDP(c *config) (pinger, error) {
+	ifc, mode, hdr, err := c.xdpEnds()
+	if err != nil {
+		return nil, err
+	}
+	p := &xdpPinger{hdr: hdr}
 	if p.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode}); err != nil {
 		return nil, err
 	}
