@@ -23,10 +23,11 @@ type channel struct {
 	h    *host
 	home *queue
 	id   uint32
-	hdr  udpframe.Header // our frames' addressing: us → peer
-	syn  synKey          // accepted channels: the SYN that made it
-	lis  *listener       // accepted channels, until handed to Accept
-	resv *reservation    // accepted channels: their port, held (host.mu)
+	hdr  udpframe.Header  // our frames' addressing: us → peer
+	pfx  *udpframe.Prefix // hdr's headers, precomputed (nil: not IPv4)
+	syn  synKey           // accepted channels: the SYN that made it
+	lis  *listener        // accepted channels, until handed to Accept
+	resv *reservation     // accepted channels: their port, held (host.mu)
 	// pending: an accepted channel counted in its listener's pending
 	// until established or gone.
 	pending atomic.Bool
@@ -62,6 +63,9 @@ func newChannel(h *host, q *queue, id uint32, hdr udpframe.Header, rc *rel.Conn)
 	c := &channel{h: h, home: q, id: id, hdr: hdr, rc: rc,
 		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1),
 		estab: make(chan struct{}), dead: make(chan struct{}), done: make(chan struct{})}
+	if p, err := udpframe.NewPrefix(&hdr); err == nil {
+		c.pfx = &p
+	}
 	c.rdl.init()
 	c.wdl.init()
 	return c
@@ -288,13 +292,17 @@ func (c *channel) Write(p []byte) (int, error) {
 
 // WriteNonBlocking takes what fits of iov into the send buffer and sends
 // it: the write-through of REQ and REP sockets in the blocking mode (the
-// stream engine's direct writer), with no hand-off to a goroutine.
+// stream engine's direct writer), with no hand-off to a goroutine. When the
+// queue is free it takes the queue's lock first and the channel's once, for
+// the write and the datagrams both (see queue.send).
 func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	if c.closed.Load() {
 		return 0
 	}
-	total := 0
 	now := nowNs()
+	q := c.home
+	direct := c.ownedA.Load() && q.mu.TryLock()
+	total := 0
 	c.mu.Lock()
 	if st := c.rc.State(); st == rel.Established {
 		for _, b := range iov {
@@ -305,9 +313,21 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 			}
 		}
 	}
+	if !direct {
+		c.mu.Unlock()
+		if total > 0 {
+			q.kick(c)
+		}
+		return total
+	}
+	if total > 0 {
+		q.serviceLocked(c, now)
+	}
 	c.mu.Unlock()
 	if total > 0 {
-		c.home.send(c, now)
+		q.sent(c)
+	} else {
+		q.mu.Unlock()
 	}
 	return total
 }

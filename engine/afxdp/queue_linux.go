@@ -233,6 +233,13 @@ func (q *queue) send(c *channel, now int64) {
 		return
 	}
 	q.service(c, now)
+	q.sent(c)
+}
+
+// sent ends a writer's send of c (with q.mu held, released here): it
+// transmits what is left and wakes the worker if c now needs a timer
+// earlier than the one it sleeps on.
+func (q *queue) sent(c *channel) {
 	if len(q.txOut) > 0 {
 		q.flush()
 	}
@@ -427,7 +434,7 @@ func (q *queue) reset(hdr *udpframe.Header, d []byte) {
 	}
 	if n := rel.Reset(payload, d); n > 0 {
 		back := udpframe.Header{SrcMAC: hdr.DstMAC, DstMAC: hdr.SrcMAC, Src: hdr.Dst, Dst: hdr.Src}
-		q.queueFrame(&back, n)
+		q.queueFrame(&back, nil, n)
 	}
 }
 
@@ -445,12 +452,15 @@ func (q *queue) nextPayload() ([]byte, bool) {
 }
 
 // queueFrame writes the headers in front of the n payload bytes
-// nextPayload gave and queues the frame for transmission.
-func (q *queue) queueFrame(hdr *udpframe.Header, n int) {
+// nextPayload gave (from c's precomputed prefix when it has one) and queues
+// the frame for transmission.
+func (q *queue) queueFrame(hdr *udpframe.Header, pfx *udpframe.Prefix, n int) {
 	d := q.txFree[len(q.txFree)-1]
 	frame := q.xsk.Frame(d)
 	frame = frame[:cap(frame)]
-	if _, err := udpframe.Append(frame[:0], hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
+	if pfx != nil {
+		pfx.Put(frame, n)
+	} else if _, err := udpframe.Append(frame[:0], hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
 		return
 	}
 	d.Len = uint32(udpframe.HeaderLen + n)
@@ -462,16 +472,26 @@ func (q *queue) queueFrame(hdr *udpframe.Header, n int) {
 }
 
 // service polls c for datagrams into TX frames and signals its readers and
-// writers. It reports whether c produced anything.
+// writers. It reports whether c produced anything. DATA that its channel
+// marks as the last it may send (rel.Last: a lone message, the end of a
+// burst) is transmitted at once, with whatever the round queued before it:
+// the Poll that finds nothing more and the bookkeeping after it then run
+// while the datagram travels, not before.
 func (q *queue) service(c *channel, now int64) bool {
+	c.mu.Lock()
+	sent := q.serviceLocked(c, now)
+	c.mu.Unlock()
+	return sent
+}
+
+// serviceLocked is service with c.mu held (and q.mu).
+func (q *queue) serviceLocked(c *channel, now int64) bool {
 	loss := q.h.t.c.Loss
 	sent := false
-	c.mu.Lock()
 	for {
 		payload, ok := q.nextPayload()
 		if !ok {
 			// No frame free: come back to c next round.
-			c.mu.Unlock()
 			q.kickLater(c)
 			return sent
 		}
@@ -483,10 +503,12 @@ func (q *queue) service(c *channel, now int64) bool {
 		if loss != nil && loss() {
 			continue
 		}
-		q.queueFrame(&c.hdr, n)
+		q.queueFrame(&c.hdr, c.pfx, n)
+		if rel.Last(payload[:n]) {
+			q.flush()
+		}
 	}
 	c.update()
-	c.mu.Unlock()
 	return sent
 }
 

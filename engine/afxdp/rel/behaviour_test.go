@@ -773,3 +773,51 @@ func TestTooManyGaps(t *testing.T) {
 	}
 	t.Logf("dropped for lack of slots %d, NAKs %d, NAK-driven copies %d, virtual %v", b.OutOfWindow, b.NAKsSent, a.RetransmitsNAK, time.Duration(s.now-1_000_000))
 }
+
+// TestLast: Last marks the DATA after which Poll has nothing more to send
+// now — a lone write's datagram, the last of a backlog's, the one that uses
+// up the window — and nothing else (a backlog's other datagrams, STATUS,
+// garbage), so a driver that transmits at once after it sends nothing
+// early.
+func TestLast(t *testing.T) {
+	a, b, now := pair(t, Config{}, Config{RecvWindow: 4 * 1400})
+	a.Write(make([]byte, 64), now)
+	out := drain(a, now)
+	if len(out) != 1 || !Last(out[0]) {
+		t.Fatalf("a lone write: %d datagrams, Last %v", len(out), len(out) > 0 && Last(out[0]))
+	}
+	now += 10 * us
+	b.Input(out[0], now)
+	acks := drain(b, now)
+	if len(acks) != 1 || typeOf(acks[0]) != STATUS || Last(acks[0]) {
+		t.Fatalf("the ack: %d datagrams, want a STATUS that is not Last", len(acks))
+	}
+	a.Input(acks[0], now)
+	// A backlog of 3 full datagrams and a bit: only the last is Last.
+	a.Write(make([]byte, 3*1400+100), now)
+	out = drain(a, now)
+	if len(out) != 4 {
+		t.Fatalf("backlog: %d datagrams, want 4", len(out))
+	}
+	for i, d := range out {
+		if Last(d) != (i == 3) {
+			t.Fatalf("backlog datagram %d: Last %v", i, Last(d))
+		}
+	}
+	// Beyond the window (4 datagrams' worth, b reads nothing): the
+	// datagram that fills it, short of a full one, is Last although data
+	// is left.
+	a.Write(make([]byte, 2*1400), now)
+	out = drain(a, now)
+	if len(out) != 1 || len(out[0]) >= HeaderLen+1400 || !Last(out[0]) {
+		t.Fatalf("window-limited: %d datagrams (%d bytes, Last %v), want one short one marked Last", len(out), len(out[0]), Last(out[0]))
+	}
+	if a.Writable() == 0 || a.writeOff == a.sndNxtOff {
+		t.Fatal("nothing left to send beyond the window")
+	}
+	for _, d := range [][]byte{nil, make([]byte, HeaderLen-1), {1, byte(DATA), flagAckNow}} {
+		if Last(d) {
+			t.Fatalf("Last(% x) = true", d)
+		}
+	}
+}
