@@ -52,6 +52,10 @@ type channel struct {
 	err      error // why, once dead is closed
 
 	polledA atomic.Bool // a spinning driver polls it (ReadNonBlocking)
+	// The driver's own (ReadNonBlocking's): its last read found nothing,
+	// so it reads again only once readable is signalled (update signals
+	// it after every Input that left bytes to read, and at the end).
+	drained bool
 
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
@@ -186,7 +190,8 @@ func (c *channel) Read(p []byte) (int, error) {
 // (an I/O worker or an invoker, through the stream engine's agent): it
 // first runs a round of every queue of the host that is free, in this
 // goroutine, so what arrived is taken off the RX rings without waking a
-// queue worker, then reads what is there without waiting.
+// queue worker, then reads what is there without waiting. One goroutine
+// at a time drives a channel.
 func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 	c.h.poll()
 	if !c.polledA.Load() && c.h.t.c.DriversSpin {
@@ -197,7 +202,20 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 		c.mu.Unlock()
 		c.polledA.Store(true)
 	}
-	return c.readNow(p)
+	if c.drained {
+		// Nothing came since the last read found nothing: no lock to
+		// take, the spinning driver's common case.
+		select {
+		case <-c.readable:
+		default:
+			if !c.closed.Load() {
+				return 0, nil
+			}
+		}
+	}
+	n, err := c.readNow(p)
+	c.drained = n == 0 && err == nil && len(p) > 0
+	return n, err
 }
 
 // readNow takes what is readable into p: 0 and nil when nothing is yet,

@@ -491,8 +491,10 @@ func (q *queue) serviceLocked(c *channel, now int64) bool {
 	for {
 		payload, ok := q.nextPayload()
 		if !ok {
-			// No frame free: come back to c next round.
+			// No frame free: come back to c next round. Its readers
+			// hear of what Input brought now.
 			q.kickLater(c)
+			c.update()
 			return sent
 		}
 		n := c.rc.Poll(payload, now)
