@@ -435,6 +435,14 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	}
 	c.mu.Lock()
 	c.rc.Input(d, now)
+	if c.home == q && c.est && c.polledA.Load() && !c.rc.Due() {
+		// A driver polls c and it has nothing to send now (a deferred
+		// ack waits for the answer to carry it): no service before the
+		// driver reads, only its readers and its deadline updated.
+		c.update()
+		c.mu.Unlock()
+		return
+	}
 	c.mu.Unlock()
 	if c.home == q {
 		q.queueWork(c)

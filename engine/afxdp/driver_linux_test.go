@@ -84,3 +84,55 @@ func TestReadNonBlockingDrained(t *testing.T) {
 		t.Fatal("read after Close: no error")
 	}
 }
+
+// TestInputLeavesPolledChannelToItsDriver: DATA for a channel a driver
+// polls whose ack may wait (SetAckDelay) is not serviced by the round that
+// received it — there is nothing to send — but its reader is signalled and
+// its deadline (the deferred ack) published; DATA that must be acked at
+// once is serviced as before, as is every channel nobody polls.
+func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		polled, delay bool
+		serviced      bool
+	}{
+		{"polled, ack deferred", true, true, false},
+		{"polled, ack at once", true, false, true},
+		{"not polled", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, peer, now := established(t)
+			q := c.home
+			chans := map[uint32]*channel{c.id: c}
+			c.est, c.owned = true, true
+			c.polledA.Store(tc.polled)
+			if tc.delay {
+				c.rc.SetAckDelay(agentAckDelay)
+			}
+			buf := make([]byte, 2048)
+			peer.Write([]byte("request"), now)
+			n := peer.Poll(buf[udpframe.HeaderLen:], now)
+			frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.input(chans, frame, now)
+			if got := len(q.work) > 0; got != tc.serviced {
+				t.Fatalf("queued for service: %v, want %v", got, tc.serviced)
+			}
+			if c.rc.Readable() != len("request") {
+				t.Fatalf("readable %d", c.rc.Readable())
+			}
+			if !tc.serviced {
+				select {
+				case <-c.readable:
+				default:
+					t.Fatal("reader not signalled")
+				}
+				if d := c.deadline.Load(); d != now+int64(agentAckDelay) {
+					t.Fatalf("deadline %d after now, want the deferred ack's %d", d-now, agentAckDelay)
+				}
+			}
+		})
+	}
+}
