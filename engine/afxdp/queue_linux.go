@@ -46,8 +46,6 @@ type queue struct {
 	events    [3]unix.EpollEvent
 	rxWatched bool // the socket is in the epoll set (the worker's)
 
-	rxFrames   atomic.Uint64 // frames received on this queue
-	txFrames   atomic.Uint64 // frames put on its TX ring
 	stop       atomic.Bool
 	sleeping   atomic.Bool
 	sleepUntil atomic.Int64 // while parked: when its timer fires; else 0
@@ -66,6 +64,9 @@ type queue struct {
 	txFree []xdp.Desc // free TX frames taken from the socket
 	txOut  []xdp.Desc // frames written and not yet on the ring
 	polls  uint32     // pollRound calls
+	// Counters for the debug log: plain, since whoever counts holds mu.
+	rxCount uint64 // frames received on this queue
+	txCount uint64 // frames put on its TX ring
 }
 
 func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
@@ -327,7 +328,7 @@ func (q *queue) round(driver bool) bool {
 	n, _ := q.xsk.Receive(q.rx)
 	if n > 0 {
 		did = true
-		q.rxFrames.Add(uint64(n))
+		q.rxCount += uint64(n)
 		chans := *q.h.chans.Load()
 		for _, d := range q.rx[:n] {
 			q.input(chans, q.xsk.Frame(d), now)
@@ -566,7 +567,7 @@ func (q *queue) flush() {
 			// Frames stay ours; try again next round.
 			return
 		}
-		q.txFrames.Add(uint64(n))
+		q.txCount += uint64(n)
 		copy(q.txOut, q.txOut[n:])
 		q.txOut = q.txOut[:len(q.txOut)-n]
 		if n == 0 {
