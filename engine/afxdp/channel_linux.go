@@ -52,10 +52,13 @@ type channel struct {
 	err      error // why, once dead is closed
 
 	polledA atomic.Bool // a spinning driver polls it (ReadNonBlocking)
-	// The driver's own (ReadNonBlocking's): its last read found nothing,
-	// so it reads again only once readable is signalled (update signals
-	// it after every Input that left bytes to read, and at the end).
+	// rgen counts the services that left bytes to read, and the end
+	// (update, finish): a driver whose last read found nothing
+	// (drained) reads again only once it moved from rseen. Both are the
+	// driver's own (ReadNonBlocking's).
+	rgen    atomic.Uint32
 	drained bool
+	rseen   uint32
 
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
@@ -87,6 +90,7 @@ func signal(ch chan struct{}) {
 func (c *channel) update() {
 	c.deadline.Store(c.rc.Deadline())
 	if c.rc.Readable() > 0 {
+		c.rgen.Add(1)
 		signal(c.readable)
 	}
 	if c.rc.Writable() > 0 {
@@ -143,6 +147,7 @@ func (c *channel) finish(err error) {
 			c.h.remove(c)
 		}()
 	})
+	c.rgen.Add(1)
 	signal(c.readable)
 	signal(c.writable)
 }
@@ -202,17 +207,13 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 		c.mu.Unlock()
 		c.polledA.Store(true)
 	}
-	if c.drained {
+	g := c.rgen.Load()
+	if c.drained && g == c.rseen && !c.closed.Load() {
 		// Nothing came since the last read found nothing: no lock to
 		// take, the spinning driver's common case.
-		select {
-		case <-c.readable:
-		default:
-			if !c.closed.Load() {
-				return 0, nil
-			}
-		}
+		return 0, nil
 	}
+	c.rseen = g
 	n, err := c.readNow(p)
 	c.drained = n == 0 && err == nil && len(p) > 0
 	return n, err

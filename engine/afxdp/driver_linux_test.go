@@ -40,9 +40,9 @@ func established(t *testing.T) (*channel, *rel.Conn, int64) {
 
 // TestReadNonBlockingDrained: once a driver's read found nothing, its next
 // reads do not look at the channel's Conn (nor take its lock) until the
-// queue's service signals them (update, after Input) — the idle spin is a
-// look at a Go channel — and then read what came; bytes a read left (p too
-// small) are read without a signal.
+// queue's service says bytes came (update, after Input) — the idle spin is
+// one load — and then read what came; bytes a read left (p too small) are
+// read without being told.
 func TestReadNonBlockingDrained(t *testing.T) {
 	c, peer, now := established(t)
 	p := make([]byte, 4)
@@ -59,7 +59,7 @@ func TestReadNonBlockingDrained(t *testing.T) {
 	}
 	c.mu.Unlock()
 	if n, err := c.ReadNonBlocking(p); n != 0 || err != nil {
-		t.Fatalf("read before the signal: %d, %v", n, err)
+		t.Fatalf("read before the service: %d, %v", n, err)
 	}
 	c.mu.Lock()
 	c.update()
@@ -73,12 +73,12 @@ func TestReadNonBlockingDrained(t *testing.T) {
 		got += string(p[:n])
 	}
 	if got != "hello" {
-		t.Fatalf("read %q after the signal", got)
+		t.Fatalf("read %q after the service", got)
 	}
 	if !c.drained {
 		t.Fatal("not drained after reading everything")
 	}
-	// An end is read at once: Close needs no signal.
+	// An end is read at once: Close needs no service.
 	c.Close()
 	if _, err := c.ReadNonBlocking(p); err == nil {
 		t.Fatal("read after Close: no error")
