@@ -23,10 +23,11 @@ type channel struct {
 	h    *host
 	home *queue
 	id   uint32
-	hdr  udpframe.Header // our frames' addressing: us → peer
-	syn  synKey          // accepted channels: the SYN that made it
-	lis  *listener       // accepted channels, until handed to Accept
-	resv *reservation    // accepted channels: their port, held (host.mu)
+	hdr  udpframe.Header  // our frames' addressing: us → peer
+	pfx  *udpframe.Prefix // hdr's headers, precomputed (nil: not IPv4)
+	syn  synKey           // accepted channels: the SYN that made it
+	lis  *listener        // accepted channels, until handed to Accept
+	resv *reservation     // accepted channels: their port, held (host.mu)
 	// pending: an accepted channel counted in its listener's pending
 	// until established or gone.
 	pending atomic.Bool
@@ -51,6 +52,13 @@ type channel struct {
 	err      error // why, once dead is closed
 
 	polledA atomic.Bool // a spinning driver polls it (ReadNonBlocking)
+	// rgen counts the services that left bytes to read, and the end
+	// (update, finish): a driver whose last read found nothing
+	// (drained) reads again only once it moved from rseen. Both are the
+	// driver's own (ReadNonBlocking's).
+	rgen    atomic.Uint32
+	drained bool
+	rseen   uint32
 
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
@@ -62,6 +70,9 @@ func newChannel(h *host, q *queue, id uint32, hdr udpframe.Header, rc *rel.Conn)
 	c := &channel{h: h, home: q, id: id, hdr: hdr, rc: rc,
 		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1),
 		estab: make(chan struct{}), dead: make(chan struct{}), done: make(chan struct{})}
+	if p, err := udpframe.NewPrefix(&hdr); err == nil {
+		c.pfx = &p
+	}
 	c.rdl.init()
 	c.wdl.init()
 	return c
@@ -79,6 +90,7 @@ func signal(ch chan struct{}) {
 func (c *channel) update() {
 	c.deadline.Store(c.rc.Deadline())
 	if c.rc.Readable() > 0 {
+		c.rgen.Add(1)
 		signal(c.readable)
 	}
 	if c.rc.Writable() > 0 {
@@ -135,6 +147,7 @@ func (c *channel) finish(err error) {
 			c.h.remove(c)
 		}()
 	})
+	c.rgen.Add(1)
 	signal(c.readable)
 	signal(c.writable)
 }
@@ -182,7 +195,8 @@ func (c *channel) Read(p []byte) (int, error) {
 // (an I/O worker or an invoker, through the stream engine's agent): it
 // first runs a round of every queue of the host that is free, in this
 // goroutine, so what arrived is taken off the RX rings without waking a
-// queue worker, then reads what is there without waiting.
+// queue worker, then reads what is there without waiting. One goroutine
+// at a time drives a channel.
 func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 	c.h.poll()
 	if !c.polledA.Load() && c.h.t.c.DriversSpin {
@@ -193,7 +207,16 @@ func (c *channel) ReadNonBlocking(p []byte) (int, error) {
 		c.mu.Unlock()
 		c.polledA.Store(true)
 	}
-	return c.readNow(p)
+	g := c.rgen.Load()
+	if c.drained && g == c.rseen && !c.closed.Load() {
+		// Nothing came since the last read found nothing: no lock to
+		// take, the spinning driver's common case.
+		return 0, nil
+	}
+	c.rseen = g
+	n, err := c.readNow(p)
+	c.drained = n == 0 && err == nil && len(p) > 0
+	return n, err
 }
 
 // readNow takes what is readable into p: 0 and nil when nothing is yet,
@@ -288,13 +311,17 @@ func (c *channel) Write(p []byte) (int, error) {
 
 // WriteNonBlocking takes what fits of iov into the send buffer and sends
 // it: the write-through of REQ and REP sockets in the blocking mode (the
-// stream engine's direct writer), with no hand-off to a goroutine.
+// stream engine's direct writer), with no hand-off to a goroutine. When the
+// queue is free it takes the queue's lock first and the channel's once, for
+// the write and the datagrams both (see queue.send).
 func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	if c.closed.Load() {
 		return 0
 	}
-	total := 0
 	now := nowNs()
+	q := c.home
+	direct := c.ownedA.Load() && q.mu.TryLock()
+	total := 0
 	c.mu.Lock()
 	if st := c.rc.State(); st == rel.Established {
 		for _, b := range iov {
@@ -305,9 +332,21 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 			}
 		}
 	}
+	if !direct {
+		c.mu.Unlock()
+		if total > 0 {
+			q.kick(c)
+		}
+		return total
+	}
+	if total > 0 {
+		q.serviceLocked(c, now)
+	}
 	c.mu.Unlock()
 	if total > 0 {
-		c.home.send(c, now)
+		q.sent(c)
+	} else {
+		q.mu.Unlock()
 	}
 	return total
 }

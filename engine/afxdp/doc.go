@@ -68,4 +68,16 @@
 // such channels its worker leaves the socket out of its epoll set and
 // looks every 10ms, for timers, SYNs and traffic nobody polls (a program
 // that stopped calling).
+//
+// What a message waits for on that path is kept to what it needs. A
+// driver's read that found nothing looks again only once the channel's
+// service signals new bytes (no lock taken while idle); a DATA datagram
+// with nothing to send back yet (its ack deferred) is handed to the reader
+// without servicing its channel, and its RX frame goes back to the FILL
+// ring at the driver's next look; a write takes the queue's lock and the
+// channel's once, builds the datagram behind precomputed headers, and kicks
+// TX as soon as the channel's last datagram for now is queued
+// (rel.Last), before the rest of the service. A channel's rings start
+// again at their beginning whenever they are empty, so request-reply
+// traffic keeps using the same few cache lines.
 package afxdp

@@ -360,8 +360,11 @@ func (h *host) close() error {
 		steer, qs := h.stats()
 		lg.Debug("afxdp: engine stopped", "iface", h.iface, "steered", steer.Steered, "passed", steer.Passed, "malformed", steer.Malformed)
 		for i, s := range qs {
-			lg.Debug("afxdp: queue", "iface", h.iface, "queue", i, "rx", h.qs[i].rxFrames.Load(),
-				"tx", h.qs[i].txFrames.Load(), "stats", fmt.Sprintf("%+v", s))
+			q := h.qs[i]
+			q.mu.Lock()
+			rx, tx := q.rxCount, q.txCount
+			q.mu.Unlock()
+			lg.Debug("afxdp: queue", "iface", h.iface, "queue", i, "rx", rx, "tx", tx, "stats", fmt.Sprintf("%+v", s))
 		}
 	}
 	return h.release()

@@ -46,8 +46,6 @@ type queue struct {
 	events    [3]unix.EpollEvent
 	rxWatched bool // the socket is in the epoll set (the worker's)
 
-	rxFrames   atomic.Uint64 // frames received on this queue
-	txFrames   atomic.Uint64 // frames put on its TX ring
 	stop       atomic.Bool
 	sleeping   atomic.Bool
 	sleepUntil atomic.Int64 // while parked: when its timer fires; else 0
@@ -62,9 +60,13 @@ type queue struct {
 	work   []*channel // channels to service in this round
 	spare  []*channel
 	rx     []xdp.Desc
+	rxHeld []xdp.Desc // received by a driver's round, their FILL release deferred
 	txFree []xdp.Desc // free TX frames taken from the socket
 	txOut  []xdp.Desc // frames written and not yet on the ring
 	polls  uint32     // pollRound calls
+	// Counters for the debug log: plain, since whoever counts holds mu.
+	rxCount uint64 // frames received on this queue
+	txCount uint64 // frames put on its TX ring
 }
 
 func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
@@ -72,7 +74,7 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 	if err != nil {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	q = &queue{h: h, idx: idx, xsk: s, efd: efd, rx: make([]xdp.Desc, batch),
+	q = &queue{h: h, idx: idx, xsk: s, efd: efd, rx: make([]xdp.Desc, batch), rxHeld: make([]xdp.Desc, 0, batch),
 		txFree: make([]xdp.Desc, 0, batch), txOut: make([]xdp.Desc, 0, batch)}
 	tfd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
@@ -151,7 +153,7 @@ func (q *queue) run(cpu int) {
 	spins := 0
 	for !q.stop.Load() {
 		q.mu.Lock()
-		did := q.round()
+		did := q.round(false)
 		q.mu.Unlock()
 		if did {
 			spins = 0
@@ -233,9 +235,17 @@ func (q *queue) send(c *channel, now int64) {
 		return
 	}
 	q.service(c, now)
+	q.sent(c)
+}
+
+// sent ends a writer's send of c (with q.mu held, released here): it
+// transmits what is left and wakes the worker if c now needs a timer
+// earlier than the one it sleeps on.
+func (q *queue) sent(c *channel) {
 	if len(q.txOut) > 0 {
 		q.flush()
 	}
+	q.releaseHeld()
 	q.mu.Unlock()
 	if !c.polledA.Load() && c.deadline.Load() < q.sleepUntil.Load() {
 		q.wake()
@@ -292,19 +302,25 @@ func (h *host) poll() {
 // first; later timers are the parked worker's, every polledSlack. With
 // q.mu held.
 func (q *queue) pollRound() {
+	q.releaseHeld()
 	q.polls++
 	if q.polls%pollTimers != 0 && !q.xsk.RxReady() && q.pending.Load() == 0 &&
 		len(q.txOut) == 0 && q.xsk.Outstanding() == 0 {
 		return
 	}
-	q.round()
+	q.round(true)
 }
 
 const pollTimers = 32
 
 // round does one pass: receive, service, transmit. It reports whether it
-// did anything.
-func (q *queue) round() bool {
+// did anything. A driver's round (driver) leaves the frames it received
+// off the FILL ring until its next look at the queue (releaseHeld): giving
+// a frame back writes the FILL ring's entry and producer index, which the
+// kernel last touched on the sender's CPU, and that is two cache misses
+// the message it carried need not wait for.
+func (q *queue) round(driver bool) bool {
+	q.releaseHeld()
 	now := nowNs()
 	q.work = q.work[:0]
 	did := false
@@ -312,12 +328,16 @@ func (q *queue) round() bool {
 	n, _ := q.xsk.Receive(q.rx)
 	if n > 0 {
 		did = true
-		q.rxFrames.Add(uint64(n))
+		q.rxCount += uint64(n)
 		chans := *q.h.chans.Load()
 		for _, d := range q.rx[:n] {
 			q.input(chans, q.xsk.Frame(d), now)
 		}
-		q.xsk.Release(q.rx[:n])
+		if driver {
+			q.rxHeld = append(q.rxHeld, q.rx[:n]...)
+		} else {
+			q.xsk.Release(q.rx[:n])
+		}
 	}
 
 	if q.pending.Load() > 0 {
@@ -359,6 +379,15 @@ func (q *queue) round() bool {
 		q.xsk.Complete()
 	}
 	return did
+}
+
+// releaseHeld gives the frames a driver's round kept back to the FILL
+// ring. With q.mu held.
+func (q *queue) releaseHeld() {
+	if len(q.rxHeld) > 0 {
+		q.xsk.Release(q.rxHeld)
+		q.rxHeld = q.rxHeld[:0]
+	}
 }
 
 // queueWork adds c, a channel of this queue, to this round's work, and to
@@ -407,6 +436,14 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	}
 	c.mu.Lock()
 	c.rc.Input(d, now)
+	if c.home == q && c.est && c.polledA.Load() && !c.rc.Due() {
+		// A driver polls c and it has nothing to send now (a deferred
+		// ack waits for the answer to carry it): no service before the
+		// driver reads, only its readers and its deadline updated.
+		c.update()
+		c.mu.Unlock()
+		return
+	}
 	c.mu.Unlock()
 	if c.home == q {
 		q.queueWork(c)
@@ -427,7 +464,7 @@ func (q *queue) reset(hdr *udpframe.Header, d []byte) {
 	}
 	if n := rel.Reset(payload, d); n > 0 {
 		back := udpframe.Header{SrcMAC: hdr.DstMAC, DstMAC: hdr.SrcMAC, Src: hdr.Dst, Dst: hdr.Src}
-		q.queueFrame(&back, n)
+		q.queueFrame(&back, nil, n)
 	}
 }
 
@@ -445,12 +482,15 @@ func (q *queue) nextPayload() ([]byte, bool) {
 }
 
 // queueFrame writes the headers in front of the n payload bytes
-// nextPayload gave and queues the frame for transmission.
-func (q *queue) queueFrame(hdr *udpframe.Header, n int) {
+// nextPayload gave (from c's precomputed prefix when it has one) and queues
+// the frame for transmission.
+func (q *queue) queueFrame(hdr *udpframe.Header, pfx *udpframe.Prefix, n int) {
 	d := q.txFree[len(q.txFree)-1]
 	frame := q.xsk.Frame(d)
 	frame = frame[:cap(frame)]
-	if _, err := udpframe.Append(frame[:0], hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
+	if pfx != nil {
+		pfx.Put(frame, n)
+	} else if _, err := udpframe.Append(frame[:0], hdr, frame[udpframe.HeaderLen:udpframe.HeaderLen+n]); err != nil {
 		return
 	}
 	d.Len = uint32(udpframe.HeaderLen + n)
@@ -462,17 +502,29 @@ func (q *queue) queueFrame(hdr *udpframe.Header, n int) {
 }
 
 // service polls c for datagrams into TX frames and signals its readers and
-// writers. It reports whether c produced anything.
+// writers. It reports whether c produced anything. DATA that its channel
+// marks as the last it may send (rel.Last: a lone message, the end of a
+// burst) is transmitted at once, with whatever the round queued before it:
+// the Poll that finds nothing more and the bookkeeping after it then run
+// while the datagram travels, not before.
 func (q *queue) service(c *channel, now int64) bool {
+	c.mu.Lock()
+	sent := q.serviceLocked(c, now)
+	c.mu.Unlock()
+	return sent
+}
+
+// serviceLocked is service with c.mu held (and q.mu).
+func (q *queue) serviceLocked(c *channel, now int64) bool {
 	loss := q.h.t.c.Loss
 	sent := false
-	c.mu.Lock()
 	for {
 		payload, ok := q.nextPayload()
 		if !ok {
-			// No frame free: come back to c next round.
-			c.mu.Unlock()
+			// No frame free: come back to c next round. Its readers
+			// hear of what Input brought now.
 			q.kickLater(c)
+			c.update()
 			return sent
 		}
 		n := c.rc.Poll(payload, now)
@@ -483,10 +535,12 @@ func (q *queue) service(c *channel, now int64) bool {
 		if loss != nil && loss() {
 			continue
 		}
-		q.queueFrame(&c.hdr, n)
+		q.queueFrame(&c.hdr, c.pfx, n)
+		if rel.Last(payload[:n]) {
+			q.flush()
+		}
 	}
 	c.update()
-	c.mu.Unlock()
 	return sent
 }
 
@@ -513,7 +567,7 @@ func (q *queue) flush() {
 			// Frames stay ours; try again next round.
 			return
 		}
-		q.txFrames.Add(uint64(n))
+		q.txCount += uint64(n)
 		copy(q.txOut, q.txOut[n:])
 		q.txOut = q.txOut[:len(q.txOut)-n]
 		if n == 0 {

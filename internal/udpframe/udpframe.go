@@ -112,3 +112,44 @@ func Checksum(b []byte) uint16 {
 	}
 	return ^uint16(sum)
 }
+
+// Prefix is the headers Append writes for one Header, computed once: Put
+// writes them in front of a payload with only the two length fields and the
+// IPv4 checksum changed, for a sender that frames many datagrams to the same
+// peer.
+type Prefix struct {
+	b   [HeaderLen]byte
+	sum uint32 // the IPv4 header's ones'-complement sum, total length and checksum left out
+}
+
+// NewPrefix computes the headers of h's frames.
+func NewPrefix(h *Header) (Prefix, error) {
+	var p Prefix
+	b, err := Append(p.b[:0], h, nil)
+	if err != nil {
+		return p, err
+	}
+	copy(p.b[:], b)
+	ip := p.b[14:34]
+	for i := 0; i < 20; i += 2 {
+		if i != 2 && i != 10 { // total length, checksum
+			p.sum += uint32(ip[i])<<8 | uint32(ip[i+1])
+		}
+	}
+	return p, nil
+}
+
+// Put writes the headers for a payload of n bytes (at most 0xffff-28) into
+// frame[:HeaderLen]; the payload is frame[HeaderLen:HeaderLen+n]. The result
+// is what Append writes for the same Header and payload.
+func (p *Prefix) Put(frame []byte, n int) {
+	_ = frame[HeaderLen-1]
+	copy(frame, p.b[:])
+	total := uint32(20 + 8 + n)
+	binary.BigEndian.PutUint16(frame[14+2:], uint16(total))
+	sum := p.sum + total
+	sum = sum>>16 + sum&0xffff
+	sum += sum >> 16
+	binary.BigEndian.PutUint16(frame[14+10:], ^uint16(sum))
+	binary.BigEndian.PutUint16(frame[34+4:], uint16(8+n))
+}

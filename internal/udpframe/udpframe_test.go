@@ -87,3 +87,55 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestPrefix: Put writes exactly what Append does, for every payload size
+// (the checksum's folding included) and addresses whose sums carry.
+func TestPrefix(t *testing.T) {
+	for _, h := range []Header{testHeader(), {
+		DstMAC: [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, SrcMAC: [6]byte{0xfe, 1, 2, 3, 4, 5},
+		Src: netip.MustParseAddrPort("255.255.255.254:65535"), Dst: netip.MustParseAddrPort("255.254.255.255:1"), TTL: 255,
+	}} {
+		p, err := NewPrefix(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := make([]byte, 0xffff-28)
+		for i := range payload {
+			payload[i] = byte(i * 7)
+		}
+		frame := make([]byte, HeaderLen+len(payload))
+		for n := 0; n <= len(payload); n++ {
+			want, err := Append(nil, &h, payload[:n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Put(frame, n)
+			copy(frame[HeaderLen:], payload[:n])
+			if !bytes.Equal(frame[:HeaderLen+n], want) {
+				t.Fatalf("%v, %d bytes: Put wrote % x, Append % x", h, n, frame[:HeaderLen], want[:HeaderLen])
+			}
+		}
+	}
+	h := testHeader()
+	h.Src = netip.MustParseAddrPort("[::1]:1")
+	if _, err := NewPrefix(&h); err == nil {
+		t.Fatal("NewPrefix took an IPv6 address")
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	h := testHeader()
+	frame := make([]byte, 2048)
+	for b.Loop() {
+		Append(frame[:0], &h, frame[HeaderLen:HeaderLen+98])
+	}
+}
+
+func BenchmarkPrefix(b *testing.B) {
+	h := testHeader()
+	p, _ := NewPrefix(&h)
+	frame := make([]byte, 2048)
+	for b.Loop() {
+		p.Put(frame, 98)
+	}
+}

@@ -773,3 +773,100 @@ func TestTooManyGaps(t *testing.T) {
 	}
 	t.Logf("dropped for lack of slots %d, NAKs %d, NAK-driven copies %d, virtual %v", b.OutOfWindow, b.NAKsSent, a.RetransmitsNAK, time.Duration(s.now-1_000_000))
 }
+
+// TestLast: Last marks the DATA after which Poll has nothing more to send
+// now — a lone write's datagram, the last of a backlog's, the one that uses
+// up the window — and nothing else (a backlog's other datagrams, STATUS,
+// garbage), so a driver that transmits at once after it sends nothing
+// early.
+func TestLast(t *testing.T) {
+	a, b, now := pair(t, Config{}, Config{RecvWindow: 4 * 1400})
+	a.Write(make([]byte, 64), now)
+	out := drain(a, now)
+	if len(out) != 1 || !Last(out[0]) {
+		t.Fatalf("a lone write: %d datagrams, Last %v", len(out), len(out) > 0 && Last(out[0]))
+	}
+	now += 10 * us
+	b.Input(out[0], now)
+	acks := drain(b, now)
+	if len(acks) != 1 || typeOf(acks[0]) != STATUS || Last(acks[0]) {
+		t.Fatalf("the ack: %d datagrams, want a STATUS that is not Last", len(acks))
+	}
+	a.Input(acks[0], now)
+	// A backlog of 3 full datagrams and a bit: only the last is Last.
+	a.Write(make([]byte, 3*1400+100), now)
+	out = drain(a, now)
+	if len(out) != 4 {
+		t.Fatalf("backlog: %d datagrams, want 4", len(out))
+	}
+	for i, d := range out {
+		if Last(d) != (i == 3) {
+			t.Fatalf("backlog datagram %d: Last %v", i, Last(d))
+		}
+	}
+	// Beyond the window (4 datagrams' worth, b reads nothing): the
+	// datagram that fills it, short of a full one, is Last although data
+	// is left.
+	a.Write(make([]byte, 2*1400), now)
+	out = drain(a, now)
+	if len(out) != 1 || len(out[0]) >= HeaderLen+1400 || !Last(out[0]) {
+		t.Fatalf("window-limited: %d datagrams (%d bytes, Last %v), want one short one marked Last", len(out), len(out[0]), Last(out[0]))
+	}
+	if a.Writable() == 0 || a.writeOff == a.sndNxtOff {
+		t.Fatal("nothing left to send beyond the window")
+	}
+	for _, d := range [][]byte{nil, make([]byte, HeaderLen-1), {1, byte(DATA), flagAckNow}} {
+		if Last(d) {
+			t.Fatalf("Last(% x) = true", d)
+		}
+	}
+}
+
+// TestRingsRestartWhenEmpty: in a request-reply exchange (each message
+// acknowledged and read before the next) every message is kept at the
+// start of the send ring, in the first record, and received at the start
+// of the receive ring, instead of one after the other through megabytes;
+// while a ring holds something, what comes next goes after it.
+func TestRingsRestartWhenEmpty(t *testing.T) {
+	a, b, now := pair(t, Config{}, Config{})
+	p := make([]byte, 64)
+	for i := range 5 {
+		msg := bytes.Repeat([]byte{byte(i + 1)}, 64)
+		a.Write(msg, now)
+		out := drain(a, now)
+		if len(out) != 1 {
+			t.Fatalf("message %d: %d datagrams", i, len(out))
+		}
+		if !bytes.Equal(a.sbuf[:64], msg) || a.recs[0].off != a.sndNxtOff-64 {
+			t.Fatalf("message %d not at the start of the send ring and the first record", i)
+		}
+		now += 10 * us
+		b.Input(out[0], now)
+		if !bytes.Equal(b.rbuf[:64], msg) {
+			t.Fatalf("message %d not at the start of the receive ring", i)
+		}
+		if n := b.Read(p); n != 64 || !bytes.Equal(p, msg) {
+			t.Fatalf("message %d read back as % x", i, p[:n])
+		}
+		for _, d := range drain(b, now) {
+			a.Input(d, now)
+		}
+		if a.sndUna != a.sndNxt {
+			t.Fatalf("message %d not acknowledged", i)
+		}
+	}
+	// Two messages before an ack: the second follows the first.
+	one, two := bytes.Repeat([]byte{0xa}, 64), bytes.Repeat([]byte{0xb}, 64)
+	a.Write(one, now)
+	d1 := drain(a, now)
+	a.Write(two, now)
+	d2 := drain(a, now)
+	if !bytes.Equal(a.sbuf[:128], append(one, two...)) || a.recs[1].off != a.sndNxtOff-64 {
+		t.Fatal("the second message did not follow the first in the send ring")
+	}
+	b.Input(d1[0], now)
+	b.Input(d2[0], now)
+	if !bytes.Equal(b.rbuf[:128], append(one, two...)) {
+		t.Fatal("the second message did not follow the first in the receive ring")
+	}
+}

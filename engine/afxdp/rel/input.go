@@ -161,7 +161,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 			// The peer just received h.seq-1 for the first time.
 			if top > 0 {
 				x := h.seq - 1
-				if r := &c.recs[x&c.rmask]; !r.retx {
+				if r := c.rec(x); !r.retx {
 					sample = now - r.first
 					c.delivTx = max(c.delivTx, r.lastTx)
 				}
@@ -172,7 +172,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 	if ack != c.sndUna {
 		retx := false
 		for s := c.sndUna; s != ack; s++ {
-			r := &c.recs[s&c.rmask]
+			r := c.rec(s)
 			if r.retx {
 				retx = true
 				c.recovered(now - r.first)
@@ -180,12 +180,12 @@ func (c *Conn) onAck(h *header, now int64) error {
 			c.delivTx = max(c.delivTx, r.lastTx)
 		}
 		if sample < 0 && !retx {
-			sample = now - c.recs[(ack-1)&c.rmask].first
+			sample = now - c.rec(ack-1).first
 		}
 		if ack == c.sndNxt {
 			c.sndUnaOff = c.sndNxtOff
 		} else {
-			c.sndUnaOff = c.recs[ack&c.rmask].off
+			c.sndUnaOff = c.rec(ack).off
 		}
 		c.sndUna = ack
 		if seqLT(c.peerRcvMax, ack) {
@@ -304,7 +304,7 @@ func (c *Conn) missing(lo, hi uint32, now int64) {
 	}
 	for i := l; i < min(h, out); i++ {
 		s := c.sndUna + i
-		r := &c.recs[s&c.rmask]
+		r := c.rec(s)
 		if r.queued == reasonNone && ((r.lastTx < c.delivTx && now-r.last >= c.srtt/2) || now-r.last >= c.rto) {
 			c.queue(s, reasonNAK)
 		}
@@ -314,7 +314,7 @@ func (c *Conn) missing(lo, hi uint32, now int64) {
 // queue puts a datagram in the retransmission queue (at most once; when
 // the queue is full the RTO covers it).
 func (c *Conn) queue(s uint32, why uint8) {
-	r := &c.recs[s&c.rmask]
+	r := c.rec(s)
 	if r.queued != reasonNone || c.qTail-c.qHead >= uint32(len(c.retxQ)) {
 		return
 	}
@@ -358,11 +358,14 @@ func (c *Conn) onData(h *header, p []byte) error {
 		c.stats.OutOfWindow++
 		return nil
 	}
+	if c.readOff == c.rcvOff && c.nivs == 0 {
+		c.rbase = c.rcvOff // empty: start again at the beginning
+	}
 	if d == 0 {
 		if o != c.rcvOff {
 			return c.protocol(errOffset)
 		}
-		ringWrite(c.rbuf, c.rbmask, o, p)
+		ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 		c.rcvSeq++
 		c.rcvOff = end
 		if c.nivs > 0 && c.ivs[0].lo == c.rcvSeq {
@@ -417,7 +420,7 @@ func (c *Conn) onData(h *header, p []byte) error {
 		}
 		return nil
 	}
-	ringWrite(c.rbuf, c.rbmask, o, p)
+	ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 	switch {
 	case joinPrev && joinNext:
 		c.ivs[i-1].hi, c.ivs[i-1].offHi = c.ivs[i].hi, c.ivs[i].offHi

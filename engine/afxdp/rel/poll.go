@@ -269,13 +269,13 @@ func (c *Conn) emitRetx(buf []byte, s uint32, now int64) int {
 	if !seqLEQ(c.sndUna, s) || !seqLT(s, c.sndNxt) {
 		return 0 // acknowledged since it was queued
 	}
-	r := &c.recs[s&c.rmask]
+	r := c.rec(s)
 	why := r.queued
 	r.queued = reasonNone
 	if why == reasonNone || HeaderLen+int(r.n) > len(buf) {
 		return 0
 	}
-	ringRead(c.sbuf, c.smask, r.off, buf[HeaderLen:HeaderLen+int(r.n)])
+	ringRead(c.sbuf, c.smask, r.off-c.sbase, buf[HeaderLen:HeaderLen+int(r.n)])
 	r.last = now
 	r.retx = true
 	c.txn++
@@ -300,10 +300,13 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	if n == 0 {
 		return 0
 	}
-	ringRead(c.sbuf, c.smask, c.sndNxtOff, buf[HeaderLen:HeaderLen+int(n)])
+	ringRead(c.sbuf, c.smask, c.sndNxtOff-c.sbase, buf[HeaderLen:HeaderLen+int(n)])
 	s := c.sndNxt
 	c.txn++
-	c.recs[s&c.rmask] = record{off: c.sndNxtOff, first: now, last: now, lastTx: c.txn, n: uint32(n)}
+	if c.sndUna == s {
+		c.recBase = s // none in flight: start again at the first record
+	}
+	*c.rec(s) = record{off: c.sndNxtOff, first: now, last: now, lastTx: c.txn, n: uint32(n)}
 	if c.sndUna == c.sndNxt {
 		c.rtoAt = now + c.rto
 	}

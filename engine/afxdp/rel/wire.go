@@ -185,3 +185,12 @@ func Reset(buf, d []byte) int {
 	putHeader(buf, &header{typ: RST, dst: h.src, src: h.dst, seq: h.ack, ack: h.seq})
 	return HeaderLen
 }
+
+// Last reports whether d, a datagram Poll wrote, is DATA its sender marked
+// as the last it may send for now (everything written is out, or the window
+// is used up): a driver batching datagrams into one transmit can transmit
+// at once after it, without first calling Poll for a datagram that is not
+// coming.
+func Last(d []byte) bool {
+	return len(d) >= HeaderLen && Type(d[1]) == DATA && d[2]&flagAckNow != 0
+}

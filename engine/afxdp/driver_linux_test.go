@@ -1,0 +1,138 @@
+//go:build linux
+
+package afxdp
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
+	"github.com/zmqx/zmqx/internal/udpframe"
+)
+
+// established returns a channel whose Conn is the accepting end of an
+// established rel pair, and the dialling end, with no socket under it.
+func established(t *testing.T) (*channel, *rel.Conn, int64) {
+	t.Helper()
+	now := nowNs()
+	buf := make([]byte, 2048)
+	peer := rel.Dial(rel.Config{}, 1, now)
+	syn := append([]byte(nil), buf[:peer.Poll(buf, now)]...)
+	rc, err := rel.Accept(rel.Config{}, 2, syn, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &host{t: New(Config{})}
+	hdr := udpframe.Header{Src: netip.MustParseAddrPort("10.0.0.2:1"), Dst: netip.MustParseAddrPort("10.0.0.1:2")}
+	// A queue with no socket: what the channel asks of it (a kick) waits.
+	c := newChannel(h, &queue{h: h}, 2, hdr, rc)
+	if err := peer.Input(buf[:rc.Poll(buf, now)], now); err != nil { // SYNACK
+		t.Fatal(err)
+	}
+	if err := rc.Input(buf[:peer.Poll(buf, now)], now); err != nil { // its ack
+		t.Fatal(err)
+	}
+	if rc.State() != rel.Established {
+		t.Fatalf("state %v", rc.State())
+	}
+	return c, peer, now
+}
+
+// TestReadNonBlockingDrained: once a driver's read found nothing, its next
+// reads do not look at the channel's Conn (nor take its lock) until the
+// queue's service says bytes came (update, after Input) — the idle spin is
+// one load — and then read what came; bytes a read left (p too small) are
+// read without being told.
+func TestReadNonBlockingDrained(t *testing.T) {
+	c, peer, now := established(t)
+	p := make([]byte, 4)
+	if n, err := c.ReadNonBlocking(p); n != 0 || err != nil {
+		t.Fatalf("first read: %d, %v", n, err)
+	}
+	// Bytes in, but no service yet: not read.
+	buf := make([]byte, 2048)
+	peer.Write([]byte("hello"), now)
+	d := buf[:peer.Poll(buf, now)]
+	c.mu.Lock()
+	if err := c.rc.Input(d, now); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Unlock()
+	if n, err := c.ReadNonBlocking(p); n != 0 || err != nil {
+		t.Fatalf("read before the service: %d, %v", n, err)
+	}
+	c.mu.Lock()
+	c.update()
+	c.mu.Unlock()
+	got := ""
+	for range 3 {
+		n, err := c.ReadNonBlocking(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += string(p[:n])
+	}
+	if got != "hello" {
+		t.Fatalf("read %q after the service", got)
+	}
+	if !c.drained {
+		t.Fatal("not drained after reading everything")
+	}
+	// An end is read at once: Close needs no service.
+	c.Close()
+	if _, err := c.ReadNonBlocking(p); err == nil {
+		t.Fatal("read after Close: no error")
+	}
+}
+
+// TestInputLeavesPolledChannelToItsDriver: DATA for a channel a driver
+// polls whose ack may wait (SetAckDelay) is not serviced by the round that
+// received it — there is nothing to send — but its reader is signalled and
+// its deadline (the deferred ack) published; DATA that must be acked at
+// once is serviced as before, as is every channel nobody polls.
+func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		polled, delay bool
+		serviced      bool
+	}{
+		{"polled, ack deferred", true, true, false},
+		{"polled, ack at once", true, false, true},
+		{"not polled", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, peer, now := established(t)
+			q := c.home
+			chans := map[uint32]*channel{c.id: c}
+			c.est, c.owned = true, true
+			c.polledA.Store(tc.polled)
+			if tc.delay {
+				c.rc.SetAckDelay(agentAckDelay)
+			}
+			buf := make([]byte, 2048)
+			peer.Write([]byte("request"), now)
+			n := peer.Poll(buf[udpframe.HeaderLen:], now)
+			frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.input(chans, frame, now)
+			if got := len(q.work) > 0; got != tc.serviced {
+				t.Fatalf("queued for service: %v, want %v", got, tc.serviced)
+			}
+			if c.rc.Readable() != len("request") {
+				t.Fatalf("readable %d", c.rc.Readable())
+			}
+			if !tc.serviced {
+				select {
+				case <-c.readable:
+				default:
+					t.Fatal("reader not signalled")
+				}
+				if d := c.deadline.Load(); d != now+int64(agentAckDelay) {
+					t.Fatalf("deadline %d after now, want the deferred ack's %d", d-now, agentAckDelay)
+				}
+			}
+		})
+	}
+}
