@@ -16,5 +16,11 @@
 //
 // cmd/floor_lat is not a zmqx tool: it is a raw TCP ping-pong that prints
 // remote_lat's lines, the floor that zmqx's and libzmq's latencies are read
-// against.
+// against. cmd/xdp_floor is the same for the kernel-bypass path: a raw
+// AF_XDP, kernel UDP or kernel TCP ping-pong over a veth pair, and with
+// -mode thr a one-way throughput run whose rates are counted in 64-byte
+// ZMTP message equivalents (the ceiling of the AF_XDP engine at that
+// MTU). xdp_floor.sh runs them (THR=1 for throughput, SG=1 for AF_XDP
+// multi-buffer, BLOCK=1 for a receiver that parks), and xdp.sh runs zmqx
+// over xdp:// and tcp://, libzmq and the floor on the same link.
 package bench
