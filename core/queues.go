@@ -50,26 +50,17 @@ func (l *lb) pick(s *Socket) *Pipe {
 	return nil
 }
 
-// send writes msg to the next pipe that can take it; false if none can.
-func (l *lb) send(s *Socket, msg []Msg) bool {
+// send writes a message to the next pipe that can take it: msg, or frames
+// the caller keeps (see writeAny); false if none can.
+func (l *lb) send(s *Socket, msg []Msg, frames [][]byte) bool {
 	if s.opts.Conflate {
-		return l.sendConflate(s, msg)
+		return l.sendConflate(s, msg) // (the socket sends frames as Msgs then)
 	}
 	p := l.pick(s)
 	if p == nil {
 		return false
 	}
-	writeMsg(p, msg)
-	return true
-}
-
-// sendBytes is send for frames the caller keeps (SendBytes).
-func (l *lb) sendBytes(s *Socket, frames [][]byte) bool {
-	p := l.pick(s)
-	if p == nil {
-		return false
-	}
-	writeBytes(p, frames)
+	writeAny(p, msg, frames)
 	return true
 }
 
@@ -104,6 +95,15 @@ func writeMsg(p *Pipe, msg []Msg) {
 		p.writeFrame(&msg[i])
 	}
 	p.Flush()
+}
+
+// writeAny is writeMsg for msg, or writeBytes for frames when not nil.
+func writeAny(p *Pipe, msg []Msg, frames [][]byte) {
+	if frames != nil {
+		writeBytes(p, frames)
+	} else {
+		writeMsg(p, msg)
+	}
 }
 
 // writeBytes is writeMsg for frames the caller keeps: short frames go

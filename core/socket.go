@@ -200,39 +200,23 @@ func (s *Socket) Send(ctx context.Context, msg []Msg) error {
 	return s.send(ctx, msg, nil)
 }
 
-// sendBytes is one try of send for frames the caller keeps, under mu: the
-// socket types that can take them as they are do so, with no Msg made for
-// them (a type switch, not an interface method, so that frames do not
-// escape to the heap).
-func (s *Socket) sendBytes(frames [][]byte) (bool, error) {
+// sendAsIs is one try of send, under mu, for the socket types that take
+// the caller's message as it is: msg with no copy into the socket's scratch
+// slice, or frames with no Msg made for them. A type switch, not an
+// interface method, so that neither escapes to the heap. Other types get
+// sendMsgs.
+func (s *Socket) sendAsIs(msg []Msg, frames [][]byte) (bool, error) {
 	switch b := s.b.(type) {
 	case *push:
-		return b.sendBytes(frames)
+		return b.sendAny(msg, frames)
 	case *dealer:
-		return b.sendBytes(frames)
+		return b.sendAny(msg, frames)
 	case *req:
-		return b.sendBytes(frames)
+		return b.sendAny(msg, frames)
 	case *rep:
-		return b.sendBytes(frames)
+		return b.sendAny(msg, frames)
 	}
-	return s.sendMsgs(nil, frames)
-}
-
-// sendDirect is one try of send for msg, under mu: the socket types whose
-// send keeps nothing of the slice take it as it is, with no copy into the
-// socket's scratch slice (a type switch, as in sendBytes).
-func (s *Socket) sendDirect(msg []Msg) (bool, error) {
-	switch b := s.b.(type) {
-	case *push:
-		return b.send(msg)
-	case *dealer:
-		return b.send(msg)
-	case *req:
-		return b.send(msg)
-	case *rep:
-		return b.send(msg)
-	}
-	return s.sendMsgs(msg, nil)
+	return s.sendMsgs(msg, frames)
 }
 
 // sendMsgs is one try of send through the behaviour, under mu: msg, or
@@ -300,13 +284,10 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		var ok bool
 		var err error
 		s.sendCtx = ctx
-		switch {
-		case s.opts.Conflate:
+		if s.opts.Conflate {
 			ok, err = s.sendMsgs(msg, frames)
-		case frames != nil:
-			ok, err = s.sendBytes(frames)
-		default:
-			ok, err = s.sendDirect(msg)
+		} else {
+			ok, err = s.sendAsIs(msg, frames)
 		}
 		s.sendCtx = nil
 		idle := len(s.agents) == 0

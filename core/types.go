@@ -58,9 +58,11 @@ type push struct {
 
 func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
 
-func (b *push) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
+func (b *push) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
-func (b *push) sendBytes(f [][]byte) (bool, error) { return b.lb.sendBytes(b.s, f), nil }
+func (b *push) sendAny(msg []Msg, frames [][]byte) (bool, error) {
+	return b.lb.send(b.s, msg, frames), nil
+}
 
 func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
 	return dst, false, fmt.Errorf("%w: PUSH cannot receive", ErrNotSupported)
@@ -89,9 +91,11 @@ type dealer struct {
 
 func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
 
-func (b *dealer) send(msg []Msg) (bool, error) { return b.lb.send(b.s, msg), nil }
+func (b *dealer) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
-func (b *dealer) sendBytes(f [][]byte) (bool, error) { return b.lb.sendBytes(b.s, f), nil }
+func (b *dealer) sendAny(msg []Msg, frames [][]byte) (bool, error) {
+	return b.lb.send(b.s, msg, frames), nil
+}
 
 func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
 
@@ -106,33 +110,17 @@ type req struct {
 
 func (b *req) attach(p *Pipe) error { return b.dealer.attach(p) }
 
-func (b *req) send(msg []Msg) (bool, error) {
-	p, err := b.start()
-	if p == nil {
-		return false, err
-	}
-	writeMsg(p, msg)
-	return true, nil
-}
+func (b *req) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
-func (b *req) sendBytes(f [][]byte) (bool, error) {
-	p, err := b.start()
-	if p == nil {
-		return false, err
-	}
-	writeBytes(p, f)
-	return true, nil
-}
-
-// start picks the peer for a request and writes the envelope to it (the
-// request follows); nil if no peer can take it now.
-func (b *req) start() (*Pipe, error) {
+// sendAny sends a request, msg or frames (see writeAny): the envelope to the
+// peer picked, then the request.
+func (b *req) sendAny(msg []Msg, frames [][]byte) (bool, error) {
 	if b.waiting && !b.s.opts.ReqRelaxed {
-		return nil, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
+		return false, fmt.Errorf("%w: REQ must receive the reply before sending again", ErrState)
 	}
 	p := b.lb.pick(b.s)
 	if p == nil {
-		return nil, nil
+		return false, nil
 	}
 	if b.s.opts.ReqCorrelate {
 		// libzmq's REQ_CORRELATE: a frame with the request id (4 bytes, in
@@ -145,8 +133,9 @@ func (b *req) start() (*Pipe, error) {
 		p.Write(id)
 	}
 	p.Write(Msg{More: true}) // empty delimiter
+	writeAny(p, msg, frames)
 	b.waiting, b.to = true, p
-	return p, nil
+	return true, nil
 }
 
 func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
@@ -218,32 +207,13 @@ func (b *rep) recv(dst []Msg) ([]Msg, bool, error) {
 	}
 }
 
-func (b *rep) send(msg []Msg) (bool, error) {
-	p, err := b.start()
-	switch {
-	case err != nil:
-		return false, err
-	case p == nil:
-		closeAll(msg) // dropped
-	default:
-		writeMsg(p, msg)
-	}
-	return true, nil
-}
+func (b *rep) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
-func (b *rep) sendBytes(f [][]byte) (bool, error) {
-	p, err := b.start()
-	if p != nil {
-		writeBytes(p, f)
-	}
-	return err == nil, err
-}
-
-// start writes the envelope of the request being answered to its peer (the
-// reply follows); nil if the reply is to be dropped.
-func (b *rep) start() (*Pipe, error) {
+// sendAny sends the reply, msg or frames (see writeAny), back along the
+// envelope of the request being answered.
+func (b *rep) sendAny(msg []Msg, frames [][]byte) (bool, error) {
 	if !b.replying {
-		return nil, fmt.Errorf("%w: REP must receive a request before sending", ErrState)
+		return false, fmt.Errorf("%w: REP must receive a request before sending", ErrState)
 	}
 	p := b.to
 	b.replying, b.to = false, nil
@@ -252,13 +222,15 @@ func (b *rep) start() (*Pipe, error) {
 	if p.PeerGone() || !p.CheckWrite() {
 		// The requester is gone or stuck: the reply is dropped, as in libzmq.
 		closeAll(env)
-		return nil, nil
+		closeAll(msg)
+		return true, nil
 	}
 	for i := range env {
 		env[i].More = true
 		p.Write(env[i])
 	}
-	return p, nil
+	writeAny(p, msg, frames)
+	return true, nil
 }
 
 // router: prefixes each received message with the routing id of its peer

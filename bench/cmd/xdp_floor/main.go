@@ -92,13 +92,6 @@ func run() error {
 	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
 	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
-	if c.mode == "thr" {
-		flag.Visit(func(f *flag.Flag) { c.sizeSet = c.sizeSet || f.Name == "size" })
-		return runThr(&c, local, peer, mac)
-	}
-	if c.mode != "pingpong" {
-		return fmt.Errorf("-mode %q: want pingpong or thr", c.mode)
-	}
 	var err error
 	if c.local, err = netip.ParseAddrPort(local); err != nil {
 		return fmt.Errorf("-local: %w", err)
@@ -106,25 +99,34 @@ func run() error {
 	if c.peer, err = netip.ParseAddrPort(peer); err != nil {
 		return fmt.Errorf("-peer: %w", err)
 	}
-	if c.size < 8 || c.size > 1400 {
-		return errors.New("-size: 8 to 1400 bytes")
-	}
-	if c.cpu >= 0 {
-		if err := cpuset.PinProcess(c.cpu); err != nil {
-			return err
-		}
-	}
-	var p pinger
 	switch c.transport {
 	case "xdp":
 		if c.peerMAC, err = net.ParseMAC(mac); err != nil {
 			return fmt.Errorf("-peer-mac: %w", err)
 		}
-		p, err = openXDP(&c)
 	case "udp", "tcp":
-		p, err = openKernel(&c)
 	default:
 		return fmt.Errorf("-transport %q: want xdp, udp or tcp", c.transport)
+	}
+	switch c.mode {
+	case "thr":
+		flag.Visit(func(f *flag.Flag) { c.sizeSet = c.sizeSet || f.Name == "size" })
+		return runThr(&c)
+	case "pingpong":
+	default:
+		return fmt.Errorf("-mode %q: want pingpong or thr", c.mode)
+	}
+	if c.size < 8 || c.size > 1400 {
+		return errors.New("-size: 8 to 1400 bytes")
+	}
+	if err := c.pin(); err != nil {
+		return err
+	}
+	var p pinger
+	if c.transport == "xdp" {
+		p, err = openXDP(&c)
+	} else {
+		p, err = openKernel(&c)
 	}
 	if err != nil {
 		return err
@@ -135,6 +137,14 @@ func run() error {
 		return serve(p, &c)
 	}
 	return measure(p, &c)
+}
+
+// pin pins the process to -cpu, if given.
+func (c *config) pin() error {
+	if c.cpu < 0 {
+		return nil
+	}
+	return cpuset.PinProcess(c.cpu)
 }
 
 func seq(b []byte) int { return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3]) }

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"time"
-
-	"github.com/zmqx/zmqx/cpuset"
 )
 
 // zmtpWire is what one 64-byte ZMTP message takes on a stream: a short
@@ -31,14 +28,9 @@ type thrEnd interface {
 	close() error
 }
 
-func runThr(c *config, local, peer, mac string) error {
-	var err error
-	if c.local, err = netip.ParseAddrPort(local); err != nil {
-		return fmt.Errorf("-local: %w", err)
-	}
-	if c.peer, err = netip.ParseAddrPort(peer); err != nil {
-		return fmt.Errorf("-peer: %w", err)
-	}
+// runThr is run for -mode thr (addresses, MAC and transport already
+// checked).
+func runThr(c *config) error {
 	if c.role != "client" && c.role != "server" {
 		return fmt.Errorf("-role %q: want client (sends) or server (counts)", c.role)
 	}
@@ -60,22 +52,15 @@ func runThr(c *config, local, peer, mac string) error {
 	if c.size < 1 || c.size > 1<<20 {
 		return errors.New("-size: 1 byte to 1 MiB")
 	}
-	if c.cpu >= 0 {
-		if err := cpuset.PinProcess(c.cpu); err != nil {
-			return err
-		}
+	if err := c.pin(); err != nil {
+		return err
 	}
 	var e thrEnd
-	switch c.transport {
-	case "xdp":
-		if c.peerMAC, err = net.ParseMAC(mac); err != nil {
-			return fmt.Errorf("-peer-mac: %w", err)
-		}
+	var err error
+	if c.transport == "xdp" {
 		e, err = openXDPThr(c)
-	case "udp", "tcp":
+	} else {
 		e, err = openKernelThr(c)
-	default:
-		return fmt.Errorf("-transport %q: want xdp, udp or tcp", c.transport)
 	}
 	if err != nil {
 		return err
