@@ -50,17 +50,26 @@ func (l *lb) pick(s *Socket) *Pipe {
 	return nil
 }
 
-// send writes a message to the next pipe that can take it: msg, or frames
-// the caller keeps (see writeAny); false if none can.
-func (l *lb) send(s *Socket, msg []Msg, frames [][]byte) bool {
+// send writes msg to the next pipe that can take it; false if none can.
+func (l *lb) send(s *Socket, msg []Msg) bool {
 	if s.opts.Conflate {
-		return l.sendConflate(s, msg) // (the socket sends frames as Msgs then)
+		return l.sendConflate(s, msg)
 	}
 	p := l.pick(s)
 	if p == nil {
 		return false
 	}
-	writeAny(p, msg, frames)
+	writeMsg(p, msg)
+	return true
+}
+
+// sendBytes is send for frames the caller keeps (see writeBytes).
+func (l *lb) sendBytes(s *Socket, frames [][]byte) bool {
+	p := l.pick(s)
+	if p == nil {
+		return false
+	}
+	writeBytes(p, frames)
 	return true
 }
 

@@ -61,7 +61,10 @@ func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
 func (b *push) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
 func (b *push) sendAny(msg []Msg, frames [][]byte) (bool, error) {
-	return b.lb.send(b.s, msg, frames), nil
+	if frames != nil {
+		return b.lb.sendBytes(b.s, frames), nil
+	}
+	return b.lb.send(b.s, msg), nil
 }
 
 func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
@@ -94,7 +97,10 @@ func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
 func (b *dealer) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
 func (b *dealer) sendAny(msg []Msg, frames [][]byte) (bool, error) {
-	return b.lb.send(b.s, msg, frames), nil
+	if frames != nil {
+		return b.lb.sendBytes(b.s, frames), nil
+	}
+	return b.lb.send(b.s, msg), nil
 }
 
 func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
