@@ -302,10 +302,10 @@ func (h *host) poll() {
 // first; later timers are the parked worker's, every polledSlack. With
 // q.mu held.
 func (q *queue) pollRound() {
-	q.releaseHeld()
 	q.polls++
 	if q.polls%pollTimers != 0 && !q.xsk.RxReady() && q.pending.Load() == 0 &&
 		len(q.txOut) == 0 && q.xsk.Outstanding() == 0 {
+		q.releaseHeld() // (round does it otherwise)
 		return
 	}
 	q.round(true)
