@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zmqx/zmqx/internal/rawio"
 )
 
 // unpolledConn is a connection whose socket has been taken out of Go's
@@ -82,14 +84,9 @@ func (u *unpolledConn) wait(events int16, deadline int64) error {
 		}
 		d = min(d, left)
 	}
-	return u.do(func(fd int) error {
-		fds := [1]unix.PollFd{{Fd: int32(fd), Events: events}}
-		ms := int((d + time.Millisecond - 1) / time.Millisecond)
-		if _, err := unix.Poll(fds[:], ms); err != nil && err != unix.EINTR {
-			return os.NewSyscallError("poll", err)
-		}
-		return nil
-	})
+	// Whatever the wait ends with, the caller's next read or write on fd
+	// finds out.
+	return u.do(func(fd int) error { rawio.Await(fd, events, d); return nil })
 }
 
 // Read reads like a blocking net.Conn, within the read deadline.

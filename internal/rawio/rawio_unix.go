@@ -96,8 +96,11 @@ func Writable(fd int) bool {
 // may: false when the time ran out. An interrupted wait reports true (the
 // caller's next write finds out). The wait blocks the calling thread (an
 // ordinary system call), so it is for short waits.
-func AwaitWritable(fd int, d time.Duration) bool {
-	fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+func AwaitWritable(fd int, d time.Duration) bool { return Await(fd, unix.POLLOUT, d) }
+
+// Await is AwaitWritable for any poll(2) events (unix.POLLIN, POLLOUT).
+func Await(fd int, events int16, d time.Duration) bool {
+	fds := [1]unix.PollFd{{Fd: int32(fd), Events: events}}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	n, err := unix.Poll(fds[:], ms)
 	return err != nil || n > 0
