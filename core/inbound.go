@@ -307,13 +307,19 @@ func isSubCommand(body []byte) bool {
 // --- consumer (socket) ---
 
 // checkRead reports whether a frame can be taken; when none can, the
-// socket is marked asleep so the engine's next publish signals it.
+// socket is marked asleep so the engine's next publish signals it. Not
+// while serial (the socket's callers drive the engine: no one waits on
+// the signal, the caller publishes and takes in turn), except for a PUB
+// or XPUB, which take their subscriptions in when it fires.
 func (in *Inbound) checkRead() bool {
 	if in.r < in.limit {
 		return true
 	}
 	if in.limit = atomic.LoadInt64(&in.committed); in.r < in.limit {
 		return true
+	}
+	if in.serial && !in.subIn {
+		return false
 	}
 	in.asleep.Store(true)
 	if in.limit = atomic.LoadInt64(&in.committed); in.r < in.limit {

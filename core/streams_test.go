@@ -207,3 +207,48 @@ func consumeSome(o *Outbound, iov [][]byte, r *rand.Rand, out []byte) []byte {
 	o.Advance(n)
 	return out
 }
+
+// TestSerialInboundSignalsOnlyPublishers checks the wake-up protocol while
+// the socket's caller drives the engine (serial): a consumer that found
+// nothing is not marked asleep, so the engine's publish does not signal
+// the socket, except on a PUB or XPUB, whose sends take subscriptions in
+// when the signal fires. Outside serial mode the signal always fires.
+func TestSerialInboundSignalsOnlyPublishers(t *testing.T) {
+	frame := zmtp.AppendFrame(nil, 0, []byte("hello"))
+	for _, tc := range []struct {
+		name          string
+		serial, subIn bool
+		signal        bool
+	}{
+		{"worker", false, false, true},
+		{"invoker", true, false, false},
+		{"invoker publisher", true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wake := newSignal()
+			in := newInbound(100, 0, wake)
+			in.serial, in.subIn = tc.serial, tc.subIn
+			var m Msg
+			if in.next(&m) {
+				t.Fatal("a frame from an empty stream")
+			}
+			k := copy(in.Space(), frame)
+			if ok, err := in.Fill(k); !ok || err != nil {
+				t.Fatalf("Fill: %v %v", ok, err)
+			}
+			select {
+			case <-wake:
+				if !tc.signal {
+					t.Error("the publish signalled a serial consumer")
+				}
+			default:
+				if tc.signal {
+					t.Error("the publish did not signal the consumer that found nothing")
+				}
+			}
+			if !in.next(&m) || string(m.Bytes()) != "hello" {
+				t.Fatalf("got %q", m.Bytes())
+			}
+		})
+	}
+}

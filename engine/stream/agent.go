@@ -106,7 +106,10 @@ func (a *agent) fail(err error) {
 func (a *agent) DoWork() int { return a.work(1) }
 
 // SpinWork implements core.Spinner: with no output waiting, a read that
-// finds nothing is repeated at once, up to reads times.
+// finds nothing is repeated at once, up to reads times, and a read that
+// completes a message returns at once: the caller waits for it, and there
+// was nothing to write (what the message brought, a PONG to send, goes at
+// the socket's next drive).
 func (a *agent) SpinWork(reads int) int {
 	c := a.c
 	if len(a.ctl) > 0 || c.ctlPending.Load() || c.ob.Available() > 0 || c.cv != nil && c.cv.off < len(c.cv.out) {
@@ -115,7 +118,9 @@ func (a *agent) SpinWork(reads int) int {
 	return a.work(reads)
 }
 
-// work is DoWork, making up to reads reads while none finds anything.
+// work is DoWork, making up to reads reads while none finds anything; with
+// reads > 1 (SpinWork with no output waiting) it skips the pump after a
+// read that published a message.
 func (a *agent) work(reads int) int {
 	if a.failed {
 		return 0
@@ -133,8 +138,13 @@ func (a *agent) work(reads int) int {
 			if !c.gotData.Load() {
 				c.gotData.Store(true)
 			}
-			if _, err := c.filled(n); err != nil {
+			published, err := c.filled(n)
+			if err != nil {
 				a.fail(err)
+				return work
+			}
+			if published && reads > 1 {
+				a.tick()
 				return work
 			}
 		} else if err != nil {
@@ -143,10 +153,15 @@ func (a *agent) work(reads int) int {
 		}
 	}
 	work += a.pumpOut()
+	a.tick()
+	return work
+}
+
+// tick counts a round of work, running the timers every 256.
+func (a *agent) tick() {
 	if a.rounds++; a.rounds&255 == 0 {
 		a.timers()
 	}
-	return work
 }
 
 // read makes one non-blocking read: the bytes read, 0 and nil when there

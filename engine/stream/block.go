@@ -91,8 +91,8 @@ func (c *conn) readSpace() []byte {
 }
 
 // filled takes the n bytes just read into readSpace: whole messages are
-// published (opened first, for CURVE). It reports whether a waiting
-// receiver was woken.
+// published (opened first, for CURVE). It reports whether anything was
+// published.
 func (c *conn) filled(n int) (bool, error) {
 	if c.cv != nil {
 		return c.curveFilled(n)

@@ -500,3 +500,56 @@ func TestPeerTTL(t *testing.T) {
 	}
 	waitFor(t, ctx, events, core.EventDisconnected, os.ErrDeadlineExceeded, p.c.LocalAddr().String())
 }
+
+// TestSpinningReceiverAnswersPing: a spinning invoker's Recv returns as
+// soon as a read completes a message, without pumping the output (see
+// SpinWork); a PING that came in the same read is still answered, by the
+// caller's next drive.
+func TestSpinningReceiverAnswersPing(t *testing.T) {
+	rt := core.NewRuntime(core.Config{Engine: stream.Engine{}, Idle: core.IdleSpin, Invoker: true,
+		Transports: map[string]core.Transport{"tcp": tcp.TCP{}}})
+	t.Cleanup(func() { rt.Close() })
+	pull := socket(t, rt, core.PULL, core.Options{})
+	ep, err := pull.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dialRaw(t, ep)
+	p.handshake("PUSH")
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	got := make(chan error, 2)
+	recv := func(want string) {
+		msg, err := pull.Recv(ctx, nil)
+		if err == nil && (len(msg) != 1 || string(msg[0].Bytes()) != want) {
+			err = fmt.Errorf("received %d frames, want %q", len(msg), want)
+		}
+		got <- err
+	}
+	go func() {
+		recv("w")
+		recv("m")
+		pull.Recv(ctx, nil) // drives the connection until the test ends it
+	}()
+	// The PING and the message go in one write once the receiver has taken
+	// the first message, so that they arrive in one read of its spin.
+	p.write(zmtp.AppendFrame(nil, 0, []byte("w")))
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	p.write(append(zmtp.AppendPing(nil, 0, []byte("ctx-2")), zmtp.AppendFrame(nil, 0, []byte("m"))...))
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, body := p.frame()
+		c, _ := zmtp.ParseCommand(body)
+		if c.Name == zmtp.CmdPong {
+			if !bytes.Equal(c.Data, []byte("ctx-2")) {
+				t.Fatalf("PONG context %q", c.Data)
+			}
+			break
+		}
+	}
+	cancel()
+}
