@@ -582,7 +582,17 @@ func (o *Outbound) gather(iov [][]byte, limit int, c int64) [][]byte {
 // acknowledged any (and wakes a producer waiting at its high-water mark).
 func (o *Outbound) Advance(n int) bool {
 	before := o.done
-	o.skip(int64(n))
+	if o.serial && o.r+int64(n) == o.w && o.w == o.committed && o.AtBoundary() && o.rseg == o.wseg && o.rseg.blk != nil {
+		// Everything written went, from the segment being written: with
+		// the producer at rest (serial) and nothing unpublished, its count
+		// of messages is the count published, and there are no headers to
+		// walk.
+		o.rpos += n
+		o.r += int64(n)
+		o.done = o.written
+	} else {
+		o.skip(int64(n))
+	}
 	if o.done == before {
 		return false
 	}

@@ -246,6 +246,14 @@ func (p *Pipe) writeFrame(m *Msg) {
 	p.Write(*m)
 }
 
+// writeDelimiter writes an empty frame with More set: the delimiter that
+// ends a REQ's envelope.
+func (p *Pipe) writeDelimiter() {
+	if p.ob == nil || !p.ob.appendShort(nil, true) {
+		p.Write(Msg{More: true})
+	}
+}
+
 // setSerial says whether the socket's callers drive the pipe's connection
 // (invoker mode), so that its engine and the socket take turns under the
 // socket's lock (see Outbound.serial). Under the socket's lock.

@@ -124,30 +124,7 @@ func TestOutboundStream(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	space := newSignal()
 	o := newOutbound(50, space)
-	var want []byte
-	var released, zc int
-	var mu sync.Mutex
-	var msgsList [][]Msg
-	for i := range msgs {
-		nf := 1 + rng.IntN(3)
-		var m []Msg
-		for f := range nf {
-			b := msgBody(rng, i, f)
-			var flags byte
-			if f < nf-1 {
-				flags = zmtp.FlagMore
-			}
-			want = zmtp.AppendFrame(want, flags, b)
-			if rng.IntN(3) == 0 {
-				zc++
-				m = append(m, NewZeroCopyMsg(b, func() { mu.Lock(); released++; mu.Unlock() }))
-			} else {
-				m = append(m, NewMsg(b))
-			}
-			m[f].More = f < nf-1
-		}
-		msgsList = append(msgsList, m)
-	}
+	msgsList, want, zc, released := outboundMsgs(rng, msgs)
 	done := make(chan []byte)
 	go func() {
 		r := rand.New(rand.NewPCG(7, 8))
@@ -184,10 +161,81 @@ func TestOutboundStream(t *testing.T) {
 	if o.done != msgs || atomic.LoadInt64(&o.acked) != msgs {
 		t.Fatalf("%d messages counted, %d acknowledged, want %d", o.done, atomic.LoadInt64(&o.acked), msgs)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if released != zc {
-		t.Fatalf("%d zero-copy payloads released, want %d", released, zc)
+	if n := released.Load(); n != int64(zc) {
+		t.Fatalf("%d zero-copy payloads released, want %d", n, zc)
+	}
+}
+
+// outboundMsgs makes n messages of 1-3 frames of random sizes (msgBody),
+// a third of the frames zero-copy, and the stream they encode to; released
+// counts the zero-copy payloads released.
+func outboundMsgs(rng *rand.Rand, n int) (msgs [][]Msg, wire []byte, zc int, released *atomic.Int64) {
+	released = new(atomic.Int64)
+	for i := range n {
+		nf := 1 + rng.IntN(3)
+		var m []Msg
+		for f := range nf {
+			b := msgBody(rng, i, f)
+			var flags byte
+			if f < nf-1 {
+				flags = zmtp.FlagMore
+			}
+			wire = zmtp.AppendFrame(wire, flags, b)
+			if rng.IntN(3) == 0 {
+				zc++
+				m = append(m, NewZeroCopyMsg(b, func() { released.Add(1) }))
+			} else {
+				m = append(m, NewMsg(b))
+			}
+			m[f].More = f < nf-1
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, wire, zc, released
+}
+
+// TestSerialOutboundStream is TestOutboundStream with the producer and the
+// consumer taking turns (serial, as under an invoker), where a write that
+// takes everything published is acknowledged without walking the frames:
+// small messages (that path), large and zero-copy ones (the walk) and
+// partial writes mixed, with the bytes, the counts and the releases checked.
+func TestSerialOutboundStream(t *testing.T) {
+	const msgs = 1000
+	rng := rand.New(rand.NewPCG(9, 10))
+	o := newOutbound(0, newSignal())
+	o.serial = true
+	msgsList, want, zc, released := outboundMsgs(rng, msgs)
+	var got []byte
+	for i, m := range msgsList {
+		for f := range m {
+			AppendFrame(o, &m[f], m[f].More)
+		}
+		o.EndMessage()
+		if rng.IntN(4) == 0 && i < msgs-1 {
+			continue // let messages pile up
+		}
+		for o.Available() > 0 {
+			iov := o.Gather(nil, 1<<20)
+			if rng.IntN(3) == 0 {
+				got = consumeSome(o, iov, rng, got)
+				continue
+			}
+			n := 0
+			for _, b := range iov {
+				got = append(got, b...)
+				n += len(b)
+			}
+			o.Advance(n)
+		}
+		if o.Pending() != 0 || o.done != int64(i+1) {
+			t.Fatalf("after message %d: %d pending, %d counted", i, o.Pending(), o.done)
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("stream of %d bytes differs from the %d written", len(got), len(want))
+	}
+	if n := released.Load(); n != int64(zc) {
+		t.Fatalf("%d zero-copy payloads released, want %d", n, zc)
 	}
 }
 

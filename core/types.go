@@ -138,7 +138,7 @@ func (b *req) sendAny(msg []Msg, frames [][]byte) (bool, error) {
 		id.More = true
 		p.Write(id)
 	}
-	p.Write(Msg{More: true}) // empty delimiter
+	p.writeDelimiter()
 	writeAny(p, msg, frames)
 	b.waiting, b.to = true, p
 	return true, nil
@@ -233,7 +233,7 @@ func (b *rep) sendAny(msg []Msg, frames [][]byte) (bool, error) {
 	}
 	for i := range env {
 		env[i].More = true
-		p.Write(env[i])
+		p.writeFrame(&env[i])
 	}
 	writeAny(p, msg, frames)
 	return true, nil
