@@ -2,7 +2,9 @@ package stream_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/engine/stream"
@@ -54,8 +56,28 @@ func BenchmarkInvokerRoundTrip(b *testing.B) {
 		out[0].Close()
 	}
 	trip() // the connection is up
-	b.ReportAllocs()
-	for b.Loop() {
-		trip()
+	b.Run("warm", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			trip()
+		}
+	})
+	// cold: before each round trip, kb KiB of other memory is written,
+	// as the kernel's work between two messages evicts the path's memory
+	// in a real process; only the round trips are timed.
+	for _, kb := range []int{32, 256, 1024} {
+		b.Run(fmt.Sprintf("cold%dK", kb), func(b *testing.B) {
+			junk := make([]byte, kb<<10)
+			var in time.Duration
+			for i := 0; b.Loop(); i++ {
+				for j := 0; j < len(junk); j += 64 {
+					junk[j] = byte(i)
+				}
+				t0 := time.Now()
+				trip()
+				in += time.Since(t0)
+			}
+			b.ReportMetric(float64(in.Nanoseconds())/float64(b.N), "ns/trip")
+		})
 	}
 }
