@@ -216,6 +216,21 @@ func (p *rawPeer) frame() (zmtp.Header, []byte) {
 }
 
 // handshake completes a NULL handshake as socket type typ.
+// awaitPong reads frames until a PONG, which must carry the context ctx.
+func (p *rawPeer) awaitPong(ctx string) {
+	p.t.Helper()
+	for {
+		_, body := p.frame()
+		c, _ := zmtp.ParseCommand(body)
+		if c.Name == zmtp.CmdPong {
+			if !bytes.Equal(c.Data, []byte(ctx)) {
+				p.t.Fatalf("PONG context %q", c.Data)
+			}
+			return
+		}
+	}
+}
+
 func (p *rawPeer) handshake(typ string) {
 	p.t.Helper()
 	p.write(zmtp.AppendGreeting(nil, zmtp.Greeting{Major: 3, Minor: 1, Mechanism: zmtp.MechNull}))
@@ -370,16 +385,7 @@ func TestHeartbeats(t *testing.T) {
 	}
 	// It answers our PING with our context.
 	p.write(zmtp.AppendPing(nil, 0, []byte("ctx-1")))
-	for {
-		_, body := p.frame()
-		c, _ := zmtp.ParseCommand(body)
-		if c.Name == zmtp.CmdPong {
-			if !bytes.Equal(c.Data, []byte("ctx-1")) {
-				t.Fatalf("PONG context %q", c.Data)
-			}
-			break
-		}
-	}
+	p.awaitPong("ctx-1")
 	// We fall silent: zmqx gives up after its timeout.
 	e := waitFor(t, ctx, events, core.EventDisconnected, os.ErrDeadlineExceeded, p.c.LocalAddr().String())
 	t.Logf("dropped: %v", e)
@@ -541,15 +547,6 @@ func TestSpinningReceiverAnswersPing(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
-	for {
-		_, body := p.frame()
-		c, _ := zmtp.ParseCommand(body)
-		if c.Name == zmtp.CmdPong {
-			if !bytes.Equal(c.Data, []byte("ctx-2")) {
-				t.Fatalf("PONG context %q", c.Data)
-			}
-			break
-		}
-	}
+	p.awaitPong("ctx-2")
 	cancel()
 }
