@@ -90,6 +90,15 @@ func TestEnvelopes(t *testing.T) {
 		ztest.Expect(t, ctx, router, "client-1", "", "hello")
 		ztest.Send(t, ctx, router, "client-1", "", "world")
 		ztest.Expect(t, ctx, req, "world")
+		// Replies without the delimiter, with a frame before it, or without
+		// a body are dropped; the REQ takes the next good one.
+		ztest.Send(t, ctx, req, "again")
+		ztest.Expect(t, ctx, router, "client-1", "", "again")
+		ztest.Send(t, ctx, router, "client-1", "no delimiter")
+		ztest.Send(t, ctx, router, "client-1", "x", "", "frame before it")
+		ztest.Send(t, ctx, router, "client-1", "")
+		ztest.Send(t, ctx, router, "client-1", "", "good", "two frames")
+		ztest.Expect(t, ctx, req, "good", "two frames")
 
 		// DEALER talking to REP builds the envelope itself.
 		rep := mustSocket(t, rt, zmqx.REP)
@@ -108,6 +117,14 @@ func TestEnvelopes(t *testing.T) {
 		ztest.Expect(t, ctx, rep, "q")
 		ztest.Send(t, ctx, rep, "r")
 		ztest.Expect(t, ctx, dealer, "", "r")
+		// Requests without a delimiter or without a body are dropped; a
+		// longer envelope (hops of a proxy) goes back with the reply whole.
+		ztest.Send(t, ctx, dealer, "no delimiter")
+		ztest.Send(t, ctx, dealer, "hop", "")
+		ztest.Send(t, ctx, dealer, "hop-1", "hop-2", "", "q2", "")
+		ztest.Expect(t, ctx, rep, "q2", "")
+		ztest.Send(t, ctx, rep, "r2")
+		ztest.Expect(t, ctx, dealer, "hop-1", "hop-2", "", "r2")
 	})
 }
 

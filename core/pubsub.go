@@ -91,7 +91,7 @@ func (b *pub) manual(topic []byte, on bool) {
 // for XPUB's Recv as they are (RFC 29) and dropped by PUB.
 func (b *pub) absorb() {
 	for {
-		msg, p := b.in.recv(b.s, nil)
+		msg, p := b.in.recv(b.s, nil, nil)
 		if p == nil {
 			return
 		}
@@ -314,7 +314,7 @@ func (b *sub) send(msg []Msg) (bool, error) {
 func (b *sub) recv(dst []Msg) ([]Msg, bool, error) {
 	start := len(dst)
 	for {
-		msg, p := b.fq.recv(b.s, dst)
+		msg, p := b.fq.recv(b.s, dst, nil)
 		if p == nil {
 			return dst, false, nil
 		}

@@ -139,19 +139,27 @@ func writeBytes(p *Pipe, frames [][]byte) {
 // fq is the fair queue: round-robin over pipes that have a message.
 type fq struct{ ring }
 
-// recv reads one whole message from the next pipe that has one. Pipes are
-// flushed a whole message at a time, so once the first frame is readable
-// the rest is too.
-func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
+// recv reads one whole message from the next pipe that has one, appending
+// its frames to into. Pipes are flushed a whole message at a time, so once
+// the first frame is readable the rest is too. With env not nil, the
+// message's frames up to and including its first empty one (REQ and REP's
+// envelope) go to *env instead, and only the rest to into; a message with
+// no empty frame goes to *env whole.
+func (f *fq) recv(s *Socket, into []Msg, env *[]Msg) ([]Msg, *Pipe) {
 	for tries := len(f.pipes); tries > 0 && len(f.pipes) > 0; tries-- {
 		if f.cur >= len(f.pipes) {
 			f.cur = 0
 		}
 		p := f.pipes[f.cur]
-		into = append(into, Msg{})
-		m := &into[len(into)-1]
+		start := len(into)
+		dst := &into
+		if env != nil {
+			dst = env
+		}
+		*dst = append(*dst, Msg{})
+		m := &(*dst)[len(*dst)-1]
 		if !p.readInto(m) {
-			into = into[:len(into)-1]
+			*dst = (*dst)[:len(*dst)-1]
 			if p.Dead() {
 				f.remove(p)
 				s.forget(p)
@@ -161,10 +169,15 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 			continue
 		}
 		f.cur++
-		start := len(into) - 1
-		for m.More {
-			into = append(into, Msg{})
-			m = &into[len(into)-1]
+		for {
+			if dst == env && m.Len() == 0 {
+				dst = &into // the envelope ends here
+			}
+			if !m.More {
+				break
+			}
+			*dst = append(*dst, Msg{})
+			m = &(*dst)[len(*dst)-1]
 			p.readInto(m)
 		}
 		// Conflate: a newer whole message from the same peer replaces it
@@ -189,6 +202,6 @@ func (f *fq) recv(s *Socket, into []Msg) ([]Msg, *Pipe) {
 // recvAny is recv for sockets that do not care which peer a message came
 // from, in the behaviour's (message, ok, error) form.
 func (f *fq) recvAny(s *Socket, dst []Msg) ([]Msg, bool, error) {
-	msg, p := f.recv(s, dst)
+	msg, p := f.recv(s, dst, nil)
 	return msg, p != nil, nil
 }

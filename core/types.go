@@ -112,6 +112,7 @@ type req struct {
 	waiting bool   // a request is out; only Recv is allowed (unless relaxed)
 	to      *Pipe  // the peer the request went to
 	id      uint32 // ReqCorrelate: the id of the request out
+	env     []Msg  // recv: a reply's envelope, reused
 }
 
 func (b *req) attach(p *Pipe) error { return b.dealer.attach(p) }
@@ -154,20 +155,24 @@ func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
 		head = 2
 	}
 	for {
-		msg, p := b.fq.recv(b.s, dst)
+		msg, p := b.fq.recv(b.s, dst, &b.env)
 		if p == nil {
 			return dst, false, nil
 		}
 		// Drop replies from other peers, to other requests, and replies
-		// without the delimiter.
-		env := msg[start:]
-		if p != b.to || len(env) < head+1 || env[head-1].Len() != 0 ||
+		// without the delimiter or a body.
+		env := b.env
+		b.env = b.env[:0]
+		if p != b.to || len(env) != head || env[head-1].Len() != 0 || len(msg) == start ||
 			head == 2 && (env[0].Len() != 4 || binary.LittleEndian.Uint32(env[0].Bytes()) != b.id) {
 			closeAll(env)
+			closeAll(msg[start:])
+			clear(msg[start:])
+			dst = msg[:start]
 			continue
 		}
+		closeAll(env)
 		b.waiting, b.to = false, nil
-		msg = append(msg[:start], msg[start+head:]...)
 		return msg, true, nil
 	}
 }
@@ -189,27 +194,25 @@ func (b *rep) recv(dst []Msg) ([]Msg, bool, error) {
 		return dst, false, fmt.Errorf("%w: REP must send the reply before receiving again", ErrState)
 	}
 	start := len(dst)
+	b.envelope = b.envelope[:0]
 	for {
-		msg, p := b.fq.recv(b.s, dst)
+		msg, p := b.fq.recv(b.s, dst, &b.envelope)
 		if p == nil {
 			return dst, false, nil
 		}
-		// The envelope runs up to and including the first empty frame.
-		body := msg[start:]
-		d := -1
-		for i := range body {
-			if body[i].Len() == 0 {
-				d = i
-				break
-			}
-		}
-		if d < 0 || d == len(body)-1 {
-			closeAll(body) // malformed: no delimiter or no body
+		// The envelope runs up to and including the first empty frame: a
+		// request without one, or without a body, is dropped.
+		if env := b.envelope; env[len(env)-1].Len() != 0 || len(msg) == start {
+			closeAll(env)
+			clear(env)
+			b.envelope = env[:0]
+			closeAll(msg[start:])
+			clear(msg[start:])
+			dst = msg[:start]
 			continue
 		}
-		b.envelope = append(b.envelope[:0], body[:d+1]...)
 		b.replying, b.to = true, p
-		return append(msg[:start], body[d+1:]...), true, nil
+		return msg, true, nil
 	}
 }
 
@@ -272,7 +275,7 @@ func (b *peerTable) forgot(p *Pipe) {
 // its first frame, at dst[len(dst)].
 func (b *peerTable) recvFromPeer(dst []Msg) ([]Msg, bool) {
 	start := len(dst)
-	msg, p := b.fq.recv(b.s, append(dst, Msg{}))
+	msg, p := b.fq.recv(b.s, append(dst, Msg{}), nil)
 	if p == nil {
 		return dst, false
 	}
