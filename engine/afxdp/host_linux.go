@@ -254,10 +254,7 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	// A channel's window is at most half the RX ring in full datagrams:
 	// more in flight than the ring holds would be dropped at the socket
 	// and retransmitted whenever its reader falls behind.
-	// A lone DATA goes with the short header (rel.SDATA): a 64-byte ZMTP
-	// message then makes a 128-byte frame, two cache lines for every copy
-	// of it, where the full header makes three.
-	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, RecvWindow: rxFrames / 2 * mss, ShortData: true}
+	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, RecvWindow: rxFrames / 2 * mss}
 	built := h // the named result is nil by the time a failure's defer runs
 	defer func() {
 		if err != nil {

@@ -36,14 +36,6 @@ type Config struct {
 	// acknowledgement: the sender-side recovery time of a loss. Stats keeps
 	// the count, sum and maximum of the same figure.
 	OnRecovered func(d time.Duration)
-	// ShortData lets a DATA datagram that has nothing in flight before it
-	// (a lone message, the first of a burst) go with the 20-byte short
-	// header (SDATA) instead of the 32-byte one: with everything before it
-	// acknowledged, the receiver knows its stream offset, and its channel
-	// ids travel in the UDP addressing too. Retransmissions always carry
-	// the full header. A 64-byte ZMTP message then fits a 128-byte
-	// Ethernet frame, two cache lines. Receiving SDATA needs no setting.
-	ShortData bool
 }
 
 // resolved is Config with defaults applied, durations in nanoseconds.
@@ -51,7 +43,6 @@ type resolved struct {
 	mss, sendBuf, recvWin             int
 	minRTO, maxRTO, initRTO, ka, dead int64
 	onRecovered                       func(time.Duration)
-	shortData                         bool
 }
 
 const maxMSS = 65535 - 28 - HeaderLen // what one UDP/IPv4 datagram can carry
@@ -67,7 +58,6 @@ func (c *Config) resolve() resolved {
 		ka:          int64(c.KeepAlive),
 		dead:        int64(c.DeadAfter),
 		onRecovered: c.OnRecovered,
-		shortData:   c.ShortData,
 	}
 	if r.mss <= 0 {
 		r.mss = 1400

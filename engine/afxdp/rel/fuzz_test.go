@@ -19,9 +19,6 @@ func seedDatagrams(t testing.TB) [][]byte {
 	out = append(out, drain(b, now)...) // NAK
 	b.Input(ds[0], now)
 	out = append(out, drain(b, now)...) // STATUS with SACK
-	sa, _, snow := pair(t, Config{ShortData: true}, Config{})
-	sa.Write(make([]byte, 64), snow)
-	out = append(out, drain(sa, snow)...) // SDATA
 	syn := Dial(Config{}, 5, now)
 	buf := make([]byte, 2048)
 	out = append(out, append([]byte(nil), buf[:syn.Poll(buf, now)]...))
@@ -139,11 +136,7 @@ func TestPeek(t *testing.T) {
 		if err != nil || typ != h.typ || dst != h.dst || src != h.src {
 			t.Fatalf("Peek %v %d %d %v", typ, dst, src, err)
 		}
-		hl := HeaderLen
-		if Type(d[1]) == SDATA {
-			hl = ShortHeaderLen
-		}
-		if _, _, _, err := Peek(d[:hl-1]); err == nil {
+		if _, _, _, err := Peek(d[:HeaderLen-1]); err == nil {
 			t.Fatal("short datagram accepted")
 		}
 	}
@@ -174,8 +167,7 @@ func FuzzChannel(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
 	f.Fuzz(func(t *testing.T, fates []byte) {
 		m := lossModel{Delay: 10 * us}
-		// Odd-length inputs run with the short header for lone DATA.
-		cfg := Config{MSS: 200, SendBuffer: 16 << 10, RecvWindow: 8 << 10, DeadAfter: time.Hour, KeepAlive: time.Hour, ShortData: len(fates)%2 == 1}
+		cfg := Config{MSS: 200, SendBuffer: 16 << 10, RecvWindow: 8 << 10, DeadAfter: time.Hour, KeepAlive: time.Hour}
 		s := newSim(t, 1, cfg, cfg, m, m)
 		s.fate = func(from int) (int, int64) {
 			if len(fates) == 0 {

@@ -19,7 +19,7 @@ func (c *Conn) Input(d []byte, now int64) error {
 	if h.typ == SYN {
 		return c.onSYN(&h, len(d))
 	}
-	if h.dst != c.local || (c.hasRemote && !h.short && h.src != c.remote) {
+	if h.dst != c.local || (c.hasRemote && h.src != c.remote) {
 		c.stats.Malformed++
 		return errNotMine
 	}
@@ -345,23 +345,11 @@ func (c *Conn) onData(h *header, p []byte) error {
 			c.ackPending = true
 		}
 	}
-	d := s - c.rcvSeq
-	if h.short {
-		// Sent with everything before it acknowledged: the next in
-		// order, or a duplicate.
-		if int32(d) < 0 {
-			c.stats.DuplicatesReceived++
-			return nil
-		}
-		if d != 0 {
-			return c.protocol(errShortData)
-		}
-		o = c.rcvOff
-	}
 	if o > 1<<62 {
 		return c.protocol(errOffset)
 	}
 	end := o + uint64(len(p))
+	d := s - c.rcvSeq
 	if int32(d) < 0 {
 		c.stats.DuplicatesReceived++
 		return nil

@@ -196,27 +196,12 @@ func (c *Conn) emit(buf []byte, t Type, flags, n uint8, seq uint32, off uint64, 
 	win := c.readOff + uint64(c.cfg.recvWin) - c.rcvOff
 	h := header{typ: t, flags: flags, n: n, dst: c.remote, src: c.local, seq: seq, ack: c.rcvSeq, wnd: uint32(win), off: off}
 	putHeader(buf, &h)
-	return c.emitted(HeaderLen + plen)
-}
-
-// emitShort is emit for a lone DATA with the short header; its payload
-// bytes must already be in buf[ShortHeaderLen:][:plen].
-func (c *Conn) emitShort(buf []byte, flags uint8, seq uint32, plen int) int {
-	win := c.readOff + uint64(c.cfg.recvWin) - c.rcvOff
-	h := header{flags: flags, dst: c.remote, seq: seq, ack: c.rcvSeq, wnd: uint32(win)}
-	putShort(buf, &h)
-	c.stats.ShortSent++
-	return c.emitted(ShortHeaderLen + plen)
-}
-
-// emitted accounts for a datagram of size bytes whose header carries the
-// current ack and window.
-func (c *Conn) emitted(size int) int {
 	c.ackPending = false
 	c.ackAt = never
 	c.unacked = 0
 	c.advLimit = c.readOff + uint64(c.cfg.recvWin)
 	c.lastSent = c.now
+	size := HeaderLen + plen
 	c.stats.DatagramsSent++
 	c.stats.BytesSent += uint64(size)
 	return size
@@ -315,15 +300,8 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	if n == 0 {
 		return 0
 	}
+	ringRead(c.sbuf, c.smask, c.sndNxtOff-c.sbase, buf[HeaderLen:HeaderLen+int(n)])
 	s := c.sndNxt
-	// Nothing in flight: everything before s is acknowledged, so the peer
-	// expects s next and knows its offset (see Config.ShortData).
-	short := c.cfg.shortData && c.est && c.sndUna == s
-	hl := HeaderLen
-	if short {
-		hl = ShortHeaderLen
-	}
-	ringRead(c.sbuf, c.smask, c.sndNxtOff-c.sbase, buf[hl:hl+int(n)])
 	c.txn++
 	if c.sndUna == s {
 		c.recBase = s // none in flight: start again at the first record
@@ -339,9 +317,6 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	var flags uint8
 	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit {
 		flags = flagAckNow
-	}
-	if short {
-		return c.emitShort(buf, flags, s, int(n))
 	}
 	return c.emit(buf, DATA, flags, 0, s, c.sndNxtOff-n, int(n))
 }

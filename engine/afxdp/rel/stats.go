@@ -19,7 +19,6 @@ type Stats struct {
 	NAKsSent       uint64
 	NAKsReceived   uint64
 	PingsSent      uint64 // keepalives and zero-window probes
-	ShortSent      uint64 // DATA sent with the short header (SDATA, Config.ShortData)
 
 	DuplicatesReceived uint64 // DATA already received (or already delivered)
 	OutOfWindow        uint64 // DATA dropped: beyond the receive window, or too many gaps to track

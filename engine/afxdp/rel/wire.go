@@ -13,11 +13,6 @@ const Version = 1
 // payload: size a DATA datagram as HeaderLen+MSS.
 const HeaderLen = 32
 
-// ShortHeaderLen is the size of the short header of a lone DATA (type
-// SDATA): one sent with nothing in flight before it, whose stream offset
-// the receiver knows (see Config.ShortData).
-const ShortHeaderLen = 20
-
 // rangeLen is the size of one sequence range in a STATUS or NAK payload.
 const rangeLen = 8
 
@@ -29,19 +24,18 @@ type Type uint8
 
 // The datagram types. The numbers are part of the wire format.
 const (
-	DATA   Type = 1  // stream bytes
-	STATUS Type = 2  // cumulative ack, window, received ranges (SACK)
-	NAK    Type = 3  // cumulative ack, window, missing ranges
-	SYN    Type = 4  // client opens a channel
-	SYNACK Type = 5  // server answers a SYN
-	FIN    Type = 6  // orderly close, carries the final stream offset
-	FINACK Type = 7  // answers a FIN
-	PING   Type = 8  // keepalive and window probe; answered by a STATUS
-	RST    Type = 9  // abort
-	SDATA  Type = 10 // DATA with the short header: no source id, no offset
+	DATA   Type = 1 // stream bytes
+	STATUS Type = 2 // cumulative ack, window, received ranges (SACK)
+	NAK    Type = 3 // cumulative ack, window, missing ranges
+	SYN    Type = 4 // client opens a channel
+	SYNACK Type = 5 // server answers a SYN
+	FIN    Type = 6 // orderly close, carries the final stream offset
+	FINACK Type = 7 // answers a FIN
+	PING   Type = 8 // keepalive and window probe; answered by a STATUS
+	RST    Type = 9 // abort
 )
 
-var typeNames = [...]string{"?", "DATA", "STATUS", "NAK", "SYN", "SYNACK", "FIN", "FINACK", "PING", "RST", "SDATA"}
+var typeNames = [...]string{"?", "DATA", "STATUS", "NAK", "SYN", "SYNACK", "FIN", "FINACK", "PING", "RST"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) && t != 0 {
@@ -72,25 +66,21 @@ var (
 	ErrReset    = errors.New("rel: connection reset by peer")
 	ErrProtocol = errors.New("rel: protocol error")
 
-	errShort     = fmt.Errorf("%w: datagram shorter than the header", ErrProtocol)
-	errVersion   = fmt.Errorf("%w: unknown version", ErrProtocol)
-	errType      = fmt.Errorf("%w: unknown type", ErrProtocol)
-	errLength    = fmt.Errorf("%w: payload length disagrees with the type", ErrProtocol)
-	errNotSYN    = fmt.Errorf("%w: Accept needs a SYN", ErrProtocol)
-	errNotMine   = fmt.Errorf("%w: channel ids do not match this connection", ErrProtocol)
-	errOffset    = fmt.Errorf("%w: DATA offset disagrees with its sequence number", ErrProtocol)
-	errAck       = fmt.Errorf("%w: ack for data never sent", ErrProtocol)
-	errFin       = fmt.Errorf("%w: FIN offset disagrees with the data received", ErrProtocol)
-	errStraySYN  = fmt.Errorf("%w: SYN from another peer", ErrProtocol)
-	errShortData = fmt.Errorf("%w: short DATA beyond the next in order", ErrProtocol)
+	errShort    = fmt.Errorf("%w: datagram shorter than the header", ErrProtocol)
+	errVersion  = fmt.Errorf("%w: unknown version", ErrProtocol)
+	errType     = fmt.Errorf("%w: unknown type", ErrProtocol)
+	errLength   = fmt.Errorf("%w: payload length disagrees with the type", ErrProtocol)
+	errNotSYN   = fmt.Errorf("%w: Accept needs a SYN", ErrProtocol)
+	errNotMine  = fmt.Errorf("%w: channel ids do not match this connection", ErrProtocol)
+	errOffset   = fmt.Errorf("%w: DATA offset disagrees with its sequence number", ErrProtocol)
+	errAck      = fmt.Errorf("%w: ack for data never sent", ErrProtocol)
+	errFin      = fmt.Errorf("%w: FIN offset disagrees with the data received", ErrProtocol)
+	errStraySYN = fmt.Errorf("%w: SYN from another peer", ErrProtocol)
 )
 
-// header is the decoded fixed header. A short DATA (SDATA) decodes as
-// DATA with short set, no source id and no offset: the receiver's in-order
-// offset is its offset when it is the next in order.
+// header is the decoded fixed header.
 type header struct {
 	typ   Type
-	short bool
 	flags uint8
 	n     uint8 // ranges in a STATUS or NAK
 	dst   uint32
@@ -117,25 +107,11 @@ func putHeader(b []byte, h *header) {
 
 // parse decodes and checks the header of d and returns its payload.
 func parse(d []byte, h *header) ([]byte, error) {
-	if len(d) < HeaderLen && (len(d) < ShortHeaderLen || Type(d[1]) != SDATA) {
+	if len(d) < HeaderLen {
 		return nil, errShort
 	}
 	if d[0] != Version {
 		return nil, errVersion
-	}
-	if Type(d[1]) == SDATA {
-		h.typ, h.short = DATA, true
-		h.flags = d[2]
-		h.n = d[3]
-		h.dst = binary.BigEndian.Uint32(d[4:])
-		h.seq = binary.BigEndian.Uint32(d[8:])
-		h.ack = binary.BigEndian.Uint32(d[12:])
-		h.wnd = binary.BigEndian.Uint32(d[16:])
-		p := d[ShortHeaderLen:]
-		if len(p) == 0 || h.n != 0 || h.flags&flagRetx != 0 {
-			return nil, errLength
-		}
-		return p, nil
 	}
 	h.typ = Type(d[1])
 	h.flags = d[2]
@@ -178,19 +154,6 @@ func Peek(d []byte) (t Type, dst, src uint32, err error) {
 	return h.typ, h.dst, h.src, nil
 }
 
-// putShort writes the short header of a lone DATA.
-func putShort(b []byte, h *header) {
-	_ = b[ShortHeaderLen-1]
-	b[0] = Version
-	b[1] = byte(SDATA)
-	b[2] = h.flags
-	b[3] = 0
-	binary.BigEndian.PutUint32(b[4:], h.dst)
-	binary.BigEndian.PutUint32(b[8:], h.seq)
-	binary.BigEndian.PutUint32(b[12:], h.ack)
-	binary.BigEndian.PutUint32(b[16:], h.wnd)
-}
-
 func putRange(b []byte, lo, hi uint32) {
 	binary.BigEndian.PutUint32(b, lo)
 	binary.BigEndian.PutUint32(b[4:], hi)
@@ -210,14 +173,13 @@ func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
 // that does not exist here (no Conn has its destination id, or a SYN no
 // listener takes), and returns its length; 0 when d must not be answered (a
 // malformed datagram, or a RST: RSTs are never answered) or buf is shorter
-// than HeaderLen; 0 too for a short DATA, which names no source channel to
-// answer (its sender's retransmission, a full DATA, is answered). The RST echoes d's sequence number as its ack, by which
+// than HeaderLen. The RST echoes d's sequence number as its ack, by which
 // a connecting client recognises the answer to its SYN (it fails with
 // ErrReset: refused), and a Conn whose FIN was sent takes it as the end of
 // the close (the peer already dropped the channel after a lost FINACK).
 func Reset(buf, d []byte) int {
 	var h header
-	if _, err := parse(d, &h); err != nil || h.typ == RST || h.short || len(buf) < HeaderLen {
+	if _, err := parse(d, &h); err != nil || h.typ == RST || len(buf) < HeaderLen {
 		return 0
 	}
 	putHeader(buf, &header{typ: RST, dst: h.src, src: h.dst, seq: h.ack, ack: h.seq})
@@ -230,5 +192,5 @@ func Reset(buf, d []byte) int {
 // at once after it, without first calling Poll for a datagram that is not
 // coming.
 func Last(d []byte) bool {
-	return len(d) >= ShortHeaderLen && (Type(d[1]) == SDATA || (len(d) >= HeaderLen && Type(d[1]) == DATA)) && d[2]&flagAckNow != 0
+	return len(d) >= HeaderLen && Type(d[1]) == DATA && d[2]&flagAckNow != 0
 }
