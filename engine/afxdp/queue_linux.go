@@ -509,23 +509,29 @@ func (q *queue) queueFrame(hdr *udpframe.Header, pfx *udpframe.Prefix, n int) {
 // while the datagram travels, not before.
 func (q *queue) service(c *channel, now int64) bool {
 	c.mu.Lock()
-	sent := q.serviceLocked(c, now)
+	sent := q.serviceLocked(c, now, false)
 	c.mu.Unlock()
 	return sent
 }
 
-// serviceLocked is service with c.mu held (and q.mu).
-func (q *queue) serviceLocked(c *channel, now int64) bool {
+// serviceLocked is service with c.mu held (and q.mu). With stamp (a
+// writer's send, now being the Conn's latest time rather than the
+// clock's), the clock is read only once the first datagram is transmitted,
+// or at the end, and the Conn stamped with it (rel.Conn.Unstamped, Stamp):
+// no clock read before the datagram is on its way.
+func (q *queue) serviceLocked(c *channel, now int64, stamp bool) bool {
 	loss := q.h.t.c.Loss
 	sent := false
+	if stamp {
+		now = c.rc.Unstamped()
+	}
 	for {
 		payload, ok := q.nextPayload()
 		if !ok {
 			// No frame free: come back to c next round. Its readers
 			// hear of what Input brought now.
 			q.kickLater(c)
-			c.update()
-			return sent
+			break
 		}
 		n := c.rc.Poll(payload, now)
 		if n == 0 {
@@ -538,7 +544,14 @@ func (q *queue) serviceLocked(c *channel, now int64) bool {
 		q.queueFrame(&c.hdr, c.pfx, n)
 		if rel.Last(payload[:n]) {
 			q.flush()
+			if stamp {
+				now, stamp = nowNs(), false
+				c.rc.Stamp(now)
+			}
 		}
+	}
+	if stamp {
+		c.rc.Stamp(nowNs())
 	}
 	c.update()
 	return sent
