@@ -3,6 +3,7 @@
 package afxdp
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"runtime"
@@ -65,8 +66,9 @@ type queue struct {
 	txOut  []xdp.Desc // frames written and not yet on the ring
 	polls  uint32     // pollRound calls
 	// Counters for the debug log: plain, since whoever counts holds mu.
-	rxCount uint64 // frames received on this queue
-	txCount uint64 // frames put on its TX ring
+	rxCount uint64   // frames received on this queue
+	txCount uint64   // frames put on its TX ring
+	lastIn  *channel // the channel of the last datagram input found
 }
 
 func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
@@ -404,24 +406,31 @@ func (q *queue) queueWork(c *channel) {
 	}
 }
 
-// input demultiplexes one received frame.
+// input demultiplexes one received frame. A datagram for a channel is
+// routed by its destination id alone, read where the header has it: the
+// channel's Conn checks the rest (rel.Conn.Input refuses a malformed one),
+// as rel.Reset does for one that has no channel here. The last channel
+// found is tried before the table, the usual case (one busy channel per
+// queue). Datagrams with no destination (SYNs) are checked in full first.
 func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	hdr, d, err := udpframe.Parse(fr)
 	if err != nil {
 		return
 	}
-	typ, dst, src, err := rel.Peek(d)
-	if err != nil {
+	if len(d) < rel.HeaderLen || d[0] != rel.Version {
 		return
 	}
 	var c *channel
-	if dst != 0 {
-		c = chans[dst]
+	if dst := binary.BigEndian.Uint32(d[4:]); dst != 0 {
+		if c = q.lastIn; c == nil || c.id != dst || c.gone.Load() {
+			c = chans[dst]
+			q.lastIn = c
+		}
 		if c == nil || c.hdr.Dst != hdr.Src {
 			q.reset(&hdr, d)
 			return
 		}
-	} else if typ == rel.SYN {
+	} else if typ, _, src, err := rel.Peek(d); err == nil && typ == rel.SYN {
 		var fresh bool
 		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
 			q.reset(&hdr, d) // refused: no listener, or too many pending
