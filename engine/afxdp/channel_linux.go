@@ -318,11 +318,13 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	if c.closed.Load() {
 		return 0
 	}
-	now := nowNs()
 	q := c.home
 	direct := c.ownedA.Load() && q.mu.TryLock()
 	total := 0
 	c.mu.Lock()
+	// The Conn's latest time, not the clock's: the clock is read once the
+	// datagram is on its way (see serviceLocked).
+	now := c.rc.Now()
 	if st := c.rc.State(); st == rel.Established {
 		for _, b := range iov {
 			n := c.rc.Write(b, now)
@@ -340,7 +342,7 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 		return total
 	}
 	if total > 0 {
-		q.serviceLocked(c, now)
+		q.serviceLocked(c, now, true)
 	}
 	c.mu.Unlock()
 	if total > 0 {

@@ -136,3 +136,42 @@ func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
 		})
 	}
 }
+
+// TestInputSkipsGoneCachedChannel: input tries the channel it found last
+// before the table, but not once that channel is gone: a datagram for the
+// same id then goes to the channel the table has now.
+func TestInputSkipsGoneCachedChannel(t *testing.T) {
+	old, _, _ := established(t)
+	c, peer, now := established(t)
+	if old.id != c.id {
+		t.Fatalf("ids %d and %d: the test needs the same", old.id, c.id)
+	}
+	q := old.home
+	c.home = q
+	chans := map[uint32]*channel{c.id: c}
+	q.lastIn = old
+	old.gone.Store(true)
+	buf := make([]byte, 2048)
+	peer.Write([]byte("request"), now)
+	n := peer.Poll(buf[udpframe.HeaderLen:], now)
+	frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.input(chans, frame, now)
+	if c.rc.Readable() != len("request") || old.rc.Readable() != 0 {
+		t.Fatalf("readable: table's channel %d, gone cached one %d; want %d and 0", c.rc.Readable(), old.rc.Readable(), len("request"))
+	}
+	if q.lastIn != c {
+		t.Fatal("the table's channel is not the one tried first now")
+	}
+	// And the cached one is used while it lives: a second datagram with
+	// the table emptied still arrives.
+	peer.Write([]byte("again"), now)
+	n = peer.Poll(buf[udpframe.HeaderLen:], now)
+	frame, _ = udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
+	q.input(map[uint32]*channel{}, frame, now)
+	if c.rc.Readable() != len("requestagain") {
+		t.Fatalf("readable %d after the second datagram, want %d", c.rc.Readable(), len("requestagain"))
+	}
+}

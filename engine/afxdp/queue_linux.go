@@ -3,6 +3,7 @@
 package afxdp
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"runtime"
@@ -65,8 +66,9 @@ type queue struct {
 	txOut  []xdp.Desc // frames written and not yet on the ring
 	polls  uint32     // pollRound calls
 	// Counters for the debug log: plain, since whoever counts holds mu.
-	rxCount uint64 // frames received on this queue
-	txCount uint64 // frames put on its TX ring
+	rxCount uint64   // frames received on this queue
+	txCount uint64   // frames put on its TX ring
+	lastIn  *channel // the channel of the last datagram input found
 }
 
 func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
@@ -404,24 +406,31 @@ func (q *queue) queueWork(c *channel) {
 	}
 }
 
-// input demultiplexes one received frame.
+// input demultiplexes one received frame. A datagram for a channel is
+// routed by its destination id alone, read where the header has it: the
+// channel's Conn checks the rest (rel.Conn.Input refuses a malformed one),
+// as rel.Reset does for one that has no channel here. The last channel
+// found is tried before the table, the usual case (one busy channel per
+// queue). Datagrams with no destination (SYNs) are checked in full first.
 func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	hdr, d, err := udpframe.Parse(fr)
 	if err != nil {
 		return
 	}
-	typ, dst, src, err := rel.Peek(d)
-	if err != nil {
+	if len(d) < rel.HeaderLen || d[0] != rel.Version {
 		return
 	}
 	var c *channel
-	if dst != 0 {
-		c = chans[dst]
+	if dst := binary.BigEndian.Uint32(d[4:]); dst != 0 {
+		if c = q.lastIn; c == nil || c.id != dst || c.gone.Load() {
+			c = chans[dst]
+			q.lastIn = c
+		}
 		if c == nil || c.hdr.Dst != hdr.Src {
 			q.reset(&hdr, d)
 			return
 		}
-	} else if typ == rel.SYN {
+	} else if typ, _, src, err := rel.Peek(d); err == nil && typ == rel.SYN {
 		var fresh bool
 		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
 			q.reset(&hdr, d) // refused: no listener, or too many pending
@@ -509,23 +518,29 @@ func (q *queue) queueFrame(hdr *udpframe.Header, pfx *udpframe.Prefix, n int) {
 // while the datagram travels, not before.
 func (q *queue) service(c *channel, now int64) bool {
 	c.mu.Lock()
-	sent := q.serviceLocked(c, now)
+	sent := q.serviceLocked(c, now, false)
 	c.mu.Unlock()
 	return sent
 }
 
-// serviceLocked is service with c.mu held (and q.mu).
-func (q *queue) serviceLocked(c *channel, now int64) bool {
+// serviceLocked is service with c.mu held (and q.mu). With stamp (a
+// writer's send, now being the Conn's latest time rather than the
+// clock's), the clock is read only once the first datagram is transmitted,
+// or at the end, and the Conn stamped with it (rel.Conn.Unstamped, Stamp):
+// no clock read before the datagram is on its way.
+func (q *queue) serviceLocked(c *channel, now int64, stamp bool) bool {
 	loss := q.h.t.c.Loss
 	sent := false
+	if stamp {
+		now = c.rc.Unstamped()
+	}
 	for {
 		payload, ok := q.nextPayload()
 		if !ok {
 			// No frame free: come back to c next round. Its readers
 			// hear of what Input brought now.
 			q.kickLater(c)
-			c.update()
-			return sent
+			break
 		}
 		n := c.rc.Poll(payload, now)
 		if n == 0 {
@@ -538,7 +553,14 @@ func (q *queue) serviceLocked(c *channel, now int64) bool {
 		q.queueFrame(&c.hdr, c.pfx, n)
 		if rel.Last(payload[:n]) {
 			q.flush()
+			if stamp {
+				now, stamp = nowNs(), false
+				c.rc.Stamp(now)
+			}
 		}
+	}
+	if stamp {
+		c.rc.Stamp(nowNs())
 	}
 	c.update()
 	return sent

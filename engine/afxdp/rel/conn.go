@@ -155,6 +155,12 @@ type Conn struct {
 	finAckPending bool
 	rstPending    bool
 
+	// A send whose time is told afterwards (Unstamped, Stamp): DATA
+	// transmitted after txn stampTxn.
+	stamping bool
+	stampTxn uint64
+	stampRTO bool // the RTO was armed by such DATA
+
 	stats Stats
 }
 
@@ -416,4 +422,62 @@ func ringRead(ring []byte, mask, off uint64, p []byte) {
 // acknowledgement is a timer.
 func (c *Conn) SetAckDelay(d time.Duration) {
 	c.ackDelay = min(max(int64(d), 0), c.cfg.minRTO/8)
+}
+
+// Now is the latest time passed to the Conn (by Input, Write, Poll or
+// Stamp).
+func (c *Conn) Now() int64 { return c.now }
+
+// Unstamped begins a send whose time is told afterwards, for a driver that
+// wants no clock read before its datagram is on its way: it returns the
+// Conn's latest time (Now) to pass to Write and Poll, and the new DATA the
+// Polls return until Stamp counts as sent at Stamp's time. Timers that
+// came due since Now run at the next Poll after.
+func (c *Conn) Unstamped() int64 {
+	c.stampTxn = c.txn
+	c.stamping, c.stampRTO = true, false
+	return c.now
+}
+
+// Stamp ends a send begun by Unstamped: the new DATA sent since counts as
+// sent at now, and the retransmission, tail-loss and window-probe timers
+// its sending armed run from now, so that the round trip sampled from its
+// acknowledgement is the true one. Retransmissions among it keep the
+// earlier time (a copy then counts as lost that much sooner). Without a
+// send begun, or with now not later than it, it does nothing.
+func (c *Conn) Stamp(now int64) {
+	if !c.stamping {
+		return
+	}
+	c.stamping = false
+	t := c.now
+	if now <= t {
+		return
+	}
+	c.now = now
+	if c.lastSent == t {
+		c.lastSent = now
+	}
+	if c.probeAt != never && c.probeAt == t+c.probeRTO {
+		c.probeAt = now + c.probeRTO // a window probe armed by this send
+	}
+	// The new DATA sent since Unstamped is the newest in flight.
+	moved := false
+	for s := c.sndNxt - 1; c.sndNxt != c.sndUna && seqLEQ(c.sndUna, s); s-- {
+		r := c.rec(s)
+		if r.lastTx <= c.stampTxn || r.retx {
+			break
+		}
+		r.first, r.last = now, now
+		moved = true
+	}
+	if !moved {
+		return
+	}
+	if c.stampRTO {
+		c.rtoAt = now + c.rto
+	}
+	if c.tlpAt != never {
+		c.armTLP(now)
+	}
 }

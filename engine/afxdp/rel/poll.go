@@ -309,6 +309,7 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	*c.rec(s) = record{off: c.sndNxtOff, first: now, last: now, lastTx: c.txn, n: uint32(n)}
 	if c.sndUna == c.sndNxt {
 		c.rtoAt = now + c.rto
+		c.stampRTO = c.stamping
 	}
 	c.sndNxt++
 	c.sndNxtOff += n
