@@ -36,6 +36,53 @@ type Config struct {
 	// acknowledgement: the sender-side recovery time of a loss. Stats keeps
 	// the count, sum and maximum of the same figure.
 	OnRecovered func(d time.Duration)
+	// OnRepair, if set, is called (from Input, on the caller's goroutine)
+	// for every datagram that needed retransmission, once it is
+	// acknowledged, with where its recovery time went (see Repair).
+	OnRepair func(Repair)
+	// OnHole, if set, is called (from Input) for every hole in the
+	// received sequence once it is filled, with the time from the arrival
+	// of the first datagram beyond it to the arrival of the last datagram
+	// it lacked: how long the loss held back in-order delivery, the
+	// receiver's view of its repair (a round trip of the path at best).
+	OnHole func(time.Duration)
+}
+
+// Repair is the history of one datagram that needed retransmission, given
+// to Config.OnRepair at the acknowledgement that ended it. Times are the
+// caller's clock (the now passed to Input and Poll), in nanoseconds.
+type Repair struct {
+	Sent     int64 // first transmission
+	Reported int64 // first queued for retransmission: a NAK or STATUS showing it missing arrived, or a timer fired
+	Resent   int64 // latest retransmission (Poll returned it)
+	Acked    int64 // the acknowledgement covering it arrived
+	Copies   int   // retransmissions
+	Cause    Cause // what first queued it
+	// SRTT is the smoothed round trip at the acknowledgement; RTT the
+	// latest sample, from a datagram acknowledged around it.
+	SRTT, RTT time.Duration
+	// InFlight is how many datagrams were sent and not acknowledged when
+	// the latest retransmission left (itself included).
+	InFlight int
+}
+
+// Cause is what queued a datagram for retransmission.
+type Cause uint8
+
+// The causes.
+const (
+	CauseNAK Cause = iota + 1 // a NAK, or a STATUS's SACK ranges, showed it missing
+	CauseRTO                  // the retransmission timer
+	CauseTLP                  // the tail-loss probe
+)
+
+var causeNames = [...]string{"", "NAK", "RTO", "TLP"}
+
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return "Cause(?)"
 }
 
 // resolved is Config with defaults applied, durations in nanoseconds.
@@ -43,6 +90,8 @@ type resolved struct {
 	mss, sendBuf, recvWin             int
 	minRTO, maxRTO, initRTO, ka, dead int64
 	onRecovered                       func(time.Duration)
+	onRepair                          func(Repair)
+	onHole                            func(time.Duration)
 }
 
 const maxMSS = 65535 - 28 - HeaderLen // what one UDP/IPv4 datagram can carry
@@ -58,6 +107,8 @@ func (c *Config) resolve() resolved {
 		ka:          int64(c.KeepAlive),
 		dead:        int64(c.DeadAfter),
 		onRecovered: c.OnRecovered,
+		onRepair:    c.OnRepair,
+		onHole:      c.OnHole,
 	}
 	if r.mss <= 0 {
 		r.mss = 1400

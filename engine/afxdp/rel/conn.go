@@ -52,6 +52,11 @@ type record struct {
 	n      uint32
 	retx   bool  // sent more than once: no RTT sample (Karn)
 	queued uint8 // reason, while in the retransmission queue
+	// For Repair: when and why it was first queued, and how many copies.
+	cause    uint8
+	copies   uint16
+	reported int64
+	inFlight uint32 // at the latest retransmission
 }
 
 // interval is a run of consecutive sequence numbers received beyond the
@@ -59,6 +64,7 @@ type record struct {
 type interval struct {
 	lo, hi       uint32 // [lo, hi)
 	offLo, offHi uint64
+	since        int64 // the hole before it was seen first (for OnHole)
 }
 
 // Conn is one end of a reliable, ordered, flow-controlled byte stream over
@@ -114,6 +120,7 @@ type Conn struct {
 	hasRTT     bool
 	srtt       int64
 	rttvar     int64
+	lastRTT    int64 // the latest sample
 	rto        int64
 	rtoAt      int64
 	tlpAt      int64

@@ -278,6 +278,8 @@ func (c *Conn) emitRetx(buf []byte, s uint32, now int64) int {
 	ringRead(c.sbuf, c.smask, r.off-c.sbase, buf[HeaderLen:HeaderLen+int(r.n)])
 	r.last = now
 	r.retx = true
+	r.copies++
+	r.inFlight = c.sndNxt - c.sndUna
 	c.txn++
 	r.lastTx = c.txn
 	switch why {

@@ -31,4 +31,8 @@ type Stats struct {
 	Recovered     uint64
 	RecoveryTotal time.Duration
 	RecoveryMax   time.Duration
+
+	// HolesFilled counts the holes in the received sequence that were
+	// filled (see Config.OnHole).
+	HolesFilled uint64
 }
