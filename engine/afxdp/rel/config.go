@@ -30,6 +30,9 @@ type Config struct {
 	// unanswered, a FIN unacknowledged included) fails the connection with
 	// ErrPeerDead; 0 means 3s.
 	DeadAfter time.Duration
+	// InitialCwnd is the congestion window a connection starts with, in
+	// DATA datagrams (see the package doc); 0 means 64.
+	InitialCwnd int
 	// OnRecovered, if set, is called (from Input, on the caller's
 	// goroutine) for every datagram that needed retransmission, once it is
 	// acknowledged, with the time from its first transmission to that
@@ -87,7 +90,7 @@ func (c Cause) String() string {
 
 // resolved is Config with defaults applied, durations in nanoseconds.
 type resolved struct {
-	mss, sendBuf, recvWin             int
+	mss, sendBuf, recvWin, initCwnd   int
 	minRTO, maxRTO, initRTO, ka, dead int64
 	onRecovered                       func(time.Duration)
 	onRepair                          func(Repair)
@@ -101,6 +104,7 @@ func (c *Config) resolve() resolved {
 		mss:         c.MSS,
 		sendBuf:     c.SendBuffer,
 		recvWin:     c.RecvWindow,
+		initCwnd:    c.InitialCwnd,
 		minRTO:      int64(c.MinRTO),
 		maxRTO:      int64(c.MaxRTO),
 		initRTO:     int64(c.InitialRTO),
@@ -124,6 +128,9 @@ func (c *Config) resolve() resolved {
 	// of two at least this size: keep them well inside.
 	r.sendBuf = min(r.sendBuf, 1<<30)
 	r.recvWin = min(r.recvWin, 1<<30)
+	if r.initCwnd <= 0 {
+		r.initCwnd = initCwnd
+	}
 	if r.minRTO <= 0 {
 		r.minRTO = int64(100 * time.Microsecond)
 	}

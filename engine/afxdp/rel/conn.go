@@ -130,6 +130,16 @@ type Conn struct {
 	txn        uint64 // DATA transmissions so far (originals and copies)
 	delivTx    uint64 // the latest transmission known to have arrived
 
+	// Congestion window (see cc.go): DATA datagrams in flight at most.
+	cwnd        uint32
+	cwndLimited bool  // held by cwnd during this round trip
+	standCur    int64 // the smallest RTT sample of this round trip
+	standEnd    int64 // this round trip's end
+	minRTT      int64 // the smallest RTT sample of this and the last epoch
+	minRTTCur   int64 // the smallest of this epoch
+	minRTTPrev  int64 // the smallest of the last epoch
+	minRTTEnd   int64 // this epoch's end
+
 	pingPending bool
 	lastSent    int64
 	lastHeard   int64
@@ -195,6 +205,7 @@ func newConn(cfg Config, localID uint32, now int64) *Conn {
 		lastSent:  now,
 		lastHeard: now,
 	}
+	c.initCC(now)
 	c.iss = initialSeq(localID, now)
 	c.sndUna, c.sndNxt, c.peerRcvMax = c.iss, c.iss, c.iss
 	return c
@@ -285,6 +296,10 @@ func (c *Conn) Stats() Stats {
 		s.SRTT = time.Duration(c.srtt)
 		s.RTTVar = time.Duration(c.rttvar)
 	}
+	if c.minRTT != never {
+		s.MinRTT = time.Duration(c.minRTT)
+	}
+	s.Cwnd = int(c.cwnd)
 	s.RTO = time.Duration(c.rto)
 	return s
 }

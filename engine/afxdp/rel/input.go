@@ -170,6 +170,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 		}
 	}
 	if ack != c.sndUna {
+		acked, wasOut := ack-c.sndUna, c.inFlight()
 		retx := false
 		for s := c.sndUna; s != ack; s++ {
 			r := c.rec(s)
@@ -193,6 +194,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 		}
 		if sample >= 0 {
 			c.rttSample(sample)
+			c.congestion(sample, acked, wasOut, now)
 			sample = -1
 		}
 		c.rto = c.baseRTO() // progress ends any backoff
@@ -205,6 +207,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 	}
 	if sample >= 0 {
 		c.rttSample(sample)
+		c.congestion(sample, 0, c.inFlight(), now)
 	}
 	if lim := c.sndUnaOff + uint64(h.wnd); lim > c.sndLimit {
 		c.sndLimit = lim

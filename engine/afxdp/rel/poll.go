@@ -187,7 +187,7 @@ func (c *Conn) Due() bool { return c.Deadline() <= c.now }
 // canSend reports whether new DATA could go out now.
 func (c *Conn) canSend() bool {
 	return c.writeOff > c.sndNxtOff && c.sndNxtOff < c.sndLimit &&
-		c.sndNxt-c.sndUna < uint32(len(c.recs)) && (c.est || (c.hasRemote && c.hsCount > 0))
+		c.cwndOpen() && (c.est || (c.hasRemote && c.hsCount > 0))
 }
 
 // emit writes a header (with the current ack and window) and accounts for
@@ -317,7 +317,7 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	c.armTLP(now)
 	c.stats.DataBytesSent += n
 	var flags uint8
-	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit {
+	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit || c.inFlight() >= c.cwnd {
 		flags = flagAckNow
 	}
 	return c.emit(buf, DATA, flags, 0, s, c.sndNxtOff-n, int(n))
