@@ -142,6 +142,6 @@
 // path so keeps a short queue in front of them instead of its whole
 // receive window, and a NAK and the retransmission answering it are not
 // delayed behind that queue: a loss in a stream is repaired in about one
-// round trip of the path. The window has a floor (32 datagrams) and loss
+// round trip of the path. The window has a floor (48 datagrams) and loss
 // does not shrink it. DATA that fills the window carries "ack now".
 package rel
