@@ -10,6 +10,7 @@ import (
 
 	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/engine/afxdp"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
 	"github.com/zmqx/zmqx/engine/stream"
 	"github.com/zmqx/zmqx/engine/tcp"
 )
@@ -266,6 +267,16 @@ type XDPConfig struct {
 	// datagram: from its first transmission to its acknowledgement. It is
 	// called from the queue workers.
 	OnRecovered func(time.Duration)
+	// OnRepair, when set, is given where the recovery time of every lost
+	// datagram went: when its loss was reported, when it was resent, the
+	// round trip at the time (rel.Repair). It is called from the queue
+	// workers.
+	OnRepair func(rel.Repair)
+	// OnHole, when set, is given how long every hole in a received
+	// sequence held back in-order delivery: from the arrival of the first
+	// datagram beyond a loss to the arrival of its repair. It is called
+	// from the queue workers.
+	OnHole func(time.Duration)
 }
 
 // Runtime owns sockets and everything they share: what libzmq calls a
@@ -285,7 +296,8 @@ func NewRuntime(c Config) *Runtime {
 			"xdp": afxdp.New(afxdp.Config{
 				NoFallback: c.XDP.NoFallback, NoTCPListen: c.XDP.NoTCPListen,
 				Queues: c.XDP.Queues, Attach: c.XDP.Attach, LeaveCoalescing: c.XDP.LeaveCoalescing,
-				Loss: c.XDP.Loss, OnRecovered: c.XDP.OnRecovered, CPUs: c.CPUs, Place: placeIface, Pin: pinThread(),
+				Loss: c.XDP.Loss, OnRecovered: c.XDP.OnRecovered, OnRepair: c.XDP.OnRepair, OnHole: c.XDP.OnHole,
+				CPUs: c.CPUs, Place: placeIface, Pin: pinThread(),
 				Logger: c.Logger,
 				// The queue workers park: with IdleSpin, IdleBackoff or
 				// Invoker the connections' drivers (I/O workers, or the

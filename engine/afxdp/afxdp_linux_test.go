@@ -69,7 +69,7 @@ func (r run) between(t *testing.T, a, b *vethtest.Side) (bound, conn *peer) {
 	conn.wait(limit)
 	bound.wait(limit)
 	for _, q := range []*peer{conn, bound} {
-		for _, prefix := range []string{"mean round trip", "throughput", "recovery"} {
+		for _, prefix := range []string{"mean round trip", "throughput", "recovery", "repair", "hole"} {
 			if l := q.line(prefix); l != "" {
 				t.Logf("%s: %s", q.name, l)
 			}

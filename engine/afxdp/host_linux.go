@@ -254,7 +254,8 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	// A channel's window is at most half the RX ring in full datagrams:
 	// more in flight than the ring holds would be dropped at the socket
 	// and retransmitted whenever its reader falls behind.
-	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, RecvWindow: rxFrames / 2 * mss}
+	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, OnRepair: t.c.OnRepair, OnHole: t.c.OnHole,
+		RecvWindow: rxFrames / 2 * mss}
 	built := h // the named result is nil by the time a failure's defer runs
 	defer func() {
 		if err != nil {

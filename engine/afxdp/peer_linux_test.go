@@ -28,6 +28,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/zmqx/zmqx"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
 )
 
 func TestMain(m *testing.M) {
@@ -97,14 +98,66 @@ func (r *recoveries) add(d time.Duration) {
 	r.mu.Unlock()
 }
 
-func (r *recoveries) print() {
+func (r *recoveries) print() { r.printAs("recovery") }
+
+func (r *recoveries) printAs(what string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h.TotalCount() == 0 {
 		return
 	}
-	fmt.Printf("recovery [us]: n=%d p50=%d p90=%d p99=%d max=%d\n", r.h.TotalCount(),
+	fmt.Printf("%s [us]: n=%d p50=%d p90=%d p99=%d max=%d\n", what, r.h.TotalCount(),
 		r.h.ValueAtQuantile(50), r.h.ValueAtQuantile(90), r.h.ValueAtQuantile(99), r.h.Max())
+}
+
+// repairs collects where the recovery times went (rel.Repair): for the
+// datagrams repaired by a single retransmission, the time from the first
+// transmission to the report of the loss, from the report to the
+// retransmission leaving, from there to the acknowledgement, and the round
+// trip at the time (smoothed, and the latest sample).
+type repairs struct {
+	mu                                             sync.Mutex
+	n                                              [4]int64 // by cause
+	multi                                          int64    // needed more than one copy
+	toReport, toResend, toAck, srtt, rtt, inFlight *hdrhistogram.Histogram
+}
+
+func newRepairs() *repairs {
+	h := func() *hdrhistogram.Histogram { return hdrhistogram.New(0, 60_000_000, 3) }
+	return &repairs{toReport: h(), toResend: h(), toAck: h(), srtt: h(), rtt: h(), inFlight: h()}
+}
+
+func (r *repairs) add(p rel.Repair) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if int(p.Cause) < len(r.n) {
+		r.n[p.Cause]++
+	}
+	r.srtt.RecordValue(int64(p.SRTT / time.Microsecond))
+	r.rtt.RecordValue(int64(p.RTT / time.Microsecond))
+	if p.Copies != 1 {
+		r.multi++
+		return
+	}
+	r.toReport.RecordValue((p.Reported - p.Sent) / 1000)
+	r.toResend.RecordValue((p.Resent - p.Reported) / 1000)
+	r.toAck.RecordValue((p.Acked - p.Resent) / 1000)
+	r.inFlight.RecordValue(int64(p.InFlight))
+}
+
+func (r *repairs) print() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.srtt.TotalCount() == 0 {
+		return
+	}
+	q := func(h *hdrhistogram.Histogram) string {
+		return fmt.Sprintf("%d/%d/%d", h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99))
+	}
+	fmt.Printf("repair [us, p50/p90/p99]: by NAK %d, RTO %d, TLP %d, more than one copy %d; srtt %s rtt %s; "+
+		"one copy: sent→reported %s reported→resent %s resent→acked %s; in flight at resend %s datagrams\n",
+		r.n[rel.CauseNAK], r.n[rel.CauseRTO], r.n[rel.CauseTLP], r.multi, q(r.srtt), q(r.rtt),
+		q(r.toReport), q(r.toResend), q(r.toAck), q(r.inFlight))
 }
 
 func runRole(role string) error {
@@ -116,12 +169,18 @@ func runRole(role string) error {
 	}
 	rec := &recoveries{h: hdrhistogram.New(1, 60_000_000, 3)}
 	defer rec.print()
+	rep := newRepairs()
+	defer rep.print()
+	holes := &recoveries{h: hdrhistogram.New(1, 60_000_000, 3)}
+	defer holes.printAs("hole")
 	var logger *slog.Logger
 	if os.Getenv("ZX_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	cfg := zmqx.Config{Idle: idle, Invoker: os.Getenv("ZX_INVOKER") != "", Logger: logger, XDP: zmqx.XDPConfig{
 		OnRecovered: rec.add,
+		OnRepair:    rep.add,
+		OnHole:      holes.add,
 		Attach:      os.Getenv("ZX_ATTACH"),
 		Queues:      envInt("ZX_QUEUES", 0),
 		NoFallback:  os.Getenv("ZX_NOFALLBACK") != "",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
 	"github.com/zmqx/zmqx/engine/tcp"
 )
 
@@ -61,6 +62,13 @@ type Config struct {
 	// that needed retransmission: from its first transmission to its
 	// acknowledgement. It is called from queue workers.
 	OnRecovered func(time.Duration)
+	// OnRepair, when set, is given where the recovery time of every such
+	// datagram went (rel.Repair). It is called from queue workers.
+	OnRepair func(rel.Repair)
+	// OnHole, when set, is given how long every hole in a received
+	// sequence held back in-order delivery (rel.Config.OnHole). It is
+	// called from queue workers.
+	OnHole func(time.Duration)
 	// Logger receives the engine's reports (fallbacks, attach modes).
 	Logger *slog.Logger
 }

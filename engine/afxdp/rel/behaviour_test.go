@@ -751,7 +751,9 @@ func TestTailLossProbe(t *testing.T) {
 // missing with the gaps, and the repair needs no RTO.
 func TestTooManyGaps(t *testing.T) {
 	m := lossModel{Delay: 10 * us}
-	s := newSim(t, testSeed(t), Config{MSS: 1000}, Config{MSS: 1000}, m, m)
+	// A congestion window larger than the stream: all 700 datagrams go
+	// out before the first repair arrives.
+	s := newSim(t, testSeed(t), Config{MSS: 1000, InitialCwnd: 1024}, Config{MSS: 1000}, m, m)
 	data := 0
 	s.link[0].drop = func(n int, d []byte) bool {
 		if typeOf(d) != DATA {

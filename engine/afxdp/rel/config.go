@@ -30,19 +30,71 @@ type Config struct {
 	// unanswered, a FIN unacknowledged included) fails the connection with
 	// ErrPeerDead; 0 means 3s.
 	DeadAfter time.Duration
+	// InitialCwnd is the congestion window a connection starts with, in
+	// DATA datagrams (see the package doc); 0 means 64.
+	InitialCwnd int
 	// OnRecovered, if set, is called (from Input, on the caller's
 	// goroutine) for every datagram that needed retransmission, once it is
 	// acknowledged, with the time from its first transmission to that
 	// acknowledgement: the sender-side recovery time of a loss. Stats keeps
 	// the count, sum and maximum of the same figure.
 	OnRecovered func(d time.Duration)
+	// OnRepair, if set, is called (from Input, on the caller's goroutine)
+	// for every datagram that needed retransmission, once it is
+	// acknowledged, with where its recovery time went (see Repair).
+	OnRepair func(Repair)
+	// OnHole, if set, is called (from Input) for every hole in the
+	// received sequence once it is filled, with the time from the arrival
+	// of the first datagram beyond it to the arrival of the last datagram
+	// it lacked: how long the loss held back in-order delivery, the
+	// receiver's view of its repair (a round trip of the path at best).
+	OnHole func(time.Duration)
+}
+
+// Repair is the history of one datagram that needed retransmission, given
+// to Config.OnRepair at the acknowledgement that ended it. Times are the
+// caller's clock (the now passed to Input and Poll), in nanoseconds.
+type Repair struct {
+	Sent     int64 // first transmission
+	Reported int64 // first queued for retransmission: a NAK or STATUS showing it missing arrived, or a timer fired
+	Resent   int64 // latest retransmission (Poll returned it)
+	Acked    int64 // the acknowledgement covering it arrived
+	Copies   int   // retransmissions
+	Cause    Cause // what first queued it
+	// SRTT is the smoothed round trip at the acknowledgement; RTT the
+	// latest sample, from a datagram acknowledged around it.
+	SRTT, RTT time.Duration
+	// InFlight is how many datagrams were sent and not acknowledged when
+	// the latest retransmission left (itself included).
+	InFlight int
+}
+
+// Cause is what queued a datagram for retransmission.
+type Cause uint8
+
+// The causes.
+const (
+	CauseNAK Cause = iota + 1 // a NAK, or a STATUS's SACK ranges, showed it missing
+	CauseRTO                  // the retransmission timer
+	CauseTLP                  // the tail-loss probe
+)
+
+var causeNames = [...]string{"", "NAK", "RTO", "TLP"}
+
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return "Cause(?)"
 }
 
 // resolved is Config with defaults applied, durations in nanoseconds.
 type resolved struct {
-	mss, sendBuf, recvWin             int
+	mss, sendBuf, recvWin, initCwnd   int
 	minRTO, maxRTO, initRTO, ka, dead int64
 	onRecovered                       func(time.Duration)
+	onRepair                          func(Repair)
+	onHole                            func(time.Duration)
 }
 
 const maxMSS = 65535 - 28 - HeaderLen // what one UDP/IPv4 datagram can carry
@@ -52,12 +104,15 @@ func (c *Config) resolve() resolved {
 		mss:         c.MSS,
 		sendBuf:     c.SendBuffer,
 		recvWin:     c.RecvWindow,
+		initCwnd:    c.InitialCwnd,
 		minRTO:      int64(c.MinRTO),
 		maxRTO:      int64(c.MaxRTO),
 		initRTO:     int64(c.InitialRTO),
 		ka:          int64(c.KeepAlive),
 		dead:        int64(c.DeadAfter),
 		onRecovered: c.OnRecovered,
+		onRepair:    c.OnRepair,
+		onHole:      c.OnHole,
 	}
 	if r.mss <= 0 {
 		r.mss = 1400
@@ -73,6 +128,9 @@ func (c *Config) resolve() resolved {
 	// of two at least this size: keep them well inside.
 	r.sendBuf = min(r.sendBuf, 1<<30)
 	r.recvWin = min(r.recvWin, 1<<30)
+	if r.initCwnd <= 0 {
+		r.initCwnd = initCwnd
+	}
 	if r.minRTO <= 0 {
 		r.minRTO = int64(100 * time.Microsecond)
 	}

@@ -52,6 +52,11 @@ type record struct {
 	n      uint32
 	retx   bool  // sent more than once: no RTT sample (Karn)
 	queued uint8 // reason, while in the retransmission queue
+	// For Repair: when and why it was first queued, and how many copies.
+	cause    uint8
+	copies   uint16
+	reported int64
+	inFlight uint32 // at the latest retransmission
 }
 
 // interval is a run of consecutive sequence numbers received beyond the
@@ -59,6 +64,7 @@ type record struct {
 type interval struct {
 	lo, hi       uint32 // [lo, hi)
 	offLo, offHi uint64
+	since        int64 // the hole before it was seen first (for OnHole)
 }
 
 // Conn is one end of a reliable, ordered, flow-controlled byte stream over
@@ -114,6 +120,7 @@ type Conn struct {
 	hasRTT     bool
 	srtt       int64
 	rttvar     int64
+	lastRTT    int64 // the latest sample
 	rto        int64
 	rtoAt      int64
 	tlpAt      int64
@@ -122,6 +129,16 @@ type Conn struct {
 	peerRcvMax uint32 // the peer has received nothing at or beyond this seq
 	txn        uint64 // DATA transmissions so far (originals and copies)
 	delivTx    uint64 // the latest transmission known to have arrived
+
+	// Congestion window (see cc.go): DATA datagrams in flight at most.
+	cwnd        uint32
+	cwndLimited bool  // held by cwnd during this round trip
+	standCur    int64 // the smallest RTT sample of this round trip
+	standEnd    int64 // this round trip's end
+	minRTT      int64 // the smallest RTT sample of this and the last epoch
+	minRTTCur   int64 // the smallest of this epoch
+	minRTTPrev  int64 // the smallest of the last epoch
+	minRTTEnd   int64 // this epoch's end
 
 	pingPending bool
 	lastSent    int64
@@ -194,6 +211,7 @@ func newConn(cfg Config, localID uint32, now int64) *Conn {
 		lastSent:  now,
 		lastHeard: now,
 	}
+	c.initCC(now)
 	c.iss = initialSeq(localID, now)
 	c.sndUna, c.sndNxt, c.peerRcvMax = c.iss, c.iss, c.iss
 	return c
@@ -284,6 +302,10 @@ func (c *Conn) Stats() Stats {
 		s.SRTT = time.Duration(c.srtt)
 		s.RTTVar = time.Duration(c.rttvar)
 	}
+	if c.minRTT != never {
+		s.MinRTT = time.Duration(c.minRTT)
+	}
+	s.Cwnd = int(c.cwnd)
 	s.RTO = time.Duration(c.rto)
 	return s
 }

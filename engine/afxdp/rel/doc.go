@@ -132,8 +132,16 @@
 // with ErrProtocol and is answered by a RST; a malformed one, or one for
 // other channel ids, is refused by Input with an error and changes nothing.
 //
-// There is no congestion control: the receive window is the only brake. On
-// a LAN with receive windows sized to the receiver's rings that is the
-// intent; a path with a bottleneck slower than the sender fills its queue
-// up to the window.
+// Congestion control is delay-based (cc.go): at most a congestion window
+// of DATA datagrams is in the network (counted beyond the highest one the
+// peer has shown it received, so a hole awaiting repair does not stop the
+// stream), and once a round trip the window is scaled down when the
+// smallest RTT sample of that round trip exceeds a target (the smallest
+// RTT seen, plus as much again or MinRTO/2), or grown by an eighth when
+// the sender was held by it. A sender faster than its receiver or its
+// path so keeps a short queue in front of them instead of its whole
+// receive window, and a NAK and the retransmission answering it are not
+// delayed behind that queue: a loss in a stream is repaired in about one
+// round trip of the path. The window has a floor (48 datagrams) and loss
+// does not shrink it. DATA that fills the window carries "ack now".
 package rel

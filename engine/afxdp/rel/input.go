@@ -170,12 +170,13 @@ func (c *Conn) onAck(h *header, now int64) error {
 		}
 	}
 	if ack != c.sndUna {
+		acked, wasOut := ack-c.sndUna, c.inFlight()
 		retx := false
 		for s := c.sndUna; s != ack; s++ {
 			r := c.rec(s)
 			if r.retx {
 				retx = true
-				c.recovered(now - r.first)
+				c.recovered(r, now)
 			}
 			c.delivTx = max(c.delivTx, r.lastTx)
 		}
@@ -193,6 +194,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 		}
 		if sample >= 0 {
 			c.rttSample(sample)
+			c.congestion(sample, acked, wasOut, now)
 			sample = -1
 		}
 		c.rto = c.baseRTO() // progress ends any backoff
@@ -205,6 +207,7 @@ func (c *Conn) onAck(h *header, now int64) error {
 	}
 	if sample >= 0 {
 		c.rttSample(sample)
+		c.congestion(sample, 0, c.inFlight(), now)
 	}
 	if lim := c.sndUnaOff + uint64(h.wnd); lim > c.sndLimit {
 		c.sndLimit = lim
@@ -212,7 +215,13 @@ func (c *Conn) onAck(h *header, now int64) error {
 	return nil
 }
 
-func (c *Conn) recovered(d int64) {
+func (c *Conn) recovered(r *record, now int64) {
+	d := now - r.first
+	if c.cfg.onRepair != nil {
+		c.cfg.onRepair(Repair{Sent: r.first, Reported: r.reported, Resent: r.last, Acked: now,
+			Copies: int(r.copies), Cause: Cause(r.cause), SRTT: time.Duration(c.srtt), RTT: time.Duration(c.lastRTT),
+			InFlight: int(r.inFlight)})
+	}
 	c.stats.Recovered++
 	c.stats.RecoveryTotal += time.Duration(d)
 	c.stats.RecoveryMax = max(c.stats.RecoveryMax, time.Duration(d))
@@ -221,9 +230,19 @@ func (c *Conn) recovered(d int64) {
 	}
 }
 
+// holeFilled reports a hole in the received sequence, first seen at since,
+// filled now.
+func (c *Conn) holeFilled(since int64) {
+	c.stats.HolesFilled++
+	if c.cfg.onHole != nil {
+		c.cfg.onHole(time.Duration(c.now - since))
+	}
+}
+
 // rttSample updates SRTT, RTTVAR and the RTO as RFC 6298 does.
 func (c *Conn) rttSample(r int64) {
 	r = max(r, 0)
+	c.lastRTT = r
 	if !c.hasRTT {
 		c.hasRTT = true
 		c.srtt = r
@@ -319,6 +338,9 @@ func (c *Conn) queue(s uint32, why uint8) {
 		return
 	}
 	r.queued = why
+	if r.cause == reasonNone {
+		r.cause, r.reported = why, c.now
+	}
 	c.retxQ[c.qTail&c.rmask] = s
 	c.qTail++
 }
@@ -369,6 +391,7 @@ func (c *Conn) onData(h *header, p []byte) error {
 		c.rcvSeq++
 		c.rcvOff = end
 		if c.nivs > 0 && c.ivs[0].lo == c.rcvSeq {
+			c.holeFilled(c.ivs[0].since)
 			c.rcvSeq, c.rcvOff = c.ivs[0].hi, c.ivs[0].offHi
 			copy(c.ivs[:], c.ivs[1:c.nivs])
 			c.nivs--
@@ -423,6 +446,7 @@ func (c *Conn) onData(h *header, p []byte) error {
 	ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 	switch {
 	case joinPrev && joinNext:
+		c.holeFilled(c.ivs[i].since)
 		c.ivs[i-1].hi, c.ivs[i-1].offHi = c.ivs[i].hi, c.ivs[i].offHi
 		copy(c.ivs[i:], c.ivs[i+1:c.nivs])
 		c.nivs--
@@ -431,8 +455,13 @@ func (c *Conn) onData(h *header, p []byte) error {
 	case joinNext:
 		c.ivs[i].lo, c.ivs[i].offLo = s, o
 	default:
+		// A new run splits a hole (seen since the next run's) or opens one.
+		since := c.now
+		if i < c.nivs {
+			since = c.ivs[i].since
+		}
 		copy(c.ivs[i+1:c.nivs+1], c.ivs[i:c.nivs])
-		c.ivs[i] = interval{lo: s, hi: s + 1, offLo: o, offHi: end}
+		c.ivs[i] = interval{lo: s, hi: s + 1, offLo: o, offHi: end, since: since}
 		c.nivs++
 	}
 	c.nakPending = true

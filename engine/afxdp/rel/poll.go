@@ -187,7 +187,7 @@ func (c *Conn) Due() bool { return c.Deadline() <= c.now }
 // canSend reports whether new DATA could go out now.
 func (c *Conn) canSend() bool {
 	return c.writeOff > c.sndNxtOff && c.sndNxtOff < c.sndLimit &&
-		c.sndNxt-c.sndUna < uint32(len(c.recs)) && (c.est || (c.hasRemote && c.hsCount > 0))
+		c.cwndOpen() && (c.est || (c.hasRemote && c.hsCount > 0))
 }
 
 // emit writes a header (with the current ack and window) and accounts for
@@ -278,6 +278,8 @@ func (c *Conn) emitRetx(buf []byte, s uint32, now int64) int {
 	ringRead(c.sbuf, c.smask, r.off-c.sbase, buf[HeaderLen:HeaderLen+int(r.n)])
 	r.last = now
 	r.retx = true
+	r.copies++
+	r.inFlight = c.sndNxt - c.sndUna
 	c.txn++
 	r.lastTx = c.txn
 	switch why {
@@ -316,7 +318,7 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 	c.armTLP(now)
 	c.stats.DataBytesSent += n
 	var flags uint8
-	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit {
+	if c.sndNxtOff == c.writeOff || c.sndNxtOff == c.sndLimit || c.inFlight() >= c.cwnd {
 		flags = flagAckNow
 	}
 	return c.emit(buf, DATA, flags, 0, s, c.sndNxtOff-n, int(n))

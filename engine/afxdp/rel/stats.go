@@ -25,10 +25,16 @@ type Stats struct {
 	Malformed          uint64 // datagrams Input refused (bad header, wrong ids)
 
 	SRTT, RTTVar, RTO time.Duration // current estimates (zero SRTT: no sample yet)
+	MinRTT            time.Duration // the smallest recent RTT sample (zero: none yet)
+	Cwnd              int           // the congestion window, in DATA datagrams
 
 	// Recovery: datagrams that needed retransmission and were then
 	// acknowledged; the time from first transmission to acknowledgement.
 	Recovered     uint64
 	RecoveryTotal time.Duration
 	RecoveryMax   time.Duration
+
+	// HolesFilled counts the holes in the received sequence that were
+	// filled (see Config.OnHole).
+	HolesFilled uint64
 }
