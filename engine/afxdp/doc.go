@@ -23,7 +23,10 @@
 // sequence numbers, cumulative and selective acknowledgement, every gap
 // reported at once, retransmission from the data kept until acknowledged,
 // an RTO from the smoothed RTT with a microsecond floor, a tail-loss probe,
-// a receive window, keepalive and an orderly close. A message of any size is
+// a receive window, a delay-based congestion window (so a receiver slower
+// than its sender keeps a short queue, and a loss is repaired in a round
+// trip of the path rather than of that queue), keepalive and an orderly
+// close. A message of any size is
 // cut into datagrams by the channel; several ZMTP frames share a datagram
 // when a backlog exists, and a lone message goes out at once.
 //
