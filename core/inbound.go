@@ -237,12 +237,17 @@ func (in *Inbound) Fill(n int) (bool, error) {
 		if len(b) < 2 {
 			break // not even a short header (usually: nothing)
 		}
-		h, err := zmtp.ParseHeader(b, 0)
-		if err == zmtp.ErrShort {
-			break
-		}
-		if err != nil {
-			return false, err
+		var h zmtp.Header
+		if f := b[0]; f&^zmtp.FlagMore == 0 {
+			// A short data frame, the common case: nothing to check.
+			h = zmtp.Header{Flags: f, Len: 2, Size: uint64(b[1])}
+		} else {
+			var err error
+			if h, err = zmtp.ParseHeader(b, 0); err == zmtp.ErrShort {
+				break
+			} else if err != nil {
+				return false, err
+			}
 		}
 		if h.Command() {
 			if h.Size > uint64(in.maxMsg+256) {
