@@ -123,6 +123,83 @@ func TestSteadyStateAllocations(t *testing.T) {
 	}
 }
 
+// TestBurstAllocations forces what made the steady-state run of 256 KiB
+// messages allocate now and then: a receiver that stops for a while (here:
+// it receives nothing until the sender finds its queue at the high-water
+// mark), so the sending queue runs up to its HWM, and then drains it. The
+// memory of one such burst must serve the next: a queue of 256 KiB messages
+// at its HWM of 1 000 holds about 4 000 of the sender's 64 KiB blocks, more
+// than the bounded cache of free blocks keeps, and what does not fit there
+// must come back to the next burst instead of going to the garbage
+// collector to be allocated again (core's freeList). The receiving queue is
+// kept short here: how deep it runs depends on scheduling (the inbound
+// caches are the same freeList, tested in core).
+func TestBurstAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own, and sync.Pool drops items at random under it")
+	}
+	const warm, bursts = 2, 4
+	huge := make([]byte, 256<<10)
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	pull, err := rt.Socket(zmqx.PULL, zmqx.SocketOptions{RecvHWM: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pull.Bind("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	push, err := rt.Socket(zmqx.PUSH, zmqx.SocketOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		t.Fatal(err)
+	}
+	var msg []zmqx.Msg
+	// burst sends until the queue is at its HWM, with nobody receiving
+	// (a send that does not wait copies its frame into the queue), then
+	// receives everything sent.
+	burst := func() int {
+		sent := 0
+		for {
+			err := push.Send(zmqx.NoWait, huge)
+			if errors.Is(err, zmqx.ErrWouldBlock) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent++
+		}
+		for i := 0; i < sent; i++ {
+			var err error
+			if msg, err = pull.RecvMsg(context.Background(), msg[:0]); err != nil {
+				t.Fatal(err)
+			}
+			for j := range msg {
+				msg[j].Close()
+			}
+		}
+		return sent
+	}
+	for i := 0; i < warm; i++ {
+		burst()
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	for i := 0; i < bursts; i++ {
+		n += burst()
+	}
+	runtime.ReadMemStats(&after)
+	per := float64(after.Mallocs-before.Mallocs) / float64(n)
+	t.Logf("%.4f allocations per message (%d in %d messages, %d bursts)", per, after.Mallocs-before.Mallocs, n, bursts)
+	if per > 0.05 {
+		t.Errorf("%.4f heap allocations per message over bursts up to the HWM, want at most 0.05", per)
+	}
+}
+
 // pair makes a bound a and a connected b of the given types over tr.
 func pair(t *testing.T, rt *zmqx.Runtime, tr string, at, bt zmqx.SocketType) (*zmqx.Socket, *zmqx.Socket) {
 	t.Helper()
