@@ -5,17 +5,11 @@ import (
 	"testing"
 )
 
-// TestFreeListKeepsBurst: what a burst puts back beyond the list's bound
-// comes back to the next burst instead of going to the garbage collector,
-// and is released once two garbage collections pass without it being taken
-// (the bound stays).
+// TestFreeListKeepsBurst: what a burst puts back beyond the list's limit
+// comes back to the next burst instead of going to the garbage collector;
+// what then stays unused through a whole period between two trims is
+// released, down to the limit.
 func TestFreeListKeepsBurst(t *testing.T) {
-	if raceEnabled {
-		t.Skip("sync.Pool drops items at random under the race detector")
-	}
-	// One P: a sync.Pool keeps one item per P where a Get on another P
-	// does not look, and the test would depend on where it runs.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	const limit, burst = 4, 64
 	f := freeList[int]{limit: limit}
 	put := make(map[*int]bool)
@@ -24,6 +18,7 @@ func TestFreeListKeepsBurst(t *testing.T) {
 		put[x] = true
 		f.put(x)
 	}
+	f.trim() // the first period held the burst only at its end: nothing goes
 	for i := range burst {
 		x := f.get()
 		if x == nil {
@@ -37,18 +32,61 @@ func TestFreeListKeepsBurst(t *testing.T) {
 	if x := f.get(); x != nil {
 		t.Fatal("get after every item came back: not nil")
 	}
-	// A burst, then idling through two garbage collections: only the
-	// bound is kept.
+	// A burst that comes back, then a period with only a few taken and
+	// returned: what stayed all through it goes, down to the limit.
 	for range burst {
 		f.put(new(int))
 	}
-	runtime.GC()
-	runtime.GC()
-	n := 0
-	for f.get() != nil {
-		n++
+	f.trim() // ends the period of the burst
+	if n := len(f.items); n != burst {
+		t.Fatalf("the period of the burst ended with %d items, want all %d", n, burst)
 	}
-	if n != limit {
-		t.Errorf("after two garbage collections the list gave back %d items, want its bound %d", n, limit)
+	var used [3]*int
+	for i := range used {
+		used[i] = f.get()
+	}
+	for _, x := range used {
+		f.put(x)
+	}
+	f.trim()
+	if n := len(f.items); n != burst-(burst-3-limit) {
+		t.Fatalf("after an idle period the list holds %d items, want %d (the limit and the 3 in use)", n, limit+3)
+	}
+	f.trim()
+	if n := len(f.items); n != limit {
+		t.Fatalf("after two idle periods the list holds %d items, want its limit %d", n, limit)
+	}
+	if c := cap(f.items); c > 2*limit {
+		t.Errorf("after two idle periods the list's stack has room for %d items, want at most %d", c, 2*limit)
+	}
+}
+
+// TestFreeListTrimmedByGC: the lists that held more than their limit are
+// trimmed after garbage collections, with nobody using them (an idle
+// process that once had a burst gives the memory back).
+func TestFreeListTrimmedByGC(t *testing.T) {
+	const limit, burst = 2, 32
+	f := &freeList[int]{limit: limit}
+	for range burst {
+		f.put(new(int))
+	}
+	ran := make(chan struct{}, 1)
+	done := func() {
+		select {
+		case ran <- struct{}{}:
+		default:
+		}
+	}
+	trims.done.Store(&done)
+	defer trims.done.Store(nil)
+	for {
+		runtime.GC()
+		<-ran // a trimAll after this collection or an earlier one
+		f.mu.Lock()
+		n := len(f.items)
+		f.mu.Unlock()
+		if n == limit {
+			break
+		}
 	}
 }
