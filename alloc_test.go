@@ -43,15 +43,21 @@ func TestSteadyStateAllocations(t *testing.T) {
 		{"SendMsg zero-copy 64 KiB", func(ctx context.Context, s *zmqx.Socket) error {
 			return s.SendMsg(ctx, zmqx.NewZeroCopyMsg(large, nil))
 		}, 0.1, 0, 0}, // received over tcp, a message larger than a 64 KiB segment
-		// gets a buffer of its own from a bounded cache, which a queue
-		// running up to its HWM can outgrow: a few in a hundred allocate
+		// gets a buffer of its own from a cache that keeps what the fill
+		// up to the HWM freed (core's freeList); a receiving queue that
+		// runs deeper than it did then allocates the difference
 		{"Send 256 KiB", func(ctx context.Context, s *zmqx.Socket) error { return s.Send(ctx, huge) }, 0.2, 2000, 5000},
 		// over tcp, written from the caller's memory while the connection
-		// is idle (core.ThroughMin), copied into the stream otherwise. The
-		// caches of free memory (the sender's 64 KiB blocks, the receiver's
-		// 512 KiB segments) hold less than a queue at its HWM, so a burst
-		// may allocate (0.08 a message in one run seen, usually under
-		// 0.003); the write-through itself allocates nothing (core's
+		// is idle (core.ThroughMin), copied into the stream otherwise, so a
+		// receiver that falls behind runs the queue deep (1 000 messages
+		// are about 4 000 of the sender's 64 KiB blocks, and as many of the
+		// receiver's 512 KiB segments). The caches of free memory keep what
+		// the fill freed (core's freeList; TestBurstAllocations), so that
+		// allocates nothing; they used to keep a bounded part and let the
+		// rest be allocated again by every deep queue (up to 0.9 a message,
+		// a run in 20-50). What may still allocate is a receiving queue
+		// deeper than the fill's (the receiver starts before the fill has
+		// reached it). The write-through itself allocates nothing (core's
 		// TestWriteThroughAllocatesNothing).
 	}
 	for _, tr := range []string{"inproc", "tcp", "curve"} {
