@@ -50,7 +50,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		// over tcp, written from the caller's memory while the connection
 		// is idle (core.ThroughMin), copied into the stream otherwise, so a
 		// receiver that falls behind runs the queue deep (1 000 messages
-		// are about 4 000 of the sender's 64 KiB blocks, and as many of the
+		// are about 4 000 of the sender's 64 KiB blocks, and 1 000 of the
 		// receiver's 512 KiB segments). The caches of free memory keep what
 		// the fill freed (core's freeList; TestBurstAllocations), so that
 		// allocates nothing; they used to keep a bounded part and let the
