@@ -212,7 +212,7 @@ const (
 	poolClasses  = poolMaxShift - poolMinShift + 1
 )
 
-var defaultPool = &bufferPool{} // stateless apart from sync.Pool caches
+var defaultPool = &bufferPool{} // its free lists are its only state
 
 func (p *bufferPool) copyMsg(b []byte) Msg {
 	var m Msg
