@@ -17,28 +17,22 @@ const (
 // PollIn is kept (prefetched) for the next Recv. REQ and REP are judged
 // by their state and their pipes, so polling never moves them on.
 func (s *Socket) Poll(want int) int {
-	got, _ := s.poll(want)
-	return got
-}
-
-// poll is Poll, also saying how a caller that found nothing waits (see
-// invokerWait).
-func (s *Socket) poll(want int) (got, how int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, waitBlock
+		return 0
 	}
 	if s.rt.invoker {
 		s.drive()
 	}
+	got := 0
 	if want&PollIn != 0 && s.canRecv() {
 		got |= PollIn
 	}
 	if want&PollOut != 0 && s.canSend() {
 		got |= PollOut
 	}
-	return got, s.invokerWait()
+	return got
 }
 
 func anyReadable(pipes []*Pipe) bool {
@@ -117,22 +111,21 @@ type PollItem struct {
 
 // WaitAny waits until at least one item has one of its events, or ctx is
 // done, and fills in Ready. It waits on the sockets' own wake-ups (no
-// busy loop; in invoker mode it drives the connections instead, once
-// there are any), and passes a wake-up it takes on to any Send or
+// busy loop; in invoker mode it drives the connections with the runtime's
+// idle strategy instead), and passes a wake-up it takes on to any Send or
 // Recv waiting on the same socket, so it never strands one.
 func WaitAny(ctx context.Context, items []PollItem) (int, error) {
 	var cases []reflect.SelectCase
+	invoker := false
 	for {
 		n := 0
-		drive := false
 		for i := range items {
 			it := &items[i]
-			var how int
-			it.Ready, how = it.Socket.poll(it.Events)
+			it.Ready = it.Socket.Poll(it.Events)
 			if it.Ready != 0 {
 				n++
 			}
-			drive = drive || how != waitBlock
+			invoker = invoker || it.Socket.rt.invoker
 		}
 		if n > 0 {
 			return n, nil
@@ -140,11 +133,9 @@ func WaitAny(ctx context.Context, items []PollItem) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if drive {
+		if invoker {
 			// Connections progress only when driven: poll again (Poll
-			// drives them), letting other goroutines in between. With
-			// nothing to drive yet, the wait below lets the network
-			// poller make the first connections (see invokerWait).
+			// drives them), letting other goroutines in between.
 			runtime.Gosched()
 			continue
 		}
