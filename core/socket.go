@@ -290,7 +290,7 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 			ok, err = s.sendAsIs(msg, frames)
 		}
 		s.sendCtx = nil
-		how := s.invokerWait()
+		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {
 			if err != nil {
@@ -304,12 +304,12 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 			closeAll(msg)
 			return wouldBlock{ctx.Err()}
 		}
-		if how != waitBlock {
+		if s.rt.invoker {
 			if err := s.checkDone(ctx); err != nil {
 				closeAll(msg)
 				return err
 			}
-			if how == waitYield {
+			if idle {
 				runtime.Gosched()
 			} else {
 				d.idle()
@@ -352,7 +352,7 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 		if !ok && err == nil && s.rt.invoker && s.driveIn() > 0 {
 			msg, ok, err = s.b.recv(dst)
 		}
-		how := s.invokerWait()
+		idle := len(s.agents) == 0
 		s.mu.Unlock()
 		if ok || err != nil {
 			if ok && s.waiters.Load() > 0 {
@@ -365,11 +365,13 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			return nil, wouldBlock{ctx.Err()}
 		}
 		first = false
-		if how != waitBlock {
+		if s.rt.invoker {
 			if err := s.checkDone(ctx); err != nil {
 				return nil, err
 			}
-			if how == waitYield {
+			if idle {
+				// No connection to drive yet: let the goroutines making
+				// one (dial, handshake) have the processor.
 				runtime.Gosched()
 			} else {
 				d.idle()
@@ -386,40 +388,6 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 		}
 		s.waiters.Add(-1)
 	}
-}
-
-// How a Send or Recv that found nothing to do waits (see invokerWait).
-const (
-	waitBlock = iota // on the socket's signals, as in block mode
-	waitSpin         // drive the connections again, after the idle strategy's pause
-	waitYield        // try again after letting other goroutines run
-)
-
-// invokerWait says how a Send or Recv that found nothing to do waits, under
-// mu. Outside invoker mode it blocks. In invoker mode the caller drives its
-// connections itself, so it spins on them; with none to drive it yields to
-// the goroutines of its inproc peers, if it has any, and otherwise blocks
-// until one is attached: a caller that kept the processor (or gave it up
-// only with Gosched, which never lets the scheduler poll the network) would
-// starve the goroutines making its first connection (accept, dial,
-// handshake) of the network poller's wake-ups, which then come only from
-// the runtime's 10 ms background poll: a connection took tens of
-// milliseconds to come up with GOMAXPROCS 1, against about one in block
-// mode. Whatever gives such a caller something to do signals it (a
-// connection driven: Host.Drive; an inproc peer attached; Close).
-func (s *Socket) invokerWait() int {
-	if !s.rt.invoker {
-		return waitBlock
-	}
-	if len(s.agents) > 0 {
-		return waitSpin
-	}
-	for _, p := range s.pipes {
-		if !p.Stream() {
-			return waitYield
-		}
-	}
-	return waitBlock
 }
 
 // drive runs every connection this socket's callers drive (invoker mode),
