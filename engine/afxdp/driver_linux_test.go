@@ -109,14 +109,7 @@ func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
 			if tc.delay {
 				c.rc.SetAckDelay(agentAckDelay)
 			}
-			buf := make([]byte, 2048)
-			peer.Write([]byte("request"), now)
-			n := peer.Poll(buf[udpframe.HeaderLen:], now)
-			frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
-			if err != nil {
-				t.Fatal(err)
-			}
-			q.input(chans, frame, now)
+			q.input(chans, peerFrame(t, c, peer, "request", now), now)
 			if got := len(q.work) > 0; got != tc.serviced {
 				t.Fatalf("queued for service: %v, want %v", got, tc.serviced)
 			}
@@ -137,6 +130,20 @@ func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
 	}
 }
 
+// peerFrame is the datagram, headers and all, in which peer sends data to
+// c.
+func peerFrame(t *testing.T, c *channel, peer *rel.Conn, data string, now int64) []byte {
+	t.Helper()
+	buf := make([]byte, 2048)
+	peer.Write([]byte(data), now)
+	n := peer.Poll(buf[udpframe.HeaderLen:], now)
+	frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frame
+}
+
 // TestInputSkipsGoneCachedChannel: input tries the channel it found last
 // before the table, but not once that channel is gone: a datagram for the
 // same id then goes to the channel the table has now.
@@ -151,14 +158,7 @@ func TestInputSkipsGoneCachedChannel(t *testing.T) {
 	chans := map[uint32]*channel{c.id: c}
 	q.lastIn = old
 	old.gone.Store(true)
-	buf := make([]byte, 2048)
-	peer.Write([]byte("request"), now)
-	n := peer.Poll(buf[udpframe.HeaderLen:], now)
-	frame, err := udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
-	if err != nil {
-		t.Fatal(err)
-	}
-	q.input(chans, frame, now)
+	q.input(chans, peerFrame(t, c, peer, "request", now), now)
 	if c.rc.Readable() != len("request") || old.rc.Readable() != 0 {
 		t.Fatalf("readable: table's channel %d, gone cached one %d; want %d and 0", c.rc.Readable(), old.rc.Readable(), len("request"))
 	}
@@ -167,10 +167,7 @@ func TestInputSkipsGoneCachedChannel(t *testing.T) {
 	}
 	// And the cached one is used while it lives: a second datagram with
 	// the table emptied still arrives.
-	peer.Write([]byte("again"), now)
-	n = peer.Poll(buf[udpframe.HeaderLen:], now)
-	frame, _ = udpframe.Append(nil, &udpframe.Header{Src: c.hdr.Dst, Dst: c.hdr.Src}, buf[udpframe.HeaderLen:udpframe.HeaderLen+n])
-	q.input(map[uint32]*channel{}, frame, now)
+	q.input(map[uint32]*channel{}, peerFrame(t, c, peer, "again", now), now)
 	if c.rc.Readable() != len("requestagain") {
 		t.Fatalf("readable %d after the second datagram, want %d", c.rc.Readable(), len("requestagain"))
 	}
