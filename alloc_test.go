@@ -77,17 +77,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 				// receiving: the most messages ever in flight, so the
 				// caches of buffers, pipe chunks and segments reach the
 				// size the measured run may need, whatever the scheduling.
-				full := 0
-				for {
-					err := tc.send(zmqx.NoWait, push)
-					if errors.Is(err, zmqx.ErrWouldBlock) {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					full++
-				}
+				full := fillToHWM(t, func(ctx context.Context) error { return tc.send(ctx, push) })
 				done := make(chan error, 1)
 				go func() {
 					var msg []zmqx.Msg
@@ -167,17 +157,7 @@ func TestBurstAllocations(t *testing.T) {
 	// (a send that does not wait copies its frame into the queue), then
 	// receives everything sent.
 	burst := func() int {
-		sent := 0
-		for {
-			err := push.Send(zmqx.NoWait, huge)
-			if errors.Is(err, zmqx.ErrWouldBlock) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			sent++
-		}
+		sent := fillToHWM(t, func(ctx context.Context) error { return push.Send(ctx, huge) })
 		for i := 0; i < sent; i++ {
 			var err error
 			if msg, err = pull.RecvMsg(context.Background(), msg[:0]); err != nil {
@@ -294,5 +274,22 @@ func TestRoundTripAllocations(t *testing.T) {
 	t.Logf("%.4f allocations per round trip (%d in %d)", per, after.Mallocs-before.Mallocs, n)
 	if per > 0.01 {
 		t.Errorf("%.4f heap allocations per round trip in steady state, want none", per)
+	}
+}
+
+// fillToHWM sends without waiting until a send would block (the queue is at
+// its high-water mark) and returns how many went.
+func fillToHWM(t *testing.T, send func(context.Context) error) int {
+	t.Helper()
+	n := 0
+	for {
+		err := send(zmqx.NoWait)
+		if errors.Is(err, zmqx.ErrWouldBlock) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
 	}
 }
