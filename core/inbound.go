@@ -378,11 +378,7 @@ func (in *Inbound) next(m *Msg) bool {
 		m.meta = in.meta.Load()
 		if !m.More {
 			in.taken++
-			if in.serial {
-				in.read = in.taken
-			} else {
-				atomic.StoreInt64(&in.read, in.taken)
-			}
+			in.setRead()
 			if in.waiting.Load() && in.waiting.CompareAndSwap(true, false) {
 				in.space.notify()
 			}
@@ -390,4 +386,13 @@ func (in *Inbound) next(m *Msg) bool {
 		return true
 	}
 	return false
+}
+
+// setRead publishes the count of messages the socket has taken.
+func (in *Inbound) setRead() {
+	if in.serial {
+		in.read = in.taken
+	} else {
+		atomic.StoreInt64(&in.read, in.taken)
+	}
 }

@@ -73,6 +73,14 @@ func (l *lb) sendBytes(s *Socket, frames [][]byte) bool {
 	return true
 }
 
+// sendAny is sendBytes for frames when not nil, send for msg otherwise.
+func (l *lb) sendAny(s *Socket, msg []Msg, frames [][]byte) bool {
+	if frames != nil {
+		return l.sendBytes(s, frames)
+	}
+	return l.send(s, msg)
+}
+
 // sendConflate is send under Conflate: any peer that is there takes the
 // message, into its slot if it is busy (the HWM does not apply).
 func (l *lb) sendConflate(s *Socket, msg []Msg) bool {

@@ -61,10 +61,7 @@ func (b *push) attach(p *Pipe) error { b.lb.add(p); return nil }
 func (b *push) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
 func (b *push) sendAny(msg []Msg, frames [][]byte) (bool, error) {
-	if frames != nil {
-		return b.lb.sendBytes(b.s, frames), nil
-	}
-	return b.lb.send(b.s, msg), nil
+	return b.lb.sendAny(b.s, msg, frames), nil
 }
 
 func (b *push) recv(dst []Msg) ([]Msg, bool, error) {
@@ -97,10 +94,7 @@ func (b *dealer) attach(p *Pipe) error { b.lb.add(p); b.fq.add(p); return nil }
 func (b *dealer) send(msg []Msg) (bool, error) { return b.sendAny(msg, nil) }
 
 func (b *dealer) sendAny(msg []Msg, frames [][]byte) (bool, error) {
-	if frames != nil {
-		return b.lb.sendBytes(b.s, frames), nil
-	}
-	return b.lb.send(b.s, msg), nil
+	return b.lb.sendAny(b.s, msg, frames), nil
 }
 
 func (b *dealer) recv(dst []Msg) ([]Msg, bool, error) { return b.fq.recvAny(b.s, dst) }
@@ -165,16 +159,23 @@ func (b *req) recv(dst []Msg) ([]Msg, bool, error) {
 		b.env = b.env[:0]
 		if p != b.to || len(env) != head || env[head-1].Len() != 0 || len(msg) == start ||
 			head == 2 && (env[0].Len() != 4 || binary.LittleEndian.Uint32(env[0].Bytes()) != b.id) {
-			closeAll(env)
-			closeAll(msg[start:])
-			clear(msg[start:])
-			dst = msg[:start]
+			dst = drop(env, msg, start)
 			continue
 		}
 		closeAll(env)
 		b.waiting, b.to = false, nil
 		return msg, true, nil
 	}
+}
+
+// drop discards a malformed message that fq.recv split into env and
+// msg[start:], and returns msg as it was before it (dst for the next try).
+func drop(env, msg []Msg, start int) []Msg {
+	closeAll(env)
+	clear(env)
+	closeAll(msg[start:])
+	clear(msg[start:])
+	return msg[:start]
 }
 
 // rep: receives a request, strips and keeps its envelope, and sends the
@@ -203,12 +204,8 @@ func (b *rep) recv(dst []Msg) ([]Msg, bool, error) {
 		// The envelope runs up to and including the first empty frame: a
 		// request without one, or without a body, is dropped.
 		if env := b.envelope; env[len(env)-1].Len() != 0 || len(msg) == start {
-			closeAll(env)
-			clear(env)
+			dst = drop(env, msg, start)
 			b.envelope = env[:0]
-			closeAll(msg[start:])
-			clear(msg[start:])
-			dst = msg[:start]
 			continue
 		}
 		b.replying, b.to = true, p
