@@ -587,9 +587,13 @@ func (o *Outbound) Advance(n int) bool {
 		// the producer at rest (serial) and nothing unpublished, its count
 		// of messages is the count published, and there are no headers to
 		// walk.
-		o.rpos += n
 		o.r += int64(n)
 		o.done = o.written
+		// The segment is empty again: the next message is encoded at its
+		// start, so a round trip keeps touching the same few cache lines
+		// instead of walking through the whole segment.
+		o.wseg.base = o.w
+		o.wpos, o.rpos = 0, 0
 	} else {
 		o.skip(int64(n))
 	}

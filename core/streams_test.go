@@ -300,3 +300,92 @@ func TestSerialInboundSignalsOnlyPublishers(t *testing.T) {
 		})
 	}
 }
+
+// TestSerialStreamsReuseMemory checks that under an invoker (serial) both
+// streams go back to the start of their segment once everything in it has
+// been consumed, so a round trip keeps using the same memory, and that they
+// do not while anything still needs the bytes: a partial write, an unread
+// message, a received Msg that points into the segment.
+func TestSerialStreamsReuseMemory(t *testing.T) {
+	t.Run("outbound", func(t *testing.T) {
+		o := newOutbound(0, newSignal())
+		o.serial = true
+		first := &o.Reserve(2)[0]
+		send := func() []byte {
+			body := bytes.Repeat([]byte{'x'}, 64)
+			m := NewMsg(body)
+			AppendFrame(o, &m, false)
+			o.EndMessage()
+			var out []byte
+			for _, b := range o.Gather(nil, 1<<20) {
+				out = append(out, b...)
+			}
+			return out
+		}
+		for i := range 3 {
+			out := send()
+			o.Advance(len(out))
+			if at := &o.Reserve(2)[0]; at != first {
+				t.Fatalf("message %d: the next one is not encoded at the segment's start", i)
+			}
+		}
+		out := send()
+		o.Advance(len(out) - 1) // the connection took all but a byte
+		if at := &o.Reserve(2)[0]; at == first {
+			t.Fatal("a partly written stream went back to its start")
+		}
+		if iov := o.Gather(nil, 1<<20); len(iov) != 1 || len(iov[0]) != 1 || iov[0][0] != 'x' {
+			t.Fatalf("the unwritten byte is gone: %q", iov)
+		}
+		o.Advance(1)
+		send()
+		if at := &o.Reserve(2)[0]; at == first {
+			t.Fatal("a stream with a message not yet written went back to its start")
+		}
+	})
+	t.Run("inbound", func(t *testing.T) {
+		in := newInbound(100, 0, newSignal())
+		in.serial = true
+		first := &in.Space()[0]
+		body := func(c byte) []byte { return bytes.Repeat([]byte{c}, InlineMax+31) } // handed out in place
+		put := func(c byte) {
+			frame := zmtp.AppendFrame(nil, 0, body(c))
+			if ok, err := in.Fill(copy(in.Space(), frame)); !ok || err != nil {
+				t.Fatalf("Fill: %v %v", ok, err)
+			}
+		}
+		var m Msg
+		for i := range 3 {
+			put('a')
+			if !in.next(&m) || !bytes.Equal(m.Bytes(), body('a')) {
+				t.Fatalf("message %d: got %q", i, m.Bytes())
+			}
+			m.Close()
+			if at := &in.Space()[0]; at != first {
+				t.Fatalf("message %d: the next read does not go to the segment's start", i)
+			}
+		}
+		put('b')
+		if !in.next(&m) {
+			t.Fatal("no message")
+		}
+		if at := &in.Space()[0]; at == first {
+			t.Fatal("the stream went back to its start under a Msg that points into it")
+		}
+		put('c')
+		if !bytes.Equal(m.Bytes(), body('b')) {
+			t.Fatalf("a held message changed to %q", m.Bytes())
+		}
+		m.Close()
+		if at := &in.Space()[0]; at == first {
+			t.Fatal("the stream went back to its start under an unread message")
+		}
+		if !in.next(&m) || !bytes.Equal(m.Bytes(), body('c')) {
+			t.Fatalf("got %q", m.Bytes())
+		}
+		m.Close()
+		if at := &in.Space()[0]; at != first {
+			t.Fatal("the drained stream does not go back to its start")
+		}
+	})
+}

@@ -480,7 +480,11 @@ func (q *queue) reset(hdr *udpframe.Header, d []byte) {
 // nextPayload is where the next datagram's payload goes: a free TX frame
 // past the room for its headers. The frame stays free until queueFrame.
 func (q *queue) nextPayload() ([]byte, bool) {
-	if len(q.txFree) == 0 {
+	if len(q.txFree) < cap(q.txFree) {
+		// Frames the kernel has finished with go on top of the free stack
+		// (the socket's pool is last in, first out): a datagram is written
+		// into the frame the last one used, whose cache lines are still
+		// warm, rather than into the next of a batch taken earlier.
 		q.refillTx()
 		if len(q.txFree) == 0 {
 			return nil, false
