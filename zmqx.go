@@ -209,7 +209,14 @@ type Config struct {
 	// invoker mode): the lowest latency. Needs IdleSpin or IdleBackoff.
 	// Connections then progress only while the program calls Send, Recv
 	// or Invoke on their socket; Invoke now and then keeps heartbeats
-	// answered on an otherwise idle socket.
+	// answered on an otherwise idle socket. A new connection comes up
+	// more slowly than with IdleBlock: the dial, accept and handshake run
+	// on goroutines that wait on Go's network poller, which a caller
+	// spinning in Send or Recv leaves to the runtime's background poll
+	// (every 10 ms), so the first round trip on tcp loopback takes 7-35 ms
+	// against under 1 ms. Connect before the part that counts. (Parking
+	// the caller instead brought it under 1 ms but made the steady state's
+	// p99 worse, measured in bench/RESULTS.md.)
 	Invoker bool
 	// Workers is the number of I/O workers for IdleSpin and IdleBackoff
 	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:
