@@ -214,33 +214,15 @@ func TestLossAllPorts(t *testing.T) {
 func TestLossAFXDP(t *testing.T) {
 	const n = 5000
 	g := newLossRig(t, bpf.LossOptions{PerMillion: 100_000, Ports: []uint16{lossPort}})
-	var (
-		hop  nexthop.Hop
-		umem *xdp.Umem
-		xsk  *xdp.Socket
-	)
-	t.Cleanup(func() {
-		if xsk != nil {
-			xsk.Close()
-		}
-		if umem != nil {
-			umem.Close()
-		}
-	})
-	err := netns.Do(g.r.A.NS, func() error {
-		var err error
-		if hop, err = nexthop.Resolve(g.ctx, g.r.B.Addr); err != nil {
-			return err
-		}
-		if umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: 256}); err != nil {
-			return err
-		}
-		xsk, err = umem.Open(hop.Ifindex, 0, xdp.SocketOptions{RxFrames: 64, TxFrames: 128})
+	var hop nexthop.Hop
+	err := netns.Do(g.r.A.NS, func() (err error) {
+		hop, err = nexthop.Resolve(g.ctx, g.r.B.Addr)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	xsk := vethtest.OpenXSK(t, g.r.A.NS, hop.Ifindex, 256, xdp.SocketOptions{RxFrames: 64, TxFrames: 128})
 	if hop.Ifindex != g.r.A.Index || hop.NextHop != g.r.RA.Addr || hop.DstMAC.String() != g.r.RA.MAC.String() {
 		t.Fatalf("A's hop to B: %+v", hop)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmqx/zmqx/internal/netns"
 	"github.com/zmqx/zmqx/internal/udpframe"
 	"github.com/zmqx/zmqx/internal/vethtest"
 	"github.com/zmqx/zmqx/xdp"
@@ -23,29 +22,7 @@ func TestSparseSendsReuseTxFrame(t *testing.T) {
 	const port = 7200
 	p := vethtest.New(t, 1)
 	rx := p.B.ListenUDP(t, port)
-	var (
-		umem *xdp.Umem
-		xsk  *xdp.Socket
-	)
-	t.Cleanup(func() {
-		if xsk != nil {
-			xsk.Close()
-		}
-		if umem != nil {
-			umem.Close()
-		}
-	})
-	err := netns.Do(p.A.NS, func() error {
-		var err error
-		if umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: 256}); err != nil {
-			return err
-		}
-		xsk, err = umem.Open(p.A.Index, 0, xdp.SocketOptions{RxFrames: 128, TxFrames: 128})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	xsk := vethtest.OpenXSK(t, p.A.NS, p.A.Index, 256, xdp.SocketOptions{RxFrames: 128, TxFrames: 128})
 	h := &host{t: New(Config{})}
 	q := &queue{h: h, xsk: xsk, txFree: make([]xdp.Desc, 0, batch), txOut: make([]xdp.Desc, 0, batch)}
 	hdr := udpframe.Header{
