@@ -10,7 +10,9 @@
 # the publisher's send rate are reported too).
 # Rounds are interleaved (every round runs every case once), so that slow
 # drifts of the machine touch all cases alike, and the table reports the
-# median over rounds. The server end is pinned to $SERVER_CPU (default 1),
+# median over rounds. A second table pairs zmqx's latency runs with the raw
+# floor's of the same round: the ratio round by round and its median, the
+# comparison that a slow spell of the machine does not skew. The server end is pinned to $SERVER_CPU (default 1),
 # the client end to $CLIENT_CPU (default 0) with taskset.
 #
 #   bench/suite.sh [rounds] [sizes] [roundtrips] [messages] [fan-out messages]
@@ -189,6 +191,19 @@ median() {
 		awk -v f="${3:-%.2f}\n" '{ v[NR] = $1 } END { printf f, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# paired SIZE CASE MODE: CASE's p50 and p99 over the floor's (floor_lat
+# --mode MODE) round by round: the p50 ratios, their median and the p99
+# ratios' median, as table cells.
+paired() {
+	paste -d' ' "$work/lat.$1.$2" "$work/lat.$1.floor_lat --mode $3" |
+		awk '{ r[NR] = $2 / $8; q[NR] = $4 / $10; s = s (NR > 1 ? " " : "") sprintf("%.3f", r[NR]) }
+			function med(a, n,   i, j, t) {
+				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			}
+			END { printf "%s | %.3f | %.3f", s, med(r, NR), med(q, NR) }'
+}
+
 table() {
 	echo "Medians of $rounds interleaved rounds; $rts round trips and $msgs messages per run; server on CPU $scpu, client on CPU $ccpu."
 	echo
@@ -203,6 +218,16 @@ table() {
 			name=${f#"$work/lat.$size."}
 			echo "| $size | $name | $(median "$f" 1) | $(median "$f" 2) | $(median "$f" 3) | $(median "$f" 4) | $(median "$f" 5) | $(median "$f" 6) |"
 		done
+	done
+	echo
+	echo "zmqx against the raw floor round by round (each round runs both, one after the other, so a slow spell of the"
+	echo "machine touches both alike): zmqx's figure over the floor's in the same round, and the median of those ratios."
+	echo
+	echo "| size [B] | zmqx ÷ floor | p50, round by round | p50, median | p99, median |"
+	echo "|---|---|---|---|---|"
+	for size in ${latsizes//,/ }; do
+		echo "| $size | \`--idle spin --invoker\` ÷ \`floor_lat --mode spin\` | $(paired "$size" "server=zmqx client=zmqx, --idle spin --invoker" spin) |"
+		echo "| $size | as they come ÷ \`floor_lat --mode block\` | $(paired "$size" "server=zmqx client=zmqx" block) |"
 	done
 	echo
 	echo "| size [B] | throughput (server PULL / client PUSH) | median msg/s | min | max | median MB/s |"

@@ -16,7 +16,9 @@
 #     layer (bench/cmd/xdp_floor, both attach modes, spinning: the floor);
 #   throughput (PUSH/PULL, [messages] of [size] bytes): zmqx over xdp://,
 #     zmqx over tcp://, libzmq over tcp://.
-# and the end prints a table of medians over rounds.
+# and the end prints a table of medians over rounds, and for zmqx over xdp://
+# the p50 over the floor's of the same attach mode, round by round, and the
+# median of those ratios.
 #
 # Environment: IDLE, the zmqx tools' --idle in the latency runs (default
 # block); INVOKER=1 adds --invoker to them (the goroutine calling Send and
@@ -146,18 +148,37 @@ done
 
 echo
 echo "medians over $rounds rounds, $size-byte messages, zmqx latency $mode, throughput --idle $thridle, $queues queue(s) a side, MTU ${XDP_MTU:-1500}"
-echo
-echo "| case | p50 round trip [us] | p99 round trip [us] |"
-echo "|---|---|---|"
 med() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-for l in raw-afxdp-native raw-afxdp-generic zmqx-xdp-native zmqx-xdp-generic zmqx-tcp libzmq-tcp; do
-	p50=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $3 }' "$work/rows" | med)
-	p99=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $4 }' "$work/rows" | med)
-	echo "| $l | $p50 | $p99 |"
-done
-echo
-echo "| case | throughput [msg/s] |"
-echo "|---|---|"
-for l in zmqx-xdp zmqx-tcp libzmq-tcp; do
-	echo "| $l | $(awk -v l="$l" '$1 == "thr" && $2 == l { print $3 }' "$work/rows" | med) |"
-done
+if [ "${LAT:-1}" != 0 ]; then
+	echo
+	echo "| case | p50 round trip [us] | p99 round trip [us] |"
+	echo "|---|---|---|"
+	for l in raw-afxdp-native raw-afxdp-generic zmqx-xdp-native zmqx-xdp-generic zmqx-tcp libzmq-tcp; do
+		p50=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $3 }' "$work/rows" | med)
+		p99=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $4 }' "$work/rows" | med)
+		echo "| $l | $p50 | $p99 |"
+	done
+	echo
+	echo "zmqx over xdp:// against the raw floor of the same attach mode, round by round (each round runs both): p50 over"
+	echo "the floor's p50 in the same round, and the median of those ratios."
+	echo
+	echo "| attach | p50, round by round | median |"
+	echo "|---|---|---|"
+	for m in native generic; do
+		paste -d' ' <(awk -v l="zmqx-xdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") \
+			<(awk -v l="raw-afxdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") |
+			awk -v m="$m" '{ r[NR] = $1 / $2; s = s (NR > 1 ? " " : "") sprintf("%.3f", r[NR]) }
+				END {
+					for (i = 2; i <= NR; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
+					if (NR) printf "| %s | %s | %.3f |\n", m, s, NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+				}'
+	done
+fi
+if [ "${THR:-1}" != 0 ]; then
+	echo
+	echo "| case | throughput [msg/s] |"
+	echo "|---|---|"
+	for l in zmqx-xdp zmqx-tcp libzmq-tcp; do
+		echo "| $l | $(awk -v l="$l" '$1 == "thr" && $2 == l { print $3 }' "$work/rows" | med) |"
+	done
+fi
