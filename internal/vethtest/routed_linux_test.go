@@ -108,32 +108,17 @@ func testRoutedAFXDP(t *testing.T, mode bpf.AttachMode, pass bool) {
 		}
 	}
 	b := r.B.ListenUDP(t, bPort)
-	var (
-		steer *bpf.Steering
-		umem  *xdp.Umem
-		xsk   *xdp.Socket
-	)
+	xsk := vethtest.OpenXSK(t, r.A.NS, r.A.Index, 256, xdp.SocketOptions{RxFrames: 128, TxFrames: 128})
+	// Registered after OpenXSK's cleanup, so it runs first: detach, then
+	// the socket, then the Umem.
+	var steer *bpf.Steering
 	t.Cleanup(func() {
-		// Detach, then sockets, then the Umem.
 		if steer != nil {
 			steer.Close()
 		}
-		if xsk != nil {
-			xsk.Close()
-		}
-		if umem != nil {
-			umem.Close()
-		}
 	})
-	err := netns.Do(r.A.NS, func() error {
-		var err error
+	err := netns.Do(r.A.NS, func() (err error) {
 		if steer, err = bpf.Attach(r.A.Index, bpf.Options{Mode: mode}); err != nil {
-			return err
-		}
-		if umem, err = xdp.NewUmem(xdp.UmemOptions{FrameCount: 256}); err != nil {
-			return err
-		}
-		if xsk, err = umem.Open(r.A.Index, 0, xdp.SocketOptions{RxFrames: 128, TxFrames: 128}); err != nil {
 			return err
 		}
 		if err := steer.RegisterSocket(0, xsk.FD()); err != nil {
