@@ -11,8 +11,9 @@
 # Rounds are interleaved (every round runs every case once), so that slow
 # drifts of the machine touch all cases alike, and the table reports the
 # median over rounds. A second table pairs zmqx's latency runs with the raw
-# floor's of the same round: the ratio round by round and its median, the
-# comparison that a slow spell of the machine does not skew. The server end is pinned to $SERVER_CPU (default 1),
+# floor's of the same round: the ratio round by round, its median and the
+# 95 % interval of that median (bench/ratios.awk), the comparison that a
+# slow spell of the machine does not skew. The server end is pinned to $SERVER_CPU (default 1),
 # the client end to $CLIENT_CPU (default 0) with taskset.
 #
 #   bench/suite.sh [rounds] [sizes] [roundtrips] [messages] [fan-out messages]
@@ -192,16 +193,11 @@ median() {
 }
 
 # paired SIZE CASE MODE: CASE's p50 and p99 over the floor's (floor_lat
-# --mode MODE) round by round: the p50 ratios, their median and the p99
-# ratios' median, as table cells.
+# --mode MODE) round by round: the p50 ratios, their median and its 95 %
+# interval, and the p99 ratios' median, as table cells (bench/ratios.awk).
 paired() {
 	paste -d' ' "$work/lat.$1.$2" "$work/lat.$1.floor_lat --mode $3" |
-		awk '{ r[NR] = $2 / $8; q[NR] = $4 / $10; s = s (NR > 1 ? " " : "") sprintf("%.3f", r[NR]) }
-			function med(a, n,   i, j, t) {
-				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-			}
-			END { printf "%s | %.3f | %.3f", s, med(r, NR), med(q, NR) }'
+		awk '{ print $2, $8, $4, $10 }' | awk -f bench/ratios.awk
 }
 
 table() {
@@ -221,10 +217,11 @@ table() {
 	done
 	echo
 	echo "zmqx against the raw floor round by round (each round runs both, one after the other, so a slow spell of the"
-	echo "machine touches both alike): zmqx's figure over the floor's in the same round, and the median of those ratios."
+	echo "machine touches both alike): zmqx's figure over the floor's in the same round, the median of those ratios, and"
+	echo "the distribution-free interval that holds the true median ratio with the probability given (none below 6 rounds)."
 	echo
-	echo "| size [B] | zmqx ÷ floor | p50, round by round | p50, median | p99, median |"
-	echo "|---|---|---|---|---|"
+	echo "| size [B] | zmqx ÷ floor | p50, round by round | p50, median | p50, median's 95 % interval | p99, median |"
+	echo "|---|---|---|---|---|---|"
 	for size in ${latsizes//,/ }; do
 		echo "| $size | \`--idle spin --invoker\` ÷ \`floor_lat --mode spin\` | $(paired "$size" "server=zmqx client=zmqx, --idle spin --invoker" spin) |"
 		echo "| $size | as they come ÷ \`floor_lat --mode block\` | $(paired "$size" "server=zmqx client=zmqx" block) |"

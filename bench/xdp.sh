@@ -17,8 +17,8 @@
 #   throughput (PUSH/PULL, [messages] of [size] bytes): zmqx over xdp://,
 #     zmqx over tcp://, libzmq over tcp://.
 # and the end prints a table of medians over rounds, and for zmqx over xdp://
-# the p50 over the floor's of the same attach mode, round by round, and the
-# median of those ratios.
+# the p50 over the floor's of the same attach mode, round by round, the
+# median of those ratios and its 95 % interval (bench/ratios.awk).
 #
 # Environment: IDLE, the zmqx tools' --idle in the latency runs (default
 # block); INVOKER=1 adds --invoker to them (the goroutine calling Send and
@@ -160,18 +160,15 @@ if [ "${LAT:-1}" != 0 ]; then
 	done
 	echo
 	echo "zmqx over xdp:// against the raw floor of the same attach mode, round by round (each round runs both): p50 over"
-	echo "the floor's p50 in the same round, and the median of those ratios."
+	echo "the floor's p50 in the same round, the median of those ratios, and the distribution-free interval that holds"
+	echo "the true median ratio with the probability given (none below 6 rounds)."
 	echo
-	echo "| attach | p50, round by round | median |"
-	echo "|---|---|---|"
+	echo "| attach | p50, round by round | median | median's 95 % interval |"
+	echo "|---|---|---|---|"
 	for m in native generic; do
 		paste -d' ' <(awk -v l="zmqx-xdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") \
 			<(awk -v l="raw-afxdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") |
-			awk -v m="$m" '{ r[NR] = $1 / $2; s = s (NR > 1 ? " " : "") sprintf("%.3f", r[NR]) }
-				END {
-					for (i = 2; i <= NR; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
-					if (NR) printf "| %s | %s | %.3f |\n", m, s, NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-				}'
+			awk -f bench/ratios.awk | awk -v m="$m" 'NF { print "| " m " | " $0 " |" }'
 	done
 fi
 if [ "${THR:-1}" != 0 ]; then

@@ -2,15 +2,18 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zmqx/zmqx/internal/vethtest"
 )
@@ -139,5 +142,30 @@ func TestXDPFloor(t *testing.T) {
 				t.Errorf("frames the receiver could not parse:\n%s", srv)
 			}
 		})
+	}
+}
+
+// TestXDPOneThread runs bench/xdp_onethread.sh for one short round: both
+// modes run in the namespace it makes (zmqx's REQ and REP over xdp://
+// between the veth's ends, then the raw ping-pong), and the lines it prints
+// and sums up parse.
+func TestXDPOneThread(t *testing.T) {
+	vethtest.Skip(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "xdp_onethread.sh", "1", "2000")
+	cmd.Env = append(os.Environ(), "CPU=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, re := range []string{
+		`(?m)^zmqx: mean [0-9]+ ns p50 [0-9]+ p90 [0-9]+ p99 [0-9]+ \(2000 round trips\)$`,
+		`(?m)^raw: mean [0-9]+ ns p50 [0-9]+ p90 [0-9]+ p99 [0-9]+ \(2000 round trips\)$`,
+		`(?m)^zmqx p50 - raw p50, ns per round trip, round by round: -?[0-9]+; median -?[0-9]+$`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("no line matching %s in\n%s", re, out)
+		}
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx/cpuset"
+	"github.com/zmqx/zmqx/internal/xdpping"
 )
 
 type config struct {
@@ -170,7 +171,7 @@ func serve(p pinger, c *config) error {
 
 // errNoReply is returned by a pinger's recv when nothing arrived for two
 // seconds: a lost frame, since nothing else slows a spinning peer that much.
-var errNoReply = errors.New("no reply for 2s")
+var errNoReply = xdpping.ErrNoReply
 
 func measure(p pinger, c *config) error {
 	out := make([]byte, c.size)

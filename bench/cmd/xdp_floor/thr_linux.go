@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/zmqx/zmqx/internal/xdpping"
 	"os"
 	"time"
 	"unsafe"
@@ -37,7 +38,7 @@ func cpuTimes() (user, sys time.Duration) {
 }
 
 type xdpThr struct {
-	xdpPinger
+	xdpping.End
 	payload []byte
 	batch   []xdp.Desc
 	pend    []xdp.Desc // written, not yet taken by the TX ring
@@ -68,47 +69,49 @@ func openXDPThr(c *config) (thrEnd, error) {
 		return nil, err
 	}
 	p := &xdpThr{
-		xdpPinger: xdpPinger{hdr: hdr},
-		payload:   make([]byte, c.size),
-		batch:     make([]xdp.Desc, c.batch),
-		rx:        make([]xdp.Desc, 64),
-		sg:        c.sg,
-		need:      need,
+		End:     xdpping.End{Hdr: hdr},
+		payload: make([]byte, c.size),
+		batch:   make([]xdp.Desc, c.batch),
+		rx:      make([]xdp.Desc, 64),
+		sg:      c.sg,
+		need:    need,
 	}
 	if c.sg {
 		p.batch = make([]xdp.Desc, c.batch*need)
 		p.spare = make([]xdp.Desc, 0, need)
-		if p.wire, err = udpframe.Append(nil, &p.hdr, p.payload); err != nil {
+		if p.wire, err = udpframe.Append(nil, &p.Hdr, p.payload); err != nil {
 			return nil, err
 		}
 	}
-	if p.steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode, Frags: c.sg}); err != nil {
+	if p.Steer, err = bpf.Attach(ifc.Index, bpf.Options{Mode: mode, Frags: c.sg}); err != nil {
 		return nil, err
 	}
 	// With -sg, as many RX frames a datagram takes as many times: the
 	// same number of datagrams in flight.
 	rxFrames := thrRxFrames * need
-	if p.umem, err = xdp.NewUmem(xdp.UmemOptions{FrameSize: frameSize, FrameCount: rxFrames + thrTxFrames}); err != nil {
-		p.close()
+	if p.Umem, err = xdp.NewUmem(xdp.UmemOptions{FrameSize: frameSize, FrameCount: rxFrames + thrTxFrames}); err != nil {
+		p.Close()
 		return nil, err
 	}
-	if p.s, err = p.umem.Open(ifc.Index, 0, xdp.SocketOptions{RxFrames: rxFrames, TxFrames: thrTxFrames, MultiBuffer: c.sg}); err != nil {
-		p.close()
+	if p.S, err = p.Umem.Open(ifc.Index, 0, xdp.SocketOptions{RxFrames: rxFrames, TxFrames: thrTxFrames, MultiBuffer: c.sg}); err != nil {
+		p.Close()
 		return nil, err
 	}
-	if err := errors.Join(p.steer.RegisterSocket(0, p.s.FD()), p.steer.RegisterPort(c.local.Port())); err != nil {
-		p.close()
+	if err := errors.Join(p.Steer.RegisterSocket(0, p.S.FD()), p.Steer.RegisterPort(c.local.Port())); err != nil {
+		p.Close()
 		return nil, err
 	}
 	sg := ""
 	if c.sg {
 		sg = fmt.Sprintf(", multi-buffer (%d frames a datagram)", need)
 	}
-	fmt.Printf("transport: AF_XDP, %s attach, %s mode, MTU %d%s\n", p.steer.Mode(), p.s.Mode(), ifc.MTU, sg)
+	fmt.Printf("transport: AF_XDP, %s attach, %s mode, MTU %d%s\n", p.Steer.Mode(), p.S.Mode(), ifc.MTU, sg)
 	return p, nil
 }
 
 func (p *xdpThr) unit() string { return "datagrams" }
+
+func (p *xdpThr) close() error { return p.Close() }
 
 // send writes a batch of datagrams into free TX frames and transmits them
 // with one Transmit (which kicks the kernel once when it asks, as the
@@ -118,9 +121,9 @@ func (p *xdpThr) send() (int, int, error) {
 		return p.sendChained()
 	}
 	if len(p.pend) == 0 {
-		n := p.s.NextTx(p.batch)
+		n := p.S.NextTx(p.batch)
 		for i := range n {
-			f, err := udpframe.Append(p.s.Frame(p.batch[i])[:0], &p.hdr, p.payload)
+			f, err := udpframe.Append(p.S.Frame(p.batch[i])[:0], &p.Hdr, p.payload)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -131,7 +134,7 @@ func (p *xdpThr) send() (int, int, error) {
 			return 0, 0, nil
 		}
 	}
-	m, err := p.s.Transmit(p.pend)
+	m, err := p.S.Transmit(p.pend)
 	p.pend = p.pend[m:]
 	return m, m * len(p.payload), err
 }
@@ -141,12 +144,12 @@ func (p *xdpThr) send() (int, int, error) {
 func (p *xdpThr) sendChained() (int, int, error) {
 	if len(p.pend) == 0 {
 		have := copy(p.batch, p.spare)
-		n := have + p.s.NextTx(p.batch[have:])
+		n := have + p.S.NextTx(p.batch[have:])
 		k := n / p.need
 		for i := range k * p.need {
 			d := &p.batch[i]
 			off := i % p.need * frameSize
-			d.Len = uint32(copy(p.s.Frame(*d)[:min(frameSize, len(p.wire)-off)], p.wire[off:]))
+			d.Len = uint32(copy(p.S.Frame(*d)[:min(frameSize, len(p.wire)-off)], p.wire[off:]))
 			d.Options = 0
 			if i%p.need < p.need-1 {
 				d.Options = xdp.PktContd
@@ -158,7 +161,7 @@ func (p *xdpThr) sendChained() (int, int, error) {
 			return 0, 0, nil
 		}
 	}
-	m, err := p.s.Transmit(p.pend)
+	m, err := p.S.Transmit(p.pend)
 	if m%p.need != 0 {
 		// The TX ring is as large as the pool, so it never splits one.
 		return 0, 0, fmt.Errorf("the TX ring took %d descriptors, not whole datagrams of %d", m, p.need)
@@ -168,7 +171,7 @@ func (p *xdpThr) sendChained() (int, int, error) {
 }
 
 func (p *xdpThr) recv() (int, int, error) {
-	n, err := p.s.Receive(p.rx)
+	n, err := p.S.Receive(p.rx)
 	if err != nil || n == 0 {
 		return 0, 0, err
 	}
@@ -177,7 +180,7 @@ func (p *xdpThr) recv() (int, int, error) {
 		// payload is its bytes less the headers.
 		got, bytes := 0, 0
 		for _, d := range p.rx[:n] {
-			if !p.cont && len(p.s.Frame(d)) < udpframe.HeaderLen {
+			if !p.cont && len(p.S.Frame(d)) < udpframe.HeaderLen {
 				p.bad++
 			}
 			bytes += int(d.Len)
@@ -187,27 +190,27 @@ func (p *xdpThr) recv() (int, int, error) {
 				bytes -= udpframe.HeaderLen
 			}
 		}
-		return got, bytes, p.s.Release(p.rx[:n])
+		return got, bytes, p.S.Release(p.rx[:n])
 	}
 	got, bytes := 0, 0
 	for _, d := range p.rx[:n] {
-		if _, pl, err := udpframe.Parse(p.s.Frame(d)); err == nil {
+		if _, pl, err := udpframe.Parse(p.S.Frame(d)); err == nil {
 			got++
 			bytes += len(pl)
 		} else {
 			p.bad++
 		}
 	}
-	return got, bytes, p.s.Release(p.rx[:n])
+	return got, bytes, p.S.Release(p.rx[:n])
 }
 
 func (p *xdpThr) wait() error {
-	_, err := p.s.Wait(100)
+	_, err := p.S.Wait(100)
 	return err
 }
 
 func (p *xdpThr) report() string {
-	st, err := p.s.Stats()
+	st, err := p.S.Stats()
 	if err != nil {
 		return err.Error()
 	}
