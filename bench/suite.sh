@@ -19,7 +19,8 @@
 #   bench/suite.sh [rounds] [sizes] [roundtrips] [messages] [fan-out messages]
 #   defaults:       5        64,1024  20000       1000000    1000000
 #
-# [sizes] are the throughput sizes; a throughput run moves [messages], or
+# [sizes] are the throughput sizes ("none": no throughput runs, and with
+# SUBSCRIBERS=0 a latency-only suite); a throughput run moves [messages], or
 # fewer for large sizes (at most about 4 GB a run: 3 800 messages of 1 MiB).
 # Latency runs at LAT_SIZES (default 64): zmqx and libzmq as they come,
 # zmqx with --idle spin --invoker, and the two raw floors.
@@ -50,6 +51,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} sizes=${2:-64,1024} rts=${3:-20000} msgs=${4:-1000000} fanmsgs=${5:-1000000}
 nsubs=${SUBSCRIBERS:-10}
+[ "$sizes" != none ] || sizes=""
 latsizes=${LAT_SIZES:-64}
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
@@ -226,6 +228,7 @@ table() {
 		echo "| $size | \`--idle spin --invoker\` ÷ \`floor_lat --mode spin\` | $(paired "$size" "server=zmqx client=zmqx, --idle spin --invoker" spin) |"
 		echo "| $size | as they come ÷ \`floor_lat --mode block\` | $(paired "$size" "server=zmqx client=zmqx" block) |"
 	done
+	[ -n "$sizes" ] || [ "$nsubs" -gt 0 ] || return 0
 	echo
 	echo "| size [B] | throughput (server PULL / client PUSH) | median msg/s | min | max | median MB/s |"
 	echo "|---|---|---|---|---|---|"
@@ -269,7 +272,7 @@ if [ -n "${OUT_DIR:-}" ]; then
 	cp "$work"/hgrm/*.hgrm "$OUT_DIR/"
 	if [ -n "$plotter" ]; then
 		day=$(date -u +%F) ncpu=$(nproc)
-		"$plotter" -thr "$OUT_DIR/throughput.tsv" -out "$OUT_DIR" \
+		[ -z "$sizes" ] || "$plotter" -thr "$OUT_DIR/throughput.tsv" -out "$OUT_DIR" \
 			-thr-title "$day, $ncpu CPUs: medians of $rounds rounds, up to $msgs messages each"
 		# One latency picture per size: latency.png, or latency-SIZEB.png
 		# from the files of that size (their curves named without the size).
