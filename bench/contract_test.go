@@ -163,15 +163,24 @@ func checkHgrm(t *testing.T, path string, n int) {
 }
 
 // TestLatencyOptions runs remote_lat with the options only it has: the
-// histogram file and a fixed request rate.
+// histogram file, a fixed request rate, and the p50 of every chunk of round
+// trips (on stderr, before the contract's lines).
 func TestLatencyOptions(t *testing.T) {
 	dir, _ := build(t)
 	tool := func(name string) string { return filepath.Join(dir, name) }
 	hgrm := filepath.Join(dir, "rtt.hgrm")
-	for i, opts := range [][]string{{"--hgrm", hgrm}, {"--rate", "4000"}} {
+	chunks := regexp.MustCompile(`(?m)^chunk p50 \[us\]: [0-9]+\.[0-9]{2}\n`)
+	for i, opts := range [][]string{{"--hgrm", hgrm}, {"--rate", "4000"}, {"--chunk", "50"}} {
 		ep := fmt.Sprintf("ipc://%s/opt%d", dir, i)
 		_, out := pair(t, []string{tool("local_lat"), ep, "64", "200"}, append(append([]string{tool("remote_lat")}, opts...), ep, "64", "200"))
-		if !latLines.MatchString(out) {
+		want := 0
+		if opts[0] == "--chunk" {
+			want = 200 / 50
+		}
+		if n := len(chunks.FindAllString(out, -1)); n != want {
+			t.Errorf("remote_lat %q: %d chunk lines, want %d", opts, n, want)
+		}
+		if !latLines.MatchString(chunks.ReplaceAllString(out, "")) {
 			t.Errorf("remote_lat %q: output\n%s", opts, out)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,6 +164,37 @@ func TestXDPOneThread(t *testing.T) {
 		`(?m)^zmqx: mean [0-9]+ ns p50 [0-9]+ p90 [0-9]+ p99 [0-9]+ \(2000 round trips\)$`,
 		`(?m)^raw: mean [0-9]+ ns p50 [0-9]+ p90 [0-9]+ p99 [0-9]+ \(2000 round trips\)$`,
 		`(?m)^zmqx p50 - raw p50, ns per round trip, round by round: -?[0-9]+; median -?[0-9]+$`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("no line matching %s in\n%s", re, out)
+		}
+	}
+}
+
+// TestLatChunks runs bench/lat_chunks.sh for one short round over
+// loopback: both runs print their chunks' p50s, and the summary table's
+// rows parse.
+func TestLatChunks(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("taskset not installed")
+	}
+	dir, _ := build(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "lat_chunks.sh", "1", "400", "100")
+	cmd.Env = append(os.Environ(), "BIN="+dir)
+	if runtime.NumCPU() < 2 {
+		cmd.Env = append(cmd.Env, "SERVER_CPU=0")
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, re := range []string{
+		`(?m)^zmqx: ([0-9]+\.[0-9]{2} ){4}$`,
+		`(?m)^floor: ([0-9]+\.[0-9]{2} ){4}$`,
+		`(?m)^\| median chunk \| [0-9.]+ \| [0-9.]+ \| n/a \|$`,
+		`(?m)^\| fastest chunk \| [0-9.]+ \| [0-9.]+ \| n/a \|$`,
 	} {
 		if !regexp.MustCompile(re).Match(out) {
 			t.Errorf("no line matching %s in\n%s", re, out)

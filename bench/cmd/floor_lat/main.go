@@ -5,7 +5,7 @@
 // two processes:
 //
 //	floor_lat [--mode spin|block] [--cpu N] [--warmup N] server <host:port> <message-size> <roundtrip-count>
-//	floor_lat [--mode spin|block] [--cpu N] [--warmup N] [--hgrm FILE] client <host:port> <message-size> <roundtrip-count>
+//	floor_lat [--mode spin|block] [--cpu N] [--warmup N] [--hgrm FILE] [--chunk N] client <host:port> <message-size> <roundtrip-count>
 //
 // The server accepts one connection and returns every message-size bytes it
 // reads until the client closes; it prints nothing, like local_lat, except
@@ -56,6 +56,7 @@ type conn interface {
 type args struct {
 	mode, hgrm, role, addr string
 	cpu, warmup, size, n   int
+	chunk                  int
 }
 
 func main() {
@@ -78,9 +79,10 @@ func parse() args {
 	fs.StringVar(&a.mode, "mode", "spin", "spin: non-blocking raw system calls in a loop; block: net.Conn")
 	fs.IntVar(&a.cpu, "cpu", -1, "pin the process to this CPU")
 	fs.IntVar(&a.warmup, "warmup", 1000, "round trips made and not counted before measuring (client)")
+	fs.IntVar(&a.chunk, "chunk", 0, "also print to stderr the p50 of every N round trips (\"chunk p50 [us]: X\", client)")
 	fs.StringVar(&a.hgrm, "hgrm", "", "write the round trips' percentile distribution (HdrHistogram .hgrm, microseconds) to this file (client)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: floor_lat [--mode spin|block] [--cpu N] [--warmup N] [--hgrm FILE] server|client <host:port> <message-size> <roundtrip-count>")
+		fmt.Fprintln(fs.Output(), "usage: floor_lat [--mode spin|block] [--cpu N] [--warmup N] [--hgrm FILE] [--chunk N] server|client <host:port> <message-size> <roundtrip-count>")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -107,6 +109,9 @@ func parse() args {
 	}
 	if a.warmup < 0 {
 		fail(fmt.Errorf("--warmup %d is negative", a.warmup))
+	}
+	if a.chunk < 0 {
+		fail(fmt.Errorf("--chunk %d is negative", a.chunk))
 	}
 	if a.mode != "spin" && a.mode != "block" {
 		fail(fmt.Errorf("--mode must be spin or block, not %q", a.mode))
@@ -187,6 +192,7 @@ func client(a args) error {
 		}
 	}
 	rec := perf.NewRecorder()
+	rec.Chunks(a.chunk, os.Stderr)
 	start := time.Now()
 	for range a.n {
 		t0 := time.Now()

@@ -33,6 +33,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/zmqx/zmqx"
@@ -54,6 +55,7 @@ func run(a perf.Args) error {
 	defer rt.Close()
 	body := make([]byte, a.Size)
 	rec := perf.NewRecorder()
+	rec.Chunks(a.Chunk, os.Stderr)
 	var interval time.Duration
 	if a.Rate > 0 {
 		interval = time.Second / time.Duration(a.Rate)

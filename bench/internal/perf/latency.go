@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -19,6 +20,10 @@ type Recorder struct {
 	h   *hdrhistogram.Histogram
 	max time.Duration
 	sum time.Duration
+	// With Chunks: the round trips of the chunk being recorded, and where
+	// each whole chunk's p50 goes.
+	chunk []time.Duration
+	cw    io.Writer
 }
 
 // Range and precision of the histogram: nanoseconds from 1 ns to a minute
@@ -42,6 +47,24 @@ func (r *Recorder) Record(d time.Duration) {
 	r.max = max(r.max, d)
 	v := min(max(int64(d), histLowest), histHighest)
 	_ = r.h.RecordValue(v) // cannot fail: v is within range
+	if r.cw != nil {
+		r.chunk = append(r.chunk, d)
+		if len(r.chunk) == cap(r.chunk) {
+			slices.Sort(r.chunk)
+			fmt.Fprintf(r.cw, "chunk p50 [us]: %.2f\n", float64(r.chunk[len(r.chunk)/2].Nanoseconds())/1e3)
+			r.chunk = r.chunk[:0]
+		}
+	}
+}
+
+// Chunks makes the Recorder also write to w, for every n round trips
+// recorded, the p50 of those n ("chunk p50 [us]: X"): how the round trip
+// moves within a run, where the percentile line sums the whole run up.
+// The line is written from within Record, once per n round trips.
+func (r *Recorder) Chunks(n int, w io.Writer) {
+	if n > 0 {
+		r.chunk, r.cw = make([]time.Duration, 0, n), w
+	}
 }
 
 // Count is the number of recorded round trips.

@@ -36,3 +36,20 @@ func TestRecorderPrecision(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Chunks writes one line per whole chunk, with that chunk's p50, and none
+// for the rest.
+func TestRecorderChunks(t *testing.T) {
+	var b strings.Builder
+	r := NewRecorder()
+	r.Chunks(3, &b)
+	for _, us := range []int{5, 1, 3, 10, 30, 20, 7} {
+		r.Record(time.Duration(us) * time.Microsecond)
+	}
+	if want := "chunk p50 [us]: 3.00\nchunk p50 [us]: 20.00\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	if r.Count() != 7 {
+		t.Errorf("%d recorded, want 7", r.Count())
+	}
+}

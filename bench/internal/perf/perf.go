@@ -29,6 +29,9 @@ type Args struct {
 	// second (0: as fast as the replies come back).
 	Hgrm string
 	Rate int
+	// Chunk is remote_lat's --chunk: print the p50 of every Chunk round
+	// trips to stderr as well (0: not).
+	Chunk int
 	// Subscribers is pub_thr's and sub_thr's fourth positional argument:
 	// how many SUB sockets take part.
 	Subscribers int
@@ -42,7 +45,7 @@ var (
 // Parse reads "[--idle spin|backoff|block] [--cpu N] [--invoker]
 // <endpoint> <message-size> <count>", applies --cpu, and exits with usage
 // on bad input. pub_thr and sub_thr take a fourth positional argument,
-// <subscribers>, and a message size of at least 1. remote_lat also takes "[--hgrm FILE] [--rate N]"; the other
+// <subscribers>, and a message size of at least 1. remote_lat also takes "[--hgrm FILE] [--rate N] [--chunk N]"; the other
 // tools do not offer them, so a misplaced option fails instead of being
 // ignored.
 func Parse(name, countName string) Args {
@@ -62,7 +65,8 @@ func Parse(name, countName string) Args {
 	if name == "remote_lat" {
 		fs.StringVar(&a.Hgrm, "hgrm", "", "write the round trips' percentile distribution (HdrHistogram .hgrm, microseconds) to this file")
 		fs.IntVar(&a.Rate, "rate", 0, "send this many requests per second on a fixed schedule, measuring from each scheduled send time")
-		extra = " [--hgrm FILE] [--rate N]"
+		fs.IntVar(&a.Chunk, "chunk", 0, "also print to stderr the p50 of every N round trips (\"chunk p50 [us]: X\")")
+		extra = " [--hgrm FILE] [--rate N] [--chunk N]"
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: %s [--idle spin|backoff|block] [--cpu N] [--invoker] [--xdp-queues N] [--xdp-attach MODE]%s <endpoint> <message-size> <%s>%s\n", name, extra, countName, tail)
@@ -103,6 +107,9 @@ func Parse(name, countName string) Args {
 	}
 	if a.Rate < 0 {
 		fail(fmt.Errorf("--rate %d is negative", a.Rate))
+	}
+	if a.Chunk < 0 {
+		fail(fmt.Errorf("--chunk %d is negative", a.Chunk))
 	}
 	idle, err := zmqx.ParseIdle(a.Idle)
 	if err != nil {
