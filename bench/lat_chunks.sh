@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The spinning round trip against its floor, within runs: zmqx's REQ/REP
-# with --idle spin --invoker and floor_lat --mode spin, over tcp loopback,
+# The round trip against its floor, within runs: zmqx's REQ/REP with
+# --idle spin --invoker and floor_lat --mode spin (MODE=block: zmqx as it
+# comes and floor_lat --mode block), over tcp loopback,
 # server on $SERVER_CPU (default 1), client on $CLIENT_CPU (default 0),
 # alternating run by run (the order swapping every round), each run's
 # client printing the p50 of every [chunk] round trips (--chunk). This
@@ -18,6 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-10} rts=${2:-200000} chunk=${3:-20000} size=${4:-64}
+mode=${MODE:-spin}
+zopts=(--idle spin --invoker)
+case $mode in
+spin) ;;
+block) zopts=() ;;
+*) echo "MODE=$mode: want spin or block" >&2; exit 2 ;;
+esac
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -33,11 +41,11 @@ one() {
 	port=$((port + 1))
 	local srv cli
 	if [ "$1" = zmqx ]; then
-		srv=("$bin/local_lat" --idle spin --invoker "tcp://127.0.0.1:$port" "$size" "$rts")
-		cli=("$bin/remote_lat" --idle spin --invoker --chunk "$chunk" "tcp://127.0.0.1:$port" "$size" "$rts")
+		srv=("$bin/local_lat" "${zopts[@]}" "tcp://127.0.0.1:$port" "$size" "$rts")
+		cli=("$bin/remote_lat" "${zopts[@]}" --chunk "$chunk" "tcp://127.0.0.1:$port" "$size" "$rts")
 	else
-		srv=("$bin/floor_lat" --mode spin server "127.0.0.1:$port" "$size" "$rts")
-		cli=("$bin/floor_lat" --mode spin --chunk "$chunk" client "127.0.0.1:$port" "$size" "$rts")
+		srv=("$bin/floor_lat" --mode "$mode" server "127.0.0.1:$port" "$size" "$rts")
+		cli=("$bin/floor_lat" --mode "$mode" --chunk "$chunk" client "127.0.0.1:$port" "$size" "$rts")
 	fi
 	taskset -c "$scpu" "${srv[@]}" >/dev/null &
 	local pid=$!
@@ -61,7 +69,7 @@ stat() {
 		{ print pick($1), pick($2) }'
 }
 echo
-echo "zmqx --idle spin --invoker ÷ floor_lat --mode spin, p50 of $chunk-round-trip chunks, $rounds rounds of $rts round trips:"
+echo "zmqx ${zopts[*]:-as it comes} ÷ floor_lat --mode $mode, p50 of $chunk-round-trip chunks, $rounds rounds of $rts round trips:"
 echo
 echo "| statistic of each run | ratio, round by round | median | median's 95 % interval |"
 echo "|---|---|---|---|"
