@@ -29,11 +29,9 @@ esac
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-bin=${BIN:-}
-if [ -z "$bin" ]; then
-	bin=$work/bin
-	go build -o "$bin/" ./bench/cmd/local_lat ./bench/cmd/remote_lat ./bench/cmd/floor_lat
-fi
+# shellcheck source=bench/tools.sh
+. bench/tools.sh
+tools_bin ./bench/cmd/local_lat ./bench/cmd/remote_lat ./bench/cmd/floor_lat
 port=$((20000 + RANDOM % 20000))
 # one CASE: a run of CASE (zmqx or floor); its chunk p50s go to $work/CASE,
 # one line a round.

@@ -25,11 +25,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-bin=${BIN:-}
-if [ -z "$bin" ]; then
-	bin=$work/bin
-	go build -o "$bin/" ./bench/cmd/xdp_onethread
-fi
+# shellcheck source=bench/tools.sh
+. bench/tools.sh
+tools_bin ./bench/cmd/xdp_onethread
 ip netns add "$ns"
 ip -n "$ns" link add va type veth peer name vb
 ip -n "$ns" addr add 10.78.0.1/24 dev va
