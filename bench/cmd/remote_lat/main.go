@@ -3,10 +3,14 @@
 // messages one at a time and prints the average one-way latency, plus the
 // percentiles of the round trips.
 //
-//	remote_lat [--idle spin|backoff|block] [--cpu N] [--invoker] [--hgrm FILE] [--rate N] <connect-to> <message-size> <roundtrip-count>
+//	remote_lat [--idle spin|backoff|block] [--cpu N] [--invoker] [--hgrm FILE] [--rate N] [--chunk N] <connect-to> <message-size> <roundtrip-count>
 //
 // --hgrm writes the round trips' percentile distribution to FILE in
 // HdrHistogram's .hgrm text format, in microseconds.
+//
+// --chunk N also prints to stderr, for every N round trips, their p50
+// ("chunk p50 [us]: X"): how the round trip moves within the run
+// (bench/lat_chunks.sh).
 //
 // --rate N sends N requests per second on a fixed schedule (request i is due
 // at start + i/N) and measures each round trip from the time its request was

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/zmqx/zmqx/internal/xdpping"
 	"os"
 	"time"
 	"unsafe"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/zmqx/zmqx/bpf"
 	"github.com/zmqx/zmqx/internal/udpframe"
+	"github.com/zmqx/zmqx/internal/xdpping"
 	"github.com/zmqx/zmqx/xdp"
 )
 
