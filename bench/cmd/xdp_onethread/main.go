@@ -24,8 +24,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"time"
+
+	"github.com/zmqx/zmqx/bench/internal/perf"
 )
 
 func main() {
@@ -51,23 +52,22 @@ func run(trip func() error, n int, mode, prof string) error {
 			return err
 		}
 	}
-	stop, err := startProfile(prof)
+	stop, err := perf.StartCPUProfile(prof)
 	if err != nil {
 		return err
 	}
-	ts := make([]time.Duration, n)
+	rec := perf.NewRecorder()
 	t0 := time.Now()
-	for i := range ts {
+	for range n {
 		t := time.Now()
 		if err := trip(); err != nil {
 			return err
 		}
-		ts[i] = time.Since(t)
+		rec.Record(time.Since(t))
 	}
 	el := time.Since(t0)
 	stop()
-	sort.Slice(ts, func(a, b int) bool { return ts[a] < ts[b] })
 	fmt.Printf("%s: mean %.0f ns p50 %d p90 %d p99 %d (%d round trips)\n", mode, float64(el.Nanoseconds())/float64(n),
-		ts[n/2].Nanoseconds(), ts[n*9/10].Nanoseconds(), ts[n*99/100].Nanoseconds(), n)
+		rec.Percentile(50).Nanoseconds(), rec.Percentile(90).Nanoseconds(), rec.Percentile(99).Nanoseconds(), n)
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/zmqx/zmqx"
@@ -15,21 +13,6 @@ import (
 	"github.com/zmqx/zmqx/internal/udpframe"
 	"github.com/zmqx/zmqx/internal/xdpping"
 )
-
-func startProfile(file string) (func(), error) {
-	if file == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
 
 func open(mode, attach string) (func() error, error) {
 	switch mode {

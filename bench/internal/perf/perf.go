@@ -149,22 +149,33 @@ func Throughput(w io.Writer, size, count int, elapsed time.Duration) {
 // non-zero with the error if it fails.
 func Main(name, countName string, run func(Args) error) {
 	a := Parse(name, countName)
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-			os.Exit(2)
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+	stop, err := StartCPUProfile(cpuProfile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(2)
 	}
+	defer stop()
 	if err := run(a); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
+}
+
+// StartCPUProfile starts a CPU profile written to file ("": none) and
+// returns what stops it and closes the file.
+func StartCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // NewRuntime makes a runtime configured as the options asked, for a tool
