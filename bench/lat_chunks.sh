@@ -58,18 +58,18 @@ done
 # stat FUNC: each run's median (med) or fastest (min) chunk, zmqx and the
 # floor side by side, a round a line.
 stat() {
-	paste -d'|' "$work/zmqx" "$work/floor" | awk -F'|' -v f="$1" '
-		function pick(s,   a, n, i, j, t) {
+	paste -d'|' "$work/zmqx" "$work/floor" | awk -F'|' -v f="$1" -f bench/stats.awk -f <(echo '
+		function pick(s,   a, n) {
 			n = split(s, a, " ")
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-			return f == "min" ? a[1] : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+			sort_(a, n)
+			return f == "min" ? a[1] : median(a, n)
 		}
-		{ print pick($1), pick($2) }'
+		{ print pick($1), pick($2) }')
 }
 echo
 echo "zmqx ${zopts[*]:-as it comes} ÷ floor_lat --mode $mode, p50 of $chunk-round-trip chunks, $rounds rounds of $rts round trips:"
 echo
 echo "| statistic of each run | ratio, round by round | median | median's 95 % interval |"
 echo "|---|---|---|---|"
-echo "| median chunk | $(stat med | awk -f bench/ratios.awk) |"
-echo "| fastest chunk | $(stat min | awk -f bench/ratios.awk) |"
+echo "| median chunk | $(stat med | awk -f bench/stats.awk -f bench/ratios.awk) |"
+echo "| fastest chunk | $(stat min | awk -f bench/stats.awk -f bench/ratios.awk) |"

@@ -1,5 +1,6 @@
 # ratios.awk: zmqx's figures over the floor's of the same round, for
-# bench/suite.sh and bench/xdp.sh. Each input line is one round: the p50 of
+# bench/suite.sh, bench/xdp.sh and bench/lat_chunks.sh, run after
+# bench/stats.awk ("awk -f bench/stats.awk -f bench/ratios.awk"). Each input line is one round: the p50 of
 # zmqx and of the floor, and optionally their p99s ("p50 floor-p50 [p99
 # floor-p99]"). Prints, as Markdown table cells separated by " | ": the p50
 # ratios round by round, their median, the distribution-free confidence
@@ -7,13 +8,6 @@
 # whose coverage, 1 - 2 P(Bin(n, 1/2) < j), is still at least 95 %, the
 # coverage given; no interval below 6 rounds), and with p99 columns the p99
 # ratios' median.
-
-function sort_(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-}
-
-function median(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 
 # interval(a, n): "lo–hi (c %)" for the sorted a[1..n], or "n/a". The
 # interval [a[j], a[n+1-j]] covers the median with probability

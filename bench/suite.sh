@@ -199,7 +199,7 @@ median() {
 # interval, and the p99 ratios' median, as table cells (bench/ratios.awk).
 paired() {
 	paste -d' ' "$work/lat.$1.$2" "$work/lat.$1.floor_lat --mode $3" |
-		awk '{ print $2, $8, $4, $10 }' | awk -f bench/ratios.awk
+		awk '{ print $2, $8, $4, $10 }' | awk -f bench/stats.awk -f bench/ratios.awk
 }
 
 table() {

@@ -168,7 +168,7 @@ if [ "${LAT:-1}" != 0 ]; then
 	for m in native generic; do
 		paste -d' ' <(awk -v l="zmqx-xdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") \
 			<(awk -v l="raw-afxdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") |
-			awk -f bench/ratios.awk | awk -v m="$m" 'NF { print "| " m " | " $0 " |" }'
+			awk -f bench/stats.awk -f bench/ratios.awk | awk -v m="$m" 'NF { print "| " m " | " $0 " |" }'
 	done
 fi
 if [ "${THR:-1}" != 0 ]; then
