@@ -87,8 +87,11 @@ func signal(ch chan struct{}) {
 
 // update runs on the home worker after c was serviced, with c.mu held: it
 // publishes c's next deadline and wakes whoever waits on it.
-func (c *channel) update() {
-	c.deadline.Store(c.rc.Deadline())
+func (c *channel) update() { c.updateAt(c.rc.Deadline()) }
+
+// updateAt is update with c's deadline already computed.
+func (c *channel) updateAt(dl int64) {
+	c.deadline.Store(dl)
 	if c.rc.Readable() > 0 {
 		c.rgen.Add(1)
 		signal(c.readable)
@@ -195,10 +198,19 @@ func (c *channel) Read(p []byte) (int, error) {
 // (an I/O worker or an invoker, through the stream engine's agent): it
 // first runs a round of every queue of the host that is free, in this
 // goroutine, so what arrived is taken off the RX rings without waking a
-// queue worker, then reads what is there without waiting. One goroutine
-// at a time drives a channel.
+// queue worker. Bytes that round brought for c are read into p as their
+// datagram is input, under the one lock that takes (host.pollFor);
+// otherwise it reads what is there without waiting. One goroutine at a
+// time drives a channel.
 func (c *channel) ReadNonBlocking(p []byte) (int, error) {
-	c.h.poll()
+	if len(p) > 0 && !c.closed.Load() {
+		if n := c.h.pollFor(c, p); n > 0 {
+			c.drained = false
+			return n, nil
+		}
+	} else {
+		c.h.pollFor(nil, nil)
+	}
 	if !c.polledA.Load() && c.h.t.c.DriversSpin {
 		// Its driver polls the rings anyway: an acknowledgement may wait
 		// a little for the answer to carry it, at no timer's cost.

@@ -69,6 +69,12 @@ type queue struct {
 	rxCount uint64   // frames received on this queue
 	txCount uint64   // frames put on its TX ring
 	lastIn  *channel // the channel of the last datagram input found
+	// The driver running this round (host.pollFor) and its read buffer:
+	// DATA for its channel is read into rbuf[rn:] by input, under the
+	// channel lock Input took, and the driver returns it at once.
+	reader *channel
+	rbuf   []byte
+	rn     int
 }
 
 func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
@@ -283,15 +289,22 @@ func (q *queue) watchRx(on bool) {
 // scheduler looks at the same period.
 const polledSlack = 10 * time.Millisecond
 
-// poll runs a round of every queue that no one else is running: the
-// receive path for a goroutine that drives its channels itself.
-func (h *host) poll() {
+// pollFor runs a round of every queue that no one else is running: the
+// receive path for a goroutine that drives its channels itself. In-order
+// bytes that arrive in it for c, the driver's channel, are read into p at
+// once (see input); it returns how many.
+func (h *host) pollFor(c *channel, p []byte) int {
+	n := 0
 	for _, q := range h.qs {
 		if q.mu.TryLock() {
+			q.reader, q.rbuf, q.rn = c, p[n:], 0
 			q.pollRound()
+			n += q.rn
+			q.reader, q.rbuf = nil, nil
 			q.mu.Unlock()
 		}
 	}
+	return n
 }
 
 // pollRound is round for a driver that polls in a tight loop: when nothing
@@ -445,13 +458,22 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	}
 	c.mu.Lock()
 	c.rc.Input(d, now)
-	if c.home == q && c.est && c.polledA.Load() && !c.rc.Due() {
-		// A driver polls c and it has nothing to send now (a deferred
-		// ack waits for the answer to carry it): no service before the
-		// driver reads, only its readers and its deadline updated.
-		c.update()
-		c.mu.Unlock()
-		return
+	if c == q.reader && q.rn < len(q.rbuf) {
+		// The driver reading c runs this round: it takes the bytes now,
+		// under this lock (a window this opens is announced by the
+		// service below, when it makes the Conn due).
+		q.rn += c.rc.Read(q.rbuf[q.rn:])
+	}
+	if c.home == q && c.est && c.polledA.Load() {
+		if dl := c.rc.Deadline(); dl > c.rc.Now() {
+			// A driver polls c and it has nothing to send now (a
+			// deferred ack waits for the answer to carry it): no
+			// service before the driver reads, only its readers and its
+			// deadline updated.
+			c.updateAt(dl)
+			c.mu.Unlock()
+			return
+		}
 	}
 	c.mu.Unlock()
 	if c.home == q {
