@@ -74,10 +74,12 @@
 //
 // What a message waits for on that path is kept to what it needs. A
 // driver's read that found nothing looks again only once the channel's
-// service signals new bytes (no lock taken while idle); a DATA datagram
-// with nothing to send back yet (its ack deferred) is handed to the reader
-// without servicing its channel, and its RX frame goes back to the FILL
-// ring at the driver's next look; a write takes the queue's lock and the
+// service signals new bytes (no lock taken while idle); the bytes a
+// datagram brings for the driver's own channel are read into the driver's
+// buffer while it is input, under the one channel lock that takes; a DATA
+// datagram with nothing to send back yet (its ack deferred) is handed to
+// the reader without servicing its channel, and its RX frame goes back to
+// the FILL ring at the driver's next look; a write takes the queue's lock and the
 // channel's once, builds the datagram behind precomputed headers, and kicks
 // TX as soon as the channel's last datagram for now is queued
 // (rel.Last), before the rest of the service. A channel's rings start
