@@ -79,9 +79,9 @@
 // buffer while it is input, under the one channel lock that takes; a DATA
 // datagram with nothing to send back yet (its ack deferred) is handed to
 // the reader without servicing its channel, and its RX frame goes back to
-// the FILL ring at the driver's next look; a write takes the queue's lock and the
-// channel's once, builds the datagram behind precomputed headers, and kicks
-// TX as soon as the channel's last datagram for now is queued
+// the FILL ring at the driver's next look; a write takes the queue's lock
+// and the channel's once, builds the datagram behind precomputed headers,
+// and kicks TX as soon as the channel's last datagram for now is queued
 // (rel.Last), before the rest of the service. A channel's rings start
 // again at their beginning whenever they are empty, so request-reply
 // traffic keeps using the same few cache lines.

@@ -172,3 +172,42 @@ func TestInputSkipsGoneCachedChannel(t *testing.T) {
 		t.Fatalf("readable %d after the second datagram, want %d", c.rc.Readable(), len("requestagain"))
 	}
 }
+
+// TestDriverRoundReadsItsChannel: a datagram input in a round that its
+// channel's own driver runs (host.pollFor) is read into the driver's
+// buffer there, under the lock Input took; what does not fit stays in the
+// Conn, announced to the driver's next read like any bytes; a round that
+// another driver runs leaves the bytes to the channel's reader.
+func TestDriverRoundReadsItsChannel(t *testing.T) {
+	c, peer, now := established(t)
+	q := c.home
+	chans := map[uint32]*channel{c.id: c}
+	c.est, c.owned = true, true
+	c.polledA.Store(true)
+	c.rc.SetAckDelay(agentAckDelay)
+
+	// The driver's last read found nothing.
+	c.drained, c.rseen = true, c.rgen.Load()
+	p := make([]byte, 5)
+	q.reader, q.rbuf, q.rn = c, p, 0
+	q.input(chans, peerFrame(t, c, peer, "request", now), now)
+	q.reader, q.rbuf = nil, nil
+	if got := string(p[:q.rn]); got != "reque" {
+		t.Fatalf("read in the round: %q, want %q", got, "reque")
+	}
+	if c.rc.Readable() != 2 {
+		t.Fatalf("left in the Conn: %d bytes, want 2", c.rc.Readable())
+	}
+	n, err := c.ReadNonBlocking(p)
+	if err != nil || string(p[:n]) != "st" {
+		t.Fatalf("next read: %q, %v", p[:n], err)
+	}
+
+	other := &channel{}
+	q.reader, q.rbuf, q.rn = other, make([]byte, 64), 0
+	q.input(chans, peerFrame(t, c, peer, "again", now), now)
+	q.reader, q.rbuf = nil, nil
+	if q.rn != 0 || c.rc.Readable() != len("again") {
+		t.Fatalf("another driver's round read %d bytes; %d left for c's reader", q.rn, c.rc.Readable())
+	}
+}
