@@ -29,8 +29,14 @@
 # the throughput runs out, LAT=0 the floor and latency runs; XDP_MTU, the
 # veth's MTU (bench/xdp_net.sh); QUEUES, the
 # veth's queues a side (default 1); SERVER_CPU, CLIENT_CPU; BIN, a directory
-# with the built tools and zmqperf. Needs root, iproute2, taskset, gcc,
-# pkg-config and libzmq3-dev (unless BIN has zmqperf).
+# with the built tools and zmqperf. LEGS=1 splits every AF_XDP ping-pong into
+# its legs (package internal/legs): the tools are built with the zmqxlegs
+# tag (a BIN given must have been), and each process of a floor or zmqx
+# xdp:// latency run prints a "legs" line: the medians of the peer's kick →
+# this side taking the datagram, and of this side's own turnaround; use it
+# with THR=0 (with many datagrams in flight the figures mean nothing).
+# Needs root, iproute2, taskset, gcc, pkg-config and libzmq3-dev (unless
+# BIN has zmqperf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3} rts=${2:-20000} msgs=${3:-1000000} size=${4:-64}
@@ -39,9 +45,13 @@ scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 work=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
 . bench/xdp_net.sh
+if [ "${LEGS:-}" = 1 ]; then
+	export ZMQX_LEGS=xdp-$$
+fi
 cleanup() {
 	xdp_net_down
 	rm -rf "$work"
+	if [ -n "${ZMQX_LEGS:-}" ]; then rm -f "/dev/shm/zmqx-legs-$ZMQX_LEGS"; fi
 }
 trap cleanup EXIT
 bin=${BIN:-}
@@ -49,7 +59,11 @@ if [ -z "$bin" ]; then
 	bin=$work/bin
 	# shellcheck source=bench/tools.sh
 	. bench/tools.sh
-	build_tools "$bin"
+	if [ -n "${ZMQX_LEGS:-}" ]; then
+		GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=zmqxlegs" build_tools "$bin"
+	else
+		build_tools "$bin"
+	fi
 fi
 xdp_net_up "$queues"
 a="ip netns exec $nsa taskset -c $ccpu"
@@ -107,6 +121,7 @@ floor() {
 	wait "$pid" 2>/dev/null || true
 	echo "== raw AF_XDP floor ($1)"
 	grep -v '^ready$' "$work/client.out"
+	grep '^legs ' "$work/floor.out" || true
 	awk -v l="lat raw-afxdp-$1" '/^latency percentiles/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; print l, v["p50"], v["p99"] }' "$work/client.out" >>"$work/rows"
 }
 

@@ -201,3 +201,45 @@ func TestLatChunks(t *testing.T) {
 		}
 	}
 }
+
+var legsLine = regexp.MustCompile(`(?m)^legs xdp_floor: kick->detect n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns; detect->kick n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns$`)
+
+// TestLegs: xdp_floor built with the zmqxlegs tag (bench/xdp.sh's LEGS)
+// splits its ping-pong into legs from the stamps package xdp takes (package
+// internal/legs), a leg and a turnaround per round trip; built without the
+// tag it prints no such line, ZMQX_LEGS set or not.
+func TestLegs(t *testing.T) {
+	vethtest.Skip(t)
+	name := fmt.Sprintf("test-%d", os.Getpid())
+	t.Setenv("ZMQX_LEGS", name)
+	t.Cleanup(func() { os.Remove(filepath.Join("/dev/shm", "zmqx-legs-"+name)) })
+	for _, tagged := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tagged=%v", tagged), func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"build", "-o", dir}
+			if tagged {
+				args = append(args, "-tags", "zmqxlegs")
+			}
+			if out, err := exec.Command("go", append(args, "./cmd/xdp_floor")...).CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, out)
+			}
+			p := vethtest.New(t, 1)
+			_, out := floorRun(t, filepath.Join(dir, "xdp_floor"), p, "-transport", "xdp", "-attach", "generic", "-count", "300", "-warmup", "10")
+			m := legsLine.FindStringSubmatch(out)
+			if !tagged {
+				if strings.Contains(out, "legs") {
+					t.Fatalf("untagged build printed legs:\n%s", out)
+				}
+				return
+			}
+			if m == nil {
+				t.Fatalf("no legs line:\n%s", out)
+			}
+			for i, min := range []int{300, 1, 300, 1} {
+				if v, _ := strconv.Atoi(m[i+1]); v < min {
+					t.Errorf("legs field %d is %d, want at least %d:\n%s", i+1, v, min, out)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,10 @@
 package xdp
 
-import "time"
+import (
+	"time"
+
+	"github.com/zmqx/zmqx/internal/legs"
+)
 
 // kernel is what a queue needs from the socket under it: the two wake-up
 // syscalls. Tests substitute a fake that plays the kernel's part.
@@ -101,6 +105,7 @@ func (q *queue) Receive(descs []Desc) (int, error) {
 			return 0, nil
 		}
 	}
+	legs.Received() // nothing, unless built for bench/xdp.sh's LEGS
 	cons := q.rx.cachedCons
 	for i := range n {
 		descs[i] = q.rx.entries[(cons+i)&q.rx.mask]
@@ -199,6 +204,7 @@ func (q *queue) Transmit(descs []Desc) (int, error) {
 	full := n < want
 	var err error
 	if (n > 0 || full) && (!q.needWakeup || q.tx.needsWakeup() || (full && q.copyMode)) {
+		legs.Kick()
 		err = q.kick()
 	}
 	q.reap()

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx/cpuset"
+	"github.com/zmqx/zmqx/internal/legs"
 	"github.com/zmqx/zmqx/internal/xdpping"
 )
 
@@ -70,6 +71,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "xdp_floor:", err)
 		os.Exit(1)
 	}
+	legs.Report(os.Stderr, "xdp_floor") // nothing, unless built with the zmqxlegs tag
 }
 
 func run() error {

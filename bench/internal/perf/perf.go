@@ -15,6 +15,7 @@ import (
 
 	"github.com/zmqx/zmqx"
 	"github.com/zmqx/zmqx/cpuset"
+	"github.com/zmqx/zmqx/internal/legs"
 )
 
 // Args are a tool's parsed command line.
@@ -159,6 +160,7 @@ func Main(name, countName string, run func(Args) error) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
+	legs.Report(os.Stderr, name) // nothing, unless built with the zmqxlegs tag
 }
 
 // StartCPUProfile starts a CPU profile written to file ("": none) and

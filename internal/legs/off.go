@@ -1,0 +1,14 @@
+//go:build !zmqxlegs
+
+package legs
+
+import "io"
+
+// Kick is called just before a TX kick.
+func Kick() {}
+
+// Received is called when Receive returns one or more datagrams.
+func Received() {}
+
+// Report writes the legs measured, if any, to w.
+func Report(w io.Writer, who string) {}
