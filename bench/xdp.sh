@@ -32,9 +32,10 @@
 # with the built tools and zmqperf. LEGS=1 splits every AF_XDP ping-pong into
 # its legs (package internal/legs): the tools are built with the zmqxlegs
 # tag (a BIN given must have been), and each process of a floor or zmqx
-# xdp:// latency run prints a "legs" line: the medians of the peer's kick →
-# this side taking the datagram, and of this side's own turnaround; use it
-# with THR=0 (with many datagrams in flight the figures mean nothing).
+# xdp:// latency run prints a "legs" line: the quartiles of the peer's kick
+# → this side taking the datagram, and of this side's own turnaround; use
+# it with THR=0 and one queue (with many datagrams in flight the figures
+# mean nothing).
 # Needs root, iproute2, taskset, gcc, pkg-config and libzmq3-dev (unless
 # BIN has zmqperf).
 set -euo pipefail

@@ -13,10 +13,10 @@
 //     next kick, everything between included,
 //
 // and Report prints their quartiles (nothing when there were none: a run
-// over TCP). Calls must not overlap: package xdp's socket is used by one
-// goroutine at a time. A ping-pong has one datagram in flight,
-// so the word always holds the peer's last kick when a datagram arrives;
-// with more than one in flight the figures mean nothing. Without the tag
-// every function here is empty, and package xdp's calls to them compile
-// away.
+// over TCP). Calls must not overlap: one AF_XDP socket a process (one
+// queue, bench/xdp.sh's default), which one goroutine at a time uses. A
+// ping-pong has one datagram in flight, so the word holds the peer's last
+// kick when a datagram arrives; with more than one in flight the figures
+// mean nothing. Without the tag every function here is empty, and package
+// xdp's calls to them compile away.
 package legs
