@@ -55,10 +55,11 @@ for r in $(seq "$rounds"); do
 	done
 done
 echo
-awk '{ for (i = 1; i <= NF; i++) if ($i == "p50") p[$1, ++k[$1]] = $(i + 1) }
+awk -f bench/stats.awk -f <(echo '
+	{ for (i = 1; i <= NF; i++) if ($i == "p50") p[$1, ++k[$1]] = $(i + 1) }
 	END {
 		n = k["zmqx:"]
 		for (r = 1; r <= n; r++) { d[r] = p["zmqx:", r] - p["raw:", r]; s = s " " d[r] }
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && d[j - 1] > d[j]; j--) { t = d[j]; d[j] = d[j - 1]; d[j - 1] = t }
-		printf "zmqx p50 - raw p50, ns per round trip, round by round:%s; median %.0f\n", s, n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
-	}' "$work/out"
+		sort_(d, n)
+		printf "zmqx p50 - raw p50, ns per round trip, round by round:%s; median %.0f\n", s, median(d, n)
+	}') "$work/out"

@@ -203,13 +203,13 @@ func (c *channel) Read(p []byte) (int, error) {
 // otherwise it reads what is there without waiting. One goroutine at a
 // time drives a channel.
 func (c *channel) ReadNonBlocking(p []byte) (int, error) {
-	if len(p) > 0 && !c.closed.Load() {
-		if n := c.h.pollFor(c, p); n > 0 {
-			c.drained = false
-			return n, nil
-		}
-	} else {
-		c.h.pollFor(nil, nil)
+	reader := c
+	if c.closed.Load() {
+		reader = nil // a closed channel's read says so (readNow)
+	}
+	if n := c.h.pollFor(reader, p); n > 0 {
+		c.drained = false
+		return n, nil
 	}
 	if !c.polledA.Load() && c.h.t.c.DriversSpin {
 		// Its driver polls the rings anyway: an acknowledgement may wait

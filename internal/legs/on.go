@@ -24,11 +24,10 @@ var (
 	word       *atomic.Int64 // the last kick, in shared memory
 	lastDetect int64
 	legs, own  []int64 // kick → detect, detect → kick
-	name       string
 )
 
 func init() {
-	name = os.Getenv("ZMQX_LEGS")
+	name := os.Getenv("ZMQX_LEGS")
 	if name == "" {
 		return
 	}
