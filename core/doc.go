@@ -36,15 +36,19 @@
 // # The contract for other engines
 //
 // OutBuffer is written so that an engine whose memory is not a byte chain
-// can be the buffer: the AF_XDP engine gives UMEM frames. Reserve(n) returns
-// at least n contiguous bytes at the end of the stream (n is at most
-// MaxReserve), Commit(k) makes k of them part of the current message,
-// AppendRef adds a payload by reference and EndMessage publishes the
-// message. A UMEM-backed buffer hands out the free part of the current frame
-// after the datagram headers, starts a new frame when a reservation does not
-// fit, copies referenced payloads into frames (or chains them where the
-// driver allows), and turns EndMessage into "one TX kick per batch when a
-// backlog exists". AppendFrame and AppendCommand encode into any OutBuffer.
+// can be the buffer. Reserve(n) returns at least n contiguous bytes at the
+// end of the stream (n is at most MaxReserve), Commit(k) makes k of them
+// part of the current message, AppendRef adds a payload by reference and
+// EndMessage publishes the message. A UMEM-backed buffer would hand out the
+// free part of the current frame after the datagram headers, start a new
+// frame when a reservation does not fit, copy referenced payloads into
+// frames (or chain them where the driver allows), and turn EndMessage into
+// "one TX kick per batch when a backlog exists". AppendFrame and
+// AppendCommand encode into any OutBuffer. Today the AF_XDP engine does
+// not give one: it runs the stream engine over its channels, each
+// connection has an Outbound like a TCP one, and the channel copies the
+// bytes into UMEM frames (two copies of a small message's bytes, into the
+// channel's send ring and from there into the frame).
 //
 // # Driving connections
 //

@@ -31,10 +31,14 @@ import (
 //     then, so messages are all-or-nothing, and the engine counts messages
 //     out of the frames it writes (for the high-water mark).
 //
-// Outbound, the TCP implementation, is also what an AF_XDP engine's buffer
-// mirrors: its Reserve hands out the free part of the current UMEM frame
-// after the datagram headers, and EndMessage is where a backlog of messages
-// becomes one TX kick.
+// Outbound, the byte-chain implementation, is the only one today: the
+// AF_XDP engine (package engine/afxdp) runs the stream engine over its
+// channels, so its connections use an Outbound too, and the channel copies
+// what the engine writes into its send ring and from there into UMEM
+// frames. A UMEM-backed buffer would hand out the free part of the current
+// frame after the datagram headers from Reserve, and make EndMessage where
+// a backlog of messages becomes one TX kick; the contract above is what it
+// would have to keep.
 type OutBuffer interface {
 	Reserve(n int) []byte
 	Commit(k int)
