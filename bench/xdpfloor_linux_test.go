@@ -202,6 +202,33 @@ func TestLatChunks(t *testing.T) {
 	}
 }
 
+// TestXDPFootprint runs bench/xdp_footprint.sh for one short round of
+// three variants (none, the control, and distinct code): every run prints
+// its round line with the legs it split, and the table has a row a variant.
+func TestXDPFootprint(t *testing.T) {
+	vethtest.Skip(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "xdp_footprint.sh", "1", "300", "0", "same40", "20")
+	if runtime.NumCPU() < 2 {
+		cmd.Env = append(os.Environ(), "SERVER_CPU=0")
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, v := range []string{"0", "same40", "20"} {
+		for _, re := range []string{
+			`(?m)^round 1, ` + v + `: round trip p50 [0-9.]+ us; server turnaround [0-9]+ ns; server kick -> client detect [0-9]+ ns$`,
+			`(?m)^\| ` + v + ` \| [0-9]+\.[0-9]{2} \| [0-9]+ \| [0-9]+ \| [-+][0-9]+ \|$`,
+		} {
+			if !regexp.MustCompile(re).Match(out) {
+				t.Errorf("no line matching %s in\n%s", re, out)
+			}
+		}
+	}
+}
+
 var legsLine = regexp.MustCompile(`(?m)^legs xdp_floor: kick->detect n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns; detect->kick n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns$`)
 
 // TestLegs: xdp_floor built with the zmqxlegs tag (bench/xdp.sh's LEGS)

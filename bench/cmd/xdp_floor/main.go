@@ -9,7 +9,12 @@
 //	xdp_floor -transport udp -role client -local 10.77.0.1:7777 -peer 10.77.0.2:7777 -count 100000
 //
 // The client prints the benchmark contract's percentile line (round trips,
-// microseconds). The server echoes until killed.
+// microseconds). The server echoes until killed. With -footprint N the
+// server runs N distinct small generated functions (footprint_gen.go,
+// about one 64-byte line of code each) between taking each message and
+// echoing it, the code a messaging layer would run there; with
+// -footprint-same it calls only two of them N times, time spent with
+// almost no code touched (bench/xdp_footprint.sh compares them).
 //
 // With -mode thr it measures throughput instead, one way, with no
 // reliability and no acknowledgements: the ceiling a messaging layer on the
@@ -56,6 +61,11 @@ type config struct {
 	sizeSet              bool // -size given; otherwise thr picks the MTU's
 	sg                   bool // multi-buffer AF_XDP (XDP_USE_SG)
 	block                bool // the receiver parks in poll(2) instead of spinning
+
+	// -footprint: code the server runs between taking a message and
+	// echoing it
+	footprint     int
+	footprintSame bool
 }
 
 // pinger is one end of a ping-pong: send one message, spin until one
@@ -93,6 +103,8 @@ func run() error {
 	flag.DurationVar(&c.warmupTime, "warmup-time", 500*time.Millisecond, "thr: time from the first arrival before measuring")
 	flag.IntVar(&c.batch, "batch", 64, "thr, xdp: datagrams written and transmitted (one kick) at a time")
 	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
+	flag.IntVar(&c.footprint, "footprint", 0, fmt.Sprintf("pingpong, server: run this many distinct small functions (one 64-byte line of code each, up to %d) between taking each message and echoing it", footprintMax))
+	flag.BoolVar(&c.footprintSame, "footprint-same", false, "pingpong, server: make -footprint's calls to two functions only (time spent with almost no code touched: the control; N up to 100 times the distinct limit)")
 	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
 	var err error
@@ -121,6 +133,9 @@ func run() error {
 	}
 	if c.size < 8 || c.size > 1400 {
 		return errors.New("-size: 8 to 1400 bytes")
+	}
+	if lim := footprintLimit(c.footprintSame); c.footprint < 0 || c.footprint > lim {
+		return fmt.Errorf("-footprint: 0 to %d calls", lim)
 	}
 	if err := c.pin(); err != nil {
 		return err
@@ -165,6 +180,7 @@ func serve(p pinger, c *config) error {
 		if err != nil {
 			return err
 		}
+		footprint(c.footprint, c.footprintSame)
 		if err := p.send(buf[:n]); err != nil {
 			return err
 		}
