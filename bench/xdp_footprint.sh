@@ -16,7 +16,8 @@
 #   bench/xdp_footprint.sh [rounds] [roundtrips] [variants...]
 #   defaults:               5        100000       0 same1200 30 100 300 1000
 #
-# A variant is N (distinct functions) or sameN (the control). The end
+# A variant is N (distinct functions), sameN (the control) or dataK (the
+# server writes a byte in each 64-byte line of K KiB instead). The end
 # prints, per variant, the medians over rounds of the round trip's p50, of
 # the server's turnaround and of that leg, and the leg's median difference
 # from variant 0 of the same round. Environment: ATTACH (generic or native),
@@ -30,7 +31,7 @@ variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(0 same1200 30 100 300 1000)
 attach=${ATTACH:-generic} scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0}
 for v in "${variants[@]}"; do
-	[[ $v =~ ^(same)?[0-9]+$ ]] || { echo "xdp_footprint.sh: variant $v: want N or sameN" >&2; exit 2; }
+	[[ $v =~ ^(same|data)?[0-9]+$ ]] || { echo "xdp_footprint.sh: variant $v: want N, sameN or dataK" >&2; exit 2; }
 done
 bin=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
@@ -54,8 +55,11 @@ for r in $(seq "$rounds"); do
 	for v in "${variants[@]}"; do
 		port=$((20000 + RANDOM % 20000))
 		common=(-transport xdp -attach "$attach" -count "$count" -size 64)
-		extra=(-footprint "${v#same}")
-		[[ $v == same* ]] && extra+=(-footprint-same)
+		case $v in
+		same*) extra=(-footprint "${v#same}" -footprint-same) ;;
+		data*) extra=(-footprint-data "${v#data}") ;;
+		*) extra=(-footprint "$v") ;;
+		esac
 		rm -f "$bin/server.out"
 		ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" "${extra[@]}" -role server -cpu "$scpu" -iface "$lb" \
 			-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &

@@ -203,13 +203,13 @@ func TestLatChunks(t *testing.T) {
 }
 
 // TestXDPFootprint runs bench/xdp_footprint.sh for one short round of
-// three variants (none, the control, and distinct code): every run prints
+// four variants (none, the control, distinct code, data): every run prints
 // its round line with the legs it split, and the table has a row a variant.
 func TestXDPFootprint(t *testing.T) {
 	vethtest.Skip(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "xdp_footprint.sh", "1", "300", "0", "same40", "20")
+	cmd := exec.CommandContext(ctx, "bash", "xdp_footprint.sh", "1", "300", "0", "same40", "20", "data16")
 	if runtime.NumCPU() < 2 {
 		cmd.Env = append(os.Environ(), "SERVER_CPU=0")
 	}
@@ -217,7 +217,7 @@ func TestXDPFootprint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, v := range []string{"0", "same40", "20"} {
+	for _, v := range []string{"0", "same40", "20", "data16"} {
 		for _, re := range []string{
 			`(?m)^round 1, ` + v + `: round trip p50 [0-9.]+ us; server turnaround [0-9]+ ns; server kick -> client detect [0-9]+ ns$`,
 			`(?m)^\| ` + v + ` \| [0-9]+\.[0-9]{2} \| [0-9]+ \| [0-9]+ \| [-+][0-9]+ \|$`,

@@ -5,9 +5,14 @@ package afxdp
 import (
 	"net/netip"
 	"testing"
+	"time"
 
+	"github.com/zmqx/zmqx/bpf"
 	"github.com/zmqx/zmqx/engine/afxdp/rel"
+	"github.com/zmqx/zmqx/internal/netns"
 	"github.com/zmqx/zmqx/internal/udpframe"
+	"github.com/zmqx/zmqx/internal/vethtest"
+	"github.com/zmqx/zmqx/xdp"
 )
 
 // established returns a channel whose Conn is the accepting end of an
@@ -209,5 +214,125 @@ func TestDriverRoundReadsItsChannel(t *testing.T) {
 	q.reader, q.rbuf = nil, nil
 	if q.rn != 0 || c.rc.Readable() != len("again") {
 		t.Fatalf("another driver's round read %d bytes; %d left for c's reader", q.rn, c.rc.Readable())
+	}
+}
+
+// TestDriverRoundLeavesTheRest: a driver's round that reads bytes for its
+// channel returns right after the input, leaving the service the input
+// queued (here, the channel's ack) to the driver's next look, which runs
+// it; a round that starts with such a rest runs in full, so a stream of
+// arrivals is serviced every other round. A real AF_XDP socket on B
+// receives what a kernel UDP socket on A sends, and B's acks reach A.
+func TestDriverRoundLeavesTheRest(t *testing.T) {
+	vethtest.Skip(t)
+	const aPort, bPort = 7310, 7311
+	p := vethtest.New(t, 1)
+	p.Neigh(t)
+	a := p.A.ListenUDP(t, aPort)
+	xsk := vethtest.OpenXSK(t, p.B.NS, p.B.Index, 256, xdp.SocketOptions{RxFrames: 128, TxFrames: 128})
+	var steer *bpf.Steering
+	t.Cleanup(func() {
+		if steer != nil {
+			steer.Close() // before the socket (OpenXSK's cleanup runs after)
+		}
+	})
+	err := netns.Do(p.B.NS, func() (err error) {
+		if steer, err = bpf.Attach(p.B.Index, bpf.Options{Mode: bpf.AttachGeneric}); err != nil {
+			return err
+		}
+		if err := steer.RegisterSocket(0, xsk.FD()); err != nil {
+			return err
+		}
+		return steer.RegisterPort(bPort)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c, peer, now := established(t)
+	c.hdr = udpframe.Header{DstMAC: [6]byte(p.A.MAC), SrcMAC: [6]byte(p.B.MAC),
+		Src: netip.AddrPortFrom(p.B.Addr, bPort), Dst: netip.AddrPortFrom(p.A.Addr, aPort)}
+	pfx, err := udpframe.NewPrefix(&c.hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.pfx = &pfx
+	h, q := c.h, c.home
+	q.xsk, q.rx = xsk, make([]xdp.Desc, batch)
+	q.rxHeld, q.txFree, q.txOut = make([]xdp.Desc, 0, batch), make([]xdp.Desc, 0, batch), make([]xdp.Desc, 0, batch)
+	h.qs = []*queue{q}
+	chans := map[uint32]*channel{c.id: c}
+	h.chans.Store(&chans)
+	c.est = true // not polled: its DATA is acked at once, by a service
+
+	buf := make([]byte, 2048)
+	send := func(data string) {
+		t.Helper()
+		peer.Write([]byte(data), now)
+		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd := make([]byte, 64)
+	// look runs driver rounds until one reads bytes for c.
+	look := func() string {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if n := h.pollFor(c, rd); n > 0 {
+				return string(rd[:n])
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("nothing arrived")
+			}
+		}
+	}
+	// acked reads the STATUS that B sends A.
+	acked := func() {
+		t.Helper()
+		a.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _, err := a.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, _, _, err := rel.Peek(buf[:n]); err != nil || typ != rel.STATUS {
+			t.Fatalf("A got %v, %v; want a STATUS", typ, err)
+		}
+		if err := peer.Input(buf[:n], now); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	send("one")
+	if got := look(); got != "one" {
+		t.Fatalf("read %q", got)
+	}
+	if len(q.work) != 1 || q.txCount != 0 {
+		t.Fatalf("after the round that read: %d channels to service, %d datagrams sent; want 1 and 0", len(q.work), q.txCount)
+	}
+	if n := h.pollFor(c, rd); n != 0 {
+		t.Fatalf("the next look read %d bytes", n)
+	}
+	if len(q.work) != 0 || q.txCount != 1 {
+		t.Fatalf("after the next look: %d channels to service, %d datagrams sent; want 0 and 1", len(q.work), q.txCount)
+	}
+	acked()
+
+	// Two arrivals in a row: the second round starts with the first's
+	// rest, and runs in full.
+	send("two")
+	if got := look(); got != "two" || len(q.work) != 1 {
+		t.Fatalf("read %q, %d to service", got, len(q.work))
+	}
+	send("three")
+	if got := look(); got != "three" {
+		t.Fatalf("read %q", got)
+	}
+	if len(q.work) != 0 || q.txCount != 2 {
+		t.Fatalf("after a round that began with a rest: %d channels to service, %d datagrams sent; want 0 and 2", len(q.work), q.txCount)
+	}
+	acked()
+	if peer.Writable() == 0 || c.rc.Readable() != 0 {
+		t.Fatalf("peer writable %d, readable left %d", peer.Writable(), c.rc.Readable())
 	}
 }

@@ -14,7 +14,8 @@
 // about one 64-byte line of code each) between taking each message and
 // echoing it, the code a messaging layer would run there; with
 // -footprint-same it calls only two of them N times, time spent with
-// almost no code touched (bench/xdp_footprint.sh compares them).
+// almost no code touched; -footprint-data K writes a byte in each line of
+// K KiB of memory instead (bench/xdp_footprint.sh compares them).
 //
 // With -mode thr it measures throughput instead, one way, with no
 // reliability and no acknowledgements: the ceiling a messaging layer on the
@@ -66,6 +67,7 @@ type config struct {
 	// echoing it
 	footprint     int
 	footprintSame bool
+	footprintData []byte // -footprint-data: a line of it written in each
 }
 
 // pinger is one end of a ping-pong: send one message, spin until one
@@ -105,6 +107,8 @@ func run() error {
 	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
 	flag.IntVar(&c.footprint, "footprint", 0, fmt.Sprintf("pingpong, server: run this many distinct small functions (one 64-byte line of code each, up to %d) between taking each message and echoing it", footprintMax))
 	flag.BoolVar(&c.footprintSame, "footprint-same", false, "pingpong, server: make -footprint's calls to two functions only (time spent with almost no code touched: the control; N up to 100 times the distinct limit)")
+	var dataKB int
+	flag.IntVar(&dataKB, "footprint-data", 0, "pingpong, server: write one byte in each 64-byte line of this many KiB (up to 65536) between taking each message and echoing it")
 	flag.BoolVar(&c.sg, "sg", false, "thr, xdp: multi-buffer AF_XDP (XDP_USE_SG, the steering program frags-aware): a datagram may span several 4 KiB frames")
 	flag.Parse()
 	var err error
@@ -137,6 +141,10 @@ func run() error {
 	if lim := footprintLimit(c.footprintSame); c.footprint < 0 || c.footprint > lim {
 		return fmt.Errorf("-footprint: 0 to %d calls", lim)
 	}
+	if dataKB < 0 || dataKB > 1<<16 {
+		return errors.New("-footprint-data: 0 to 65536 KiB")
+	}
+	c.footprintData = make([]byte, dataKB<<10)
 	if err := c.pin(); err != nil {
 		return err
 	}
@@ -181,6 +189,7 @@ func serve(p pinger, c *config) error {
 			return err
 		}
 		footprint(c.footprint, c.footprintSame)
+		touchData(c.footprintData)
 		if err := p.send(buf[:n]); err != nil {
 			return err
 		}
