@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # What code run between two datagrams costs the kernel's AF_XDP legs: the
-# raw ping-pong (bench/cmd/xdp_floor, generic attach, copy mode), with the
-# server running code between taking each message and echoing it
-# (xdp_floor -footprint N: N distinct small functions, about a 64-byte
-# line of code each), against the control (-footprint-same: N calls to two
-# functions, time spent with almost no code; same1200 takes about as long
-# as 300 distinct ones). Built with the zmqxlegs
-# tag (package internal/legs), so the client splits each round trip: the
-# leg that follows the server's code is "server's kick -> client takes the
+# raw ping-pong (bench/cmd/xdp_floor, copy mode, $ATTACH, default
+# generic), with the server running code between taking each message and
+# echoing it (xdp_floor -footprint N: N distinct small functions, about a
+# 64-byte line of code each), against the control (-footprint-same: N
+# calls to two functions, time spent with almost no code; same1200 takes
+# about as long as 300 distinct ones). Built with the zmqxlegs tag
+# (package internal/legs), so the client splits each round trip: the leg
+# that follows the server's code is "server's kick -> client takes the
 # datagram", which the server's turnaround does not contain. Server on
 # $SERVER_CPU (default 1) in namespace B, client on $CLIENT_CPU (default 0)
 # in A (bench/xdp_net.sh). Each round runs every variant once, in the order

@@ -315,11 +315,10 @@ func (h *host) pollFor(c *channel, p []byte) int {
 // nothing waits to be transmitted or completed, it returns at once,
 // without reading the clock, and runs the timers only every pollTimers
 // calls (a few microseconds of spinning; the channels' timers are ten
-// microseconds and up). A driver that idles
-// by sleeping (IdleBackoff) spins thousands of times after its last work
-// before it sleeps, so what that work left due (a deferred ack) is run
-// first; later timers are the parked worker's, every polledSlack. With
-// q.mu held.
+// microseconds and up). A driver that idles by sleeping (IdleBackoff)
+// spins thousands of times after its last work before it sleeps, so what
+// that work left due (a deferred ack) is run first; later timers are the
+// parked worker's, every polledSlack. With q.mu held.
 func (q *queue) pollRound() {
 	q.polls++
 	if q.polls%pollTimers != 0 && !q.xsk.RxReady() && q.pending.Load() == 0 &&
