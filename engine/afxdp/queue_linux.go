@@ -203,9 +203,6 @@ func (q *queue) sleep() {
 		}
 	}
 	q.watchRx(!polled)
-	if len(q.work) > 0 {
-		next = now // a driver's round left its rest (see round)
-	}
 	if len(q.txOut) > 0 || q.xsk.Outstanding() > 0 {
 		// Completions and a full ring are not wake-ups the socket
 		// gives: look again soon.
@@ -311,18 +308,18 @@ func (h *host) pollFor(c *channel, p []byte) int {
 }
 
 // pollRound is round for a driver that polls in a tight loop: when nothing
-// arrived, nothing was kicked, no service waits from an earlier round and
-// nothing waits to be transmitted or completed, it returns at once,
-// without reading the clock, and runs the timers only every pollTimers
-// calls (a few microseconds of spinning; the channels' timers are ten
-// microseconds and up). A driver that idles by sleeping (IdleBackoff)
-// spins thousands of times after its last work before it sleeps, so what
-// that work left due (a deferred ack) is run first; later timers are the
-// parked worker's, every polledSlack. With q.mu held.
+// arrived, nothing was kicked and nothing waits to be transmitted or
+// completed, it returns at once, without reading the clock, and runs the
+// timers only every pollTimers calls (a few microseconds of spinning;
+// the channels' timers are ten microseconds and up). A driver that idles
+// by sleeping (IdleBackoff) spins thousands of times after its last work
+// before it sleeps, so what that work left due (a deferred ack) is run
+// first; later timers are the parked worker's, every polledSlack. With
+// q.mu held.
 func (q *queue) pollRound() {
 	q.polls++
 	if q.polls%pollTimers != 0 && !q.xsk.RxReady() && q.pending.Load() == 0 &&
-		len(q.txOut) == 0 && q.xsk.Outstanding() == 0 && len(q.work) == 0 {
+		len(q.txOut) == 0 && q.xsk.Outstanding() == 0 {
 		q.releaseHeld() // (round does it otherwise)
 		return
 	}
@@ -337,17 +334,18 @@ const pollTimers = 32
 // a frame back writes the FILL ring's entry and producer index, which the
 // kernel last touched on the sender's CPU, and that is two cache misses
 // the message it carried need not wait for. A driver's round that read
-// bytes for its reader returns right after the input, unless an earlier
-// round left its rest: the rest of the pass (the dirty list, timers, the
-// services the input queued, TX completions) runs at the driver's next
-// look, after the reader's message is on its way, and none of its code
-// runs between the datagram's arrival and the answer's kick. A stream of
-// arrivals thus has every other round run in full.
+// bytes for its reader, and whose input left no channel to service,
+// returns right after the input: the rest of the pass (the dirty list, the
+// timers, TX completions) then runs at the driver's next look, after the
+// reader's message is on its way, and none of its code runs between the
+// datagram's arrival and the answer's kick. What it defers has wake-ups of
+// its own for a worker that sleeps meanwhile: a kick for the dirty list,
+// the channels' deadlines, the recheck of completions.
 func (q *queue) round(driver bool) bool {
 	q.releaseHeld()
 	now := nowNs()
+	q.work = q.work[:0]
 	did := false
-	early := driver && len(q.work) == 0 // no rest left by an earlier round
 
 	n, _ := q.xsk.Receive(q.rx)
 	if n > 0 {
@@ -359,8 +357,8 @@ func (q *queue) round(driver bool) bool {
 		}
 		if driver {
 			q.rxHeld = append(q.rxHeld, q.rx[:n]...)
-			if early && q.rn > 0 {
-				return true // the rest at the next look (q.work kept)
+			if q.rn > 0 && len(q.work) == 0 {
+				return true
 			}
 		} else {
 			q.xsk.Release(q.rx[:n])
@@ -399,8 +397,6 @@ func (q *queue) round(driver bool) bool {
 			did = true
 		}
 	}
-	clear(q.work)
-	q.work = q.work[:0]
 	if len(q.txOut) > 0 {
 		q.flush()
 		did = true
