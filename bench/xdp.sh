@@ -35,7 +35,11 @@
 # xdp:// latency run prints a "legs" line: the quartiles of the peer's kick
 # → this side taking the datagram, and of this side's own turnaround; use
 # it with THR=0 and one queue (with many datagrams in flight the figures
-# mean nothing).
+# mean nothing). REL=1 adds, each round, the raw floor carried by zmqx's
+# reliable channel and nothing above it (xdp_floor -rel, generic attach,
+# [size]+4 bytes a message: a REQ/REP message's two ZMTP frames), and the
+# ratio tables split zmqx's excess over the floor in two: the channel's
+# protocol, and the rest of zmqx above it.
 # Needs root, iproute2, taskset, gcc, pkg-config and libzmq3-dev (unless
 # BIN has zmqperf).
 set -euo pipefail
@@ -102,11 +106,17 @@ pair() {
 		/^mean throughput: .*msg\/s/ { print l, $3 }' "$work/client.out" "$work/server.out" >>"$work/rows"
 }
 
-# floor ATTACH: the raw AF_XDP ping-pong.
+# floor ATTACH [rel]: the raw AF_XDP ping-pong; with rel, carried by
+# zmqx's reliable channel (xdp_floor -rel), a message being the size-byte
+# REQ/REP message's ZMTP bytes (two frames: 4 bytes more).
 floor() {
-	local port=$((20000 + RANDOM % 20000))
+	local port=$((20000 + RANDOM % 20000)) label="raw AF_XDP floor ($1)" row=raw-afxdp-$1
 	rm -f "$work/floor.out"
 	local common=(-transport xdp -attach "$1" -count "$rts" -size "$size")
+	if [ "${2:-}" = rel ]; then
+		common=(-transport xdp -attach "$1" -count "$rts" -size "$((size + 4))" -rel)
+		label="raw AF_XDP floor over rel ($1)" row=rel-afxdp-$1
+	fi
 	# shellcheck disable=SC2086
 	GODEBUG=asyncpreemptoff=1 $b "$bin/xdp_floor" "${common[@]}" -role server -iface "$lb" \
 		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$work/floor.out" 2>&1 &
@@ -120,10 +130,10 @@ floor() {
 		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$work/client.out" 2>&1
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	echo "== raw AF_XDP floor ($1)"
+	echo "== $label"
 	grep -v '^ready$' "$work/client.out"
 	grep '^legs ' "$work/floor.out" || true
-	awk -v l="lat raw-afxdp-$1" '/^latency percentiles/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; print l, v["p50"], v["p99"] }' "$work/client.out" >>"$work/rows"
+	awk -v l="lat $row" '/^latency percentiles/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; print l, v["p50"], v["p99"] }' "$work/client.out" >>"$work/rows"
 }
 
 zx=(--idle "$idle")
@@ -138,6 +148,7 @@ for r in $(seq "$rounds"); do
 	if [ "${LAT:-1}" != 0 ]; then
 		floor native
 		floor generic
+		[ "${REL:-0}" != 1 ] || floor generic rel
 		for attach in native generic; do
 			p=$((20000 + RANDOM % 20000))
 			pair "lat zmqx-xdp-$attach" $p "$bin/local_lat" "${zx[@]}" --xdp-attach $attach "xdp://$lb/10.77.0.2:$p" "$size" "$rts" -- \
@@ -169,7 +180,9 @@ if [ "${LAT:-1}" != 0 ]; then
 	echo
 	echo "| case | p50 round trip [us] | p99 round trip [us] |"
 	echo "|---|---|---|"
-	for l in raw-afxdp-native raw-afxdp-generic zmqx-xdp-native zmqx-xdp-generic zmqx-tcp libzmq-tcp; do
+	cases=(raw-afxdp-native raw-afxdp-generic)
+	[ "${REL:-0}" != 1 ] || cases+=(rel-afxdp-generic)
+	for l in "${cases[@]}" zmqx-xdp-native zmqx-xdp-generic zmqx-tcp libzmq-tcp; do
 		p50=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $3 }' "$work/rows" | med)
 		p99=$(awk -v l="$l" '$1 == "lat" && $2 == l { print $4 }' "$work/rows" | med)
 		echo "| $l | $p50 | $p99 |"
@@ -181,11 +194,18 @@ if [ "${LAT:-1}" != 0 ]; then
 	echo
 	echo "| attach | p50, round by round | median | median's 95 % interval |"
 	echo "|---|---|---|---|"
+	ratio() { # label numerator denominator
+		paste -d' ' <(awk -v l="$2" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") \
+			<(awk -v l="$3" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") |
+			awk -f bench/stats.awk -f bench/ratios.awk | awk -v m="$1" 'NF { print "| " m " | " $0 " |" }'
+	}
 	for m in native generic; do
-		paste -d' ' <(awk -v l="zmqx-xdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") \
-			<(awk -v l="raw-afxdp-$m" '$1 == "lat" && $2 == l { print $3 }' "$work/rows") |
-			awk -f bench/stats.awk -f bench/ratios.awk | awk -v m="$m" 'NF { print "| " m " | " $0 " |" }'
+		ratio "$m" "zmqx-xdp-$m" "raw-afxdp-$m"
 	done
+	if [ "${REL:-0}" = 1 ]; then
+		ratio "generic: the floor over rel ÷ the floor" rel-afxdp-generic raw-afxdp-generic
+		ratio "generic: zmqx ÷ the floor over rel" zmqx-xdp-generic rel-afxdp-generic
+	fi
 fi
 if [ "${THR:-1}" != 0 ]; then
 	echo

@@ -21,6 +21,7 @@ import (
 
 var (
 	floorPingLines = regexp.MustCompile(`^transport: AF_XDP, generic attach, copy mode\nready\nmessage size: 64 \[B\]\nroundtrip count: 200\nlatency percentiles \[us\]: p50=[0-9.]+ p90=[0-9.]+ p99=[0-9.]+ p99\.9=[0-9.]+ max=[0-9.]+\n$`)
+	floorRelLines  = regexp.MustCompile(`^transport: AF_XDP, generic attach, copy mode\nchannel: zmqx's rel, no messaging layer\nready\nmessage size: 68 \[B\]\nroundtrip count: 200\nlatency percentiles \[us\]: p50=[0-9.]+ p90=[0-9.]+ p99=[0-9.]+ p99\.9=[0-9.]+ max=[0-9.]+\n$`)
 	floorThrLines  = regexp.MustCompile(`(?m)^payload size: ([0-9]+) \[B\]\nmeasured: [0-9.]+ s, from [0-9.]+ s after the first arrival\n(datagrams|reads)/s: ([0-9]+)\npayload MB/s: ([0-9.]+)\nequivalent 64-byte ZMTP messages/s: ([0-9]+)\nreceiver cpu: `)
 )
 
@@ -85,6 +86,23 @@ func TestXDPFloor(t *testing.T) {
 		_, out := floorRun(t, bin, p, "-transport", "xdp", "-attach", "generic", "-count", "200", "-warmup", "10")
 		if !floorPingLines.MatchString(out) {
 			t.Errorf("client output\n%s", out)
+		}
+	})
+	// -rel: the same ping-pong over zmqx's reliable channel, each message
+	// read whole (the client checks every echo's size and sequence number).
+	t.Run("pingpong-rel", func(t *testing.T) {
+		p := vethtest.New(t, 1)
+		srv, out := floorRun(t, bin, p, "-transport", "xdp", "-attach", "generic", "-count", "200", "-warmup", "10", "-size", "68", "-rel")
+		if !floorRelLines.MatchString(out) {
+			t.Errorf("client output\n%s\nserver output\n%s", out, srv)
+		}
+	})
+	t.Run("rel-refused", func(t *testing.T) {
+		for _, args := range [][]string{{"-rel", "-transport", "udp"}, {"-rel", "-mode", "thr"}} {
+			out, err := exec.Command(bin, append(args, "-local", "10.0.0.1:1", "-peer", "10.0.0.2:1", "-peer-mac", "02:00:00:00:00:01")...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "-rel: with -transport xdp and -mode pingpong only") {
+				t.Errorf("%v: %v, %s", args, err, out)
+			}
 		}
 	})
 	for _, c := range []struct {

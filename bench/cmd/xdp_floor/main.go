@@ -15,7 +15,10 @@
 // echoing it, the code a messaging layer would run there; with
 // -footprint-same it calls only two of them N times, time spent with
 // almost no code touched; -footprint-data K writes a byte in each line of
-// K KiB of memory instead (bench/xdp_footprint.sh compares them).
+// K KiB of memory instead (bench/xdp_footprint.sh compares them). With
+// -rel the AF_XDP ping-pong is carried by zmqx's reliable channel (package
+// engine/afxdp/rel), with no messaging layer above it: the floor plus the
+// channel's protocol (REL=1 bench/xdp.sh runs it next to zmqx).
 //
 // With -mode thr it measures throughput instead, one way, with no
 // reliability and no acknowledgements: the ceiling a messaging layer on the
@@ -63,6 +66,8 @@ type config struct {
 	sg                   bool // multi-buffer AF_XDP (XDP_USE_SG)
 	block                bool // the receiver parks in poll(2) instead of spinning
 
+	rel bool // -rel: the ping-pong over zmqx's reliable channel
+
 	// -footprint: code the server runs between taking a message and
 	// echoing it
 	footprint     int
@@ -105,6 +110,7 @@ func run() error {
 	flag.DurationVar(&c.warmupTime, "warmup-time", 500*time.Millisecond, "thr: time from the first arrival before measuring")
 	flag.IntVar(&c.batch, "batch", 64, "thr, xdp: datagrams written and transmitted (one kick) at a time")
 	flag.BoolVar(&c.block, "block", false, "thr: the receiver parks in poll(2) when nothing has arrived, instead of spinning (as zmqx's queue worker does out of the box)")
+	flag.BoolVar(&c.rel, "rel", false, "pingpong, xdp: carry the ping-pong over zmqx's reliable channel (package engine/afxdp/rel) as a byte stream, with no messaging layer above it; -size is then the bytes of a message in the stream (a REQ/REP message of N bytes is N+4 with its ZMTP frames)")
 	flag.IntVar(&c.footprint, "footprint", 0, fmt.Sprintf("pingpong, server: run this many distinct small functions (one 64-byte line of code each, up to %d) between taking each message and echoing it", footprintMax))
 	flag.BoolVar(&c.footprintSame, "footprint-same", false, "pingpong, server: make -footprint's calls to two functions only (time spent with almost no code touched: the control; N up to 100 times the distinct limit)")
 	var dataKB int
@@ -126,6 +132,9 @@ func run() error {
 	case "udp", "tcp":
 	default:
 		return fmt.Errorf("-transport %q: want xdp, udp or tcp", c.transport)
+	}
+	if c.rel && (c.transport != "xdp" || c.mode != "pingpong") {
+		return errors.New("-rel: with -transport xdp and -mode pingpong only")
 	}
 	switch c.mode {
 	case "thr":
@@ -149,7 +158,9 @@ func run() error {
 		return err
 	}
 	var p pinger
-	if c.transport == "xdp" {
+	if c.rel {
+		p, err = openRel(&c)
+	} else if c.transport == "xdp" {
 		p, err = openXDP(&c)
 	} else {
 		p, err = openKernel(&c)
