@@ -13,7 +13,8 @@ import (
 // with no messaging layer above it: what the channel's protocol costs on
 // its own. Like the engine's spinning drivers, each side defers its
 // acknowledgements (rel.Conn.SetAckDelay) so that the answer carries them,
-// and reads the clock once per datagram in and once per message out.
+// and reads the clock once per datagram in, and once per message out after
+// its datagram is sent.
 type relPinger struct {
 	x       xdpPinger
 	rc      *rel.Conn
@@ -106,12 +107,32 @@ func (p *relPinger) input() (int64, error) {
 	}
 }
 
+// send writes b and sends it as the engine's writer does: with the Conn's
+// latest time, the clock read only once the datagram is on its way
+// (rel.Conn.Unstamped and Stamp; rel.Last says none follows for now).
 func (p *relPinger) send(b []byte) error {
-	now := relNow()
+	now := p.rc.Unstamped()
 	if p.rc.Write(b, now) < len(b) {
 		return errors.New("rel: send buffer full")
 	}
-	return p.flush(now)
+	stamped := false
+	for {
+		n := p.rc.Poll(p.out, now)
+		if n == 0 {
+			break
+		}
+		if err := p.x.send(p.out[:n]); err != nil {
+			return err
+		}
+		if !stamped && rel.Last(p.out[:n]) {
+			now, stamped = relNow(), true
+			p.rc.Stamp(now)
+		}
+	}
+	if !stamped {
+		p.rc.Stamp(relNow())
+	}
+	return nil
 }
 
 // recv reads one message of the ping-pong's size.
