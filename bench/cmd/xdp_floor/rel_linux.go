@@ -111,6 +111,9 @@ func (p *relPinger) input() (int64, error) {
 // latest time, the clock read only once the datagram is on its way
 // (rel.Conn.Unstamped and Stamp; rel.Last says none follows for now).
 func (p *relPinger) send(b []byte) error {
+	if err := p.rc.Err(); err != nil {
+		return err
+	}
 	now := p.rc.Unstamped()
 	if p.rc.Write(b, now) < len(b) {
 		return errors.New("rel: send buffer full")
