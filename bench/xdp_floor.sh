@@ -51,31 +51,10 @@ xdp_net_up 1
 export GODEBUG=asyncpreemptoff=1
 # one TRANSPORT ATTACH: a server in B on CPU 1, the client in A on CPU 0.
 one() {
-	local transport=$1 attach=$2 port=$((20000 + RANDOM % 20000))
-	local common=(-transport "$transport" -attach "$attach" -count "$count" -size "$size")
-	# A fresh file: the background redirection truncates it only when the
-	# server starts, and an old "ready" must not start the client early.
-	rm -f "$bin/server.out"
-	ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" -role server -cpu 1 -iface "$lb" \
-		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &
-	local pid=$!
-	until grep -q ready "$bin/server.out" 2>/dev/null; do
-		kill -0 "$pid" 2>/dev/null || { cat "$bin/server.out"; return 1; }
-		sleep 0.05
-	done
+	local transport=$1 attach=$2
 	echo "== $transport${attach:+ ($attach)}"
-	if ! ip netns exec "$nsa" "$bin/xdp_floor" "${common[@]}" -role client -cpu 0 -iface "$la" \
-		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$bin/client.out" 2>&1; then
-		cat "$bin/client.out"
-		echo "-- server:"
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" || true
-		cat "$bin/server.out"
-		return 1
-	fi
+	floor_pingpong "$bin" 1 0 -transport "$transport" -attach "$attach" -count "$count" -size "$size" || return 1
 	grep -v '^ready$' "$bin/client.out"
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
 }
 # thr TRANSPORT ATTACH ROUND: one throughput run, the receiver (server
 # role) in B on CPU 1, the sender (client role) in A on CPU 0.

@@ -53,29 +53,13 @@ p50() { awk -v f="$1" '/^legs/ { k = 0; for (i = 1; i <= NF; i++) if ($i == "p50
 
 for r in $(seq "$rounds"); do
 	for v in "${variants[@]}"; do
-		port=$((20000 + RANDOM % 20000))
-		common=(-transport xdp -attach "$attach" -count "$count" -size 64)
 		case $v in
 		same*) extra=(-footprint "${v#same}" -footprint-same) ;;
 		data*) extra=(-footprint-data "${v#data}") ;;
 		*) extra=(-footprint "$v") ;;
 		esac
-		rm -f "$bin/server.out"
-		ip netns exec "$nsb" "$bin/xdp_floor" "${common[@]}" "${extra[@]}" -role server -cpu "$scpu" -iface "$lb" \
-			-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$bin/server.out" 2>&1 &
-		pid=$!
-		until grep -q ready "$bin/server.out" 2>/dev/null; do
-			kill -0 "$pid" 2>/dev/null || { cat "$bin/server.out"; exit 1; }
-			sleep 0.05
-		done
-		if ! ip netns exec "$nsa" "$bin/xdp_floor" "${common[@]}" -role client -cpu "$ccpu" -iface "$la" \
-			-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$bin/client.out" 2>&1; then
-			cat "$bin/client.out"
-			kill "$pid" 2>/dev/null || true
+		floor_pingpong "$bin" "$scpu" "$ccpu" -transport xdp -attach "$attach" -count "$count" -size 64 -- "${extra[@]}" ||
 			exit 1
-		fi
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true # the server reports its legs when stopped
 		rt=$(awk '/^latency percentiles/ { for (i = 1; i <= NF; i++) if ($i ~ /^p50=/) print substr($i, 5) }' "$bin/client.out")
 		leg=$(p50 1 "$bin/client.out")
 		turn=$(p50 2 "$bin/server.out")

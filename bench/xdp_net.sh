@@ -8,6 +8,8 @@
 #
 #   xdp_net_up QUEUES   sets nsa nsb (namespaces), la lb (devices), maca macb
 #   xdp_net_down        detaches any XDP program, deletes the namespaces
+#   floor_pingpong DIR SERVER_CPU CLIENT_CPU ARGS... [-- SERVER_ARGS...]
+#                       one bench/cmd/xdp_floor ping-pong between them (below)
 
 xdp_net_up() {
 	local queues=${1:-1} id
@@ -42,4 +44,43 @@ xdp_net_down() {
 		done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+}
+
+# floor_pingpong DIR SERVER_CPU CLIENT_CPU ARGS... [-- SERVER_ARGS...] runs
+# DIR/xdp_floor with ARGS on a random port: the server in B (with
+# SERVER_ARGS too), and once it is ready the client in A, each pinned with
+# -cpu; then it stops the server (a floor built with the zmqxlegs tag
+# reports its legs on its way out). The outputs are DIR/server.out and
+# DIR/client.out; when the server or the client fails, what they printed
+# is shown and it returns 1.
+floor_pingpong() {
+	local dir=$1 scpu=$2 ccpu=$3 port=$((20000 + RANDOM % 20000)) pid
+	shift 3
+	local args=() sargs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || { shift; sargs=("$@"); }
+	# A fresh file: the background redirection truncates it only when the
+	# server starts, and an old "ready" must not start the client early.
+	rm -f "$dir/server.out"
+	ip netns exec "$nsb" "$dir/xdp_floor" "${args[@]}" "${sargs[@]}" -role server -cpu "$scpu" -iface "$lb" \
+		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$dir/server.out" 2>&1 &
+	pid=$!
+	until grep -q ready "$dir/server.out" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || { cat "$dir/server.out"; return 1; }
+		sleep 0.05
+	done
+	if ! ip netns exec "$nsa" "$dir/xdp_floor" "${args[@]}" -role client -cpu "$ccpu" -iface "$la" \
+		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$dir/client.out" 2>&1; then
+		cat "$dir/client.out"
+		echo "-- server:"
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		cat "$dir/server.out"
+		return 1
+	fi
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }

@@ -54,7 +54,7 @@ func openRel(c *config) (pinger, error) {
 		return nil, err
 	}
 	for p.rc.State() != rel.Established {
-		if _, err := p.input(); err != nil {
+		if err := p.input(); err != nil {
 			p.close()
 			return nil, fmt.Errorf("rel handshake: %w", err)
 		}
@@ -79,31 +79,31 @@ func (p *relPinger) flush(now int64) error {
 // first one, the client's SYN, makes the channel); it runs the channel's
 // timers while it waits, and sends what the channel has due after the
 // datagram (an acknowledgement that cannot wait).
-func (p *relPinger) input() (int64, error) {
+func (p *relPinger) input() error {
 	for tries := 0; ; tries++ {
 		n, err := p.x.recv(p.in)
 		now := relNow()
 		if errors.Is(err, errNoReply) && p.rc != nil && tries < relPatience {
 			if err := p.flush(now); err != nil { // a retransmission, if one is due
-				return now, err
+				return err
 			}
 			continue
 		}
 		if err != nil {
-			return now, err
+			return err
 		}
 		if p.rc == nil {
 			if p.rc, err = rel.Accept(rel.Config{}, 2, p.in[:n], now); err != nil {
-				return now, err
+				return err
 			}
 			p.rc.SetAckDelay(relAckDelay)
 		} else if err := p.rc.Input(p.in[:n], now); err != nil {
-			return now, err
+			return err
 		}
 		if p.rc.Deadline() <= now {
-			return now, p.flush(now)
+			return p.flush(now)
 		}
-		return now, nil
+		return nil
 	}
 }
 
@@ -142,7 +142,7 @@ func (p *relPinger) send(b []byte) error {
 func (p *relPinger) recv(b []byte) (int, error) {
 	got := 0
 	for got < p.size {
-		if _, err := p.input(); err != nil {
+		if err := p.input(); err != nil {
 			return got, err
 		}
 		if err := p.rc.Err(); err != nil {
