@@ -202,12 +202,23 @@ func (c *channel) Read(p []byte) (int, error) {
 // datagram is input, under the one lock that takes (host.pollFor);
 // otherwise it reads what is there without waiting. One goroutine at a
 // time drives a channel.
-func (c *channel) ReadNonBlocking(p []byte) (int, error) {
+func (c *channel) ReadNonBlocking(p []byte) (int, error) { return c.read(p, false) }
+
+// SpinRead is ReadNonBlocking for a driver that spins on this channel
+// alone (the stream engine's SpinWork, an invoker's only connection): when
+// its last read found nothing and nothing came since, it first waits a
+// little (under a microsecond) for a datagram or other work on the queue,
+// spinning on the ring (queue.await), before it reads. Only on a host with
+// one queue; with more, it is ReadNonBlocking.
+func (c *channel) SpinRead(p []byte) (int, error) { return c.read(p, true) }
+
+func (c *channel) read(p []byte, spin bool) (int, error) {
 	reader := c
 	if c.closed.Load() {
 		reader = nil // a closed channel's read says so (readNow)
 	}
-	if n := c.h.pollFor(reader, p); n > 0 {
+	spin = spin && reader != nil && c.drained && c.rgen.Load() == c.rseen
+	if n := c.h.pollFor(reader, p, spin); n > 0 {
 		c.drained = false
 		return n, nil
 	}

@@ -3,6 +3,7 @@
 package afxdp
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -217,15 +218,13 @@ func TestDriverRoundReadsItsChannel(t *testing.T) {
 	}
 }
 
-// TestDriverRoundLeavesTheRest: a driver's round that reads bytes for its
-// channel, and whose input queued no service, returns right after the
-// input: the dirty list (and timers, TX completions) wait for the driver's
-// next look, which runs them. A round whose input did queue a service (an
-// ack that cannot wait) runs in full. A real AF_XDP socket on B receives
-// what a kernel UDP socket on A sends, and what B sends reaches A.
-func TestDriverRoundLeavesTheRest(t *testing.T) {
+// xskChannel is established's channel on a real AF_XDP socket: B's end of
+// a veth pair, with the steering program, receiving what a kernel UDP
+// socket on A (a, port aPort) sends to port bPort; what the channel sends
+// reaches a. The channel's host has that one queue.
+func xskChannel(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, *net.UDPConn) {
+	t.Helper()
 	vethtest.Skip(t)
-	const aPort, bPort = 7310, 7311
 	p := vethtest.New(t, 1)
 	p.Neigh(t)
 	a := p.A.ListenUDP(t, aPort)
@@ -264,6 +263,18 @@ func TestDriverRoundLeavesTheRest(t *testing.T) {
 	chans := map[uint32]*channel{c.id: c}
 	h.chans.Store(&chans)
 	c.est = true
+	return c, peer, now, a
+}
+
+// TestDriverRoundLeavesTheRest: a driver's round that reads bytes for its
+// channel, and whose input queued no service, returns right after the
+// input: the dirty list (and timers, TX completions) wait for the driver's
+// next look, which runs them. A round whose input did queue a service (an
+// ack that cannot wait) runs in full. A real AF_XDP socket on B receives
+// what a kernel UDP socket on A sends, and what B sends reaches A.
+func TestDriverRoundLeavesTheRest(t *testing.T) {
+	c, peer, now, a := xskChannel(t, 7310, 7311)
+	h, q := c.h, c.home
 
 	buf := make([]byte, 2048)
 	send := func(data string) {
@@ -279,7 +290,7 @@ func TestDriverRoundLeavesTheRest(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			if n := h.pollFor(c, rd); n > 0 {
+			if n := h.pollFor(c, rd, false); n > 0 {
 				return string(rd[:n])
 			}
 			if time.Now().After(deadline) {
@@ -328,7 +339,7 @@ func TestDriverRoundLeavesTheRest(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for q.txCount == 1 {
-		if n := h.pollFor(c, rd); n > 0 {
+		if n := h.pollFor(c, rd, false); n > 0 {
 			t.Fatalf("read %q", rd[:n])
 		}
 		if time.Now().After(deadline) {
@@ -341,5 +352,132 @@ func TestDriverRoundLeavesTheRest(t *testing.T) {
 	}
 	if typ, _, _, err := rel.Peek(buf[:n]); err != nil || typ != rel.DATA {
 		t.Fatalf("A got %v, %v; want the kicked channel's DATA", typ, err)
+	}
+}
+
+// TestDriverAwait: a spinning driver's read (SpinRead) on a quiet queue
+// first spins on its ring (queue.await): the checks count as polls, so the
+// timers' round still comes every pollTimers polls; work on the queue (a
+// kick, a datagram) ends the spin; the round that follows takes the time
+// await read instead of reading the clock. It spins only when its last read
+// found nothing and nothing came since, and only on a host with one queue.
+// What arrives while a driver spins is read.
+func TestDriverAwait(t *testing.T) {
+	c, peer, now, a := xskChannel(t, 7312, 7313)
+	h, q := c.h, c.home
+	c.polledA.Store(true)
+	c.mu.Lock()
+	c.rc.SetAckDelay(agentAckDelay)
+	c.mu.Unlock()
+
+	q.mu.Lock()
+	q.polls = 1
+	if q.await() || q.spinFresh {
+		t.Fatal("await on a quiet queue reported work")
+	}
+	if want := uint32(1 + spinChecks/spinPerPoll); q.polls != want {
+		t.Fatalf("polls after a quiet await: %d, want %d", q.polls, want)
+	}
+	q.polls = pollTimers - 1
+	if !q.await() || !q.spinFresh || q.polls != pollTimers {
+		t.Fatalf("await reaching the timers' poll: fresh %v, polls %d, want true and %d", q.spinFresh, q.polls, pollTimers)
+	}
+	q.spinFresh = false
+	before := nowNs()
+	q.pending.Add(1)
+	if !q.await() || q.spinNow < before {
+		t.Fatalf("a kicked queue's await: fresh %v, clock read %d ns before it began", q.spinFresh, before-q.spinNow)
+	}
+	q.pending.Add(-1)
+	q.spinFresh = false
+	q.mu.Unlock()
+
+	// spins reports how many polls one SpinRead of a quiet queue made.
+	rd := make([]byte, 64)
+	spins := func() uint32 {
+		t.Helper()
+		before := q.polls
+		if n, err := c.SpinRead(rd); n != 0 || err != nil {
+			t.Fatalf("read %q, %v from a quiet queue", rd[:n], err)
+		}
+		return q.polls - before
+	}
+	q.polls = 1
+	c.drained, c.rseen = false, c.rgen.Load()
+	if n := spins(); n != 1 {
+		t.Fatalf("a read after one that found bytes made %d polls, want 1 (no spin)", n)
+	}
+	if n := spins(); n != 1+spinChecks/spinPerPoll {
+		t.Fatalf("a read after one that found nothing made %d polls, want %d", n, 1+spinChecks/spinPerPoll)
+	}
+	h.qs = []*queue{q, q}
+	if n := spins(); n != 2 {
+		t.Fatalf("with two queues a read made %d polls, want 2 (no spin)", n)
+	}
+	h.qs = []*queue{q}
+
+	// The round after an await: the Conn takes the datagram at the time
+	// await read.
+	buf := make([]byte, 2048)
+	send := func(data string) {
+		t.Helper()
+		peer.Write([]byte(data), now)
+		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("one")
+	spun := nowNs()
+	q.mu.Lock()
+	q.spinNow, q.spinFresh = spun, true
+	q.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.ReadNonBlocking(rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			if string(rd[:n]) != "one" {
+				t.Fatalf("read %q", rd[:n])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing arrived")
+		}
+	}
+	c.mu.Lock()
+	got := c.rc.Now()
+	c.mu.Unlock()
+	if got != spun || q.spinFresh {
+		t.Fatalf("the Conn's time %d ns from the await's reading (fresh left %v), want the reading", got-spun, q.spinFresh)
+	}
+
+	// A datagram sent while the driver spins is read.
+	peer.Write([]byte("two"), now)
+	two := append([]byte(nil), buf[:peer.Poll(buf, now)]...)
+	sent := make(chan error, 1)
+	go func() {
+		_, err := a.WriteToUDPAddrPort(two, c.hdr.Src)
+		sent <- err
+	}()
+	for {
+		n, err := c.SpinRead(rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			if string(rd[:n]) != "two" {
+				t.Fatalf("read %q", rd[:n])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing arrived")
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -22,6 +22,7 @@ type agent struct {
 	c      *conn
 	fd     int
 	nb     NonBlockingConn // instead of fd
+	sr     SpinReader      // nb's, when it has one
 	vec    rawio.Vec
 	iov    [][]byte
 	ctl    []byte // command frames being written (between messages only)
@@ -47,6 +48,7 @@ func (c *conn) runAgent(ctx context.Context) (err error, ok bool) {
 	a := &agent{c: c, fd: -1, done: make(chan struct{}), backlog: make(chan struct{}, 1)}
 	if nb, isNB := c.c.(NonBlockingConn); isNB {
 		a.nb = nb
+		a.sr, _ = nb.(SpinReader)
 	} else {
 		sc, isSC := c.c.(syscall.Conn)
 		if !isSC || !rawio.Supported {
@@ -129,9 +131,10 @@ func (a *agent) work(reads int) int {
 	c := a.c
 	if !c.ib.Full() {
 		p := c.readSpace()
-		n, err := a.read(p)
+		spin := reads > 1 // SpinWork with no output waiting
+		n, err := a.read(p, spin)
 		for i := 1; i < reads && n == 0 && err == nil; i++ {
-			n, err = a.read(p)
+			n, err = a.read(p, spin)
 		}
 		if n > 0 {
 			work++
@@ -165,9 +168,13 @@ func (a *agent) tick() {
 }
 
 // read makes one non-blocking read: the bytes read, 0 and nil when there
-// were none, or why the connection ended (io.EOF at its orderly end).
-func (a *agent) read(p []byte) (int, error) {
+// were none, or why the connection ended (io.EOF at its orderly end). With
+// spin (SpinWork), a SpinReader may first spin a little for input.
+func (a *agent) read(p []byte, spin bool) (int, error) {
 	if a.nb != nil {
+		if spin && a.sr != nil {
+			return a.sr.SpinRead(p)
+		}
 		return a.nb.ReadNonBlocking(p)
 	}
 	n, errno := rawio.Read(a.fd, p)

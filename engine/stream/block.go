@@ -290,6 +290,16 @@ type NonBlockingConn interface {
 	AwaitWritable() error
 }
 
+// SpinReader is a NonBlockingConn that can wait a little for input by
+// spinning: SpinRead is ReadNonBlocking for a driver that spins on this
+// connection alone (SpinWork), which may first spin on where the input
+// arrives (the AF_XDP engine's RX ring) for under a microsecond when
+// nothing is there yet. That loop is much shorter than going back through
+// the socket for every look, so what arrives is seen sooner.
+type SpinReader interface {
+	SpinRead(p []byte) (int, error)
+}
+
 func newDirect(c *conn) *direct {
 	if c.cv != nil {
 		return nil

@@ -339,6 +339,7 @@ func (c *Conn) stopTimers() {
 // how many; they go out at the next Poll. It accepts nothing once Close or
 // Abort was called or the connection failed.
 func (c *Conn) Write(p []byte, now int64) int {
+	now = max(now, c.now) // (see Input)
 	c.now = now
 	n := c.Writable()
 	if n == 0 {
@@ -387,6 +388,7 @@ func (c *Conn) Readable() int { return int(c.rcvOff - c.readOff) }
 // is acknowledged. The close is of the whole channel: the peer stops
 // sending too, and what it had not sent yet is dropped.
 func (c *Conn) Close(now int64) {
+	now = max(now, c.now) // (see Input)
 	c.now = now
 	if c.closed || c.failed || c.closing {
 		return

@@ -9,6 +9,10 @@ import "time"
 // received, an ack of data never sent) fails the connection with
 // ErrProtocol and is answered with a RST.
 func (c *Conn) Input(d []byte, now int64) error {
+	// A driver may pass a time read a little before the datagram arrived,
+	// and another goroutine may have stamped a later one since: the Conn's
+	// time never goes back.
+	now = max(now, c.now)
 	c.now = now
 	var h header
 	p, err := parse(d, &h)

@@ -10,6 +10,7 @@ package rel
 // (every datagram carries the cumulative ack and window, so a DATA is also
 // the ack), FIN, STATUS, PING.
 func (c *Conn) Poll(buf []byte, now int64) int {
+	now = max(now, c.now) // (see Input)
 	c.now = now
 	if len(buf) < HeaderLen {
 		return 0

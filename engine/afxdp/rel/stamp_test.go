@@ -82,3 +82,45 @@ func TestStamp(t *testing.T) {
 		t.Fatalf("srtt %d after a 4µs round trip from the stamp, want %d", c.srtt, want)
 	}
 }
+
+// TestTimeNeverGoesBack: a time earlier than the Conn's latest (a driver's
+// reading taken just before another goroutine stamped a later one) does not
+// move the Conn's clock back, in Input, Poll, Write or Close, so that no
+// record, timer or round-trip sample is dated before what it follows.
+func TestTimeNeverGoesBack(t *testing.T) {
+	a, b, now := pair(t, Config{}, Config{})
+	buf := make([]byte, HeaderLen+1400)
+	later := now + 50*us
+	a.Write([]byte("x"), later)
+	n := a.Poll(buf, later)
+	if n == 0 {
+		t.Fatal("nothing sent")
+	}
+	if err := b.Input(buf[:n], now); err != nil {
+		t.Fatal(err)
+	}
+	if b.Now() != now {
+		t.Fatalf("b's time %d, want %d", b.Now()-now, 0)
+	}
+	// b answers at a time, then takes a late one: its clock stays.
+	b.Write([]byte("y"), later)
+	m := b.Poll(buf, now)
+	if m == 0 || b.Now() != later {
+		t.Fatalf("answer of %d bytes, b's time %d; want some, %d", m, b.Now()-now, later-now)
+	}
+	if r := b.rec(b.sndNxt - 1); r.first != later {
+		t.Fatalf("answer sent at %d, want %d", r.first-now, later-now)
+	}
+	// a takes the answer with a time before it sent "x": the round trip
+	// it samples is not negative, and its clock stays at the send.
+	if err := a.Input(buf[:m], now); err != nil {
+		t.Fatal(err)
+	}
+	if a.Now() != later || a.lastRTT < 0 || a.lastHeard != later {
+		t.Fatalf("a's time %d, last RTT %d, heard at %d; want %d, >= 0, %d", a.Now()-now, a.lastRTT, a.lastHeard-now, later-now, later-now)
+	}
+	a.Close(now)
+	if a.Now() != later {
+		t.Fatalf("a's time after Close %d, want %d", a.Now()-now, later-now)
+	}
+}
