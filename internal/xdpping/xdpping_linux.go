@@ -69,11 +69,33 @@ func (e *End) Send(b []byte) error {
 // Recv spins until a datagram arrives and copies its payload into b; after
 // two seconds without one it returns ErrNoReply.
 func (e *End) Recv(b []byte) (int, error) {
+	n, _, err := e.recv(b, nil)
+	return n, err
+}
+
+// RecvClocked is Recv for a driver that reads the clock while it waits, as
+// zmqx's spinning drivers do (engine/afxdp's queue.await), so that none is
+// read between the datagram's arrival and the answer: clock is called every
+// clockSpins checks of the ring, the first before the first check, and the
+// last reading before the datagram was seen is returned with it.
+func (e *End) RecvClocked(b []byte, clock func() int64) (n int, at int64, err error) {
+	return e.recv(b, clock)
+}
+
+// clockSpins is how many checks of the ring RecvClocked makes between two
+// clock readings (as the engine's await).
+const clockSpins = 32
+
+func (e *End) recv(b []byte, clock func() int64) (int, int64, error) {
 	var deadline time.Time
+	var at int64
 	for spins := 0; ; spins++ {
+		if clock != nil && spins%clockSpins == 0 {
+			at = clock()
+		}
 		n, err := e.S.Receive(e.rx[:])
 		if err != nil {
-			return 0, err
+			return 0, at, err
 		}
 		if n == 1 {
 			break
@@ -85,7 +107,7 @@ func (e *End) Recv(b []byte) (int, error) {
 				deadline = time.Now().Add(2 * time.Second)
 			} else if time.Now().After(deadline) {
 				st, _ := e.S.Stats()
-				return 0, fmt.Errorf("%w (socket stats %+v)", ErrNoReply, st)
+				return 0, at, fmt.Errorf("%w (socket stats %+v)", ErrNoReply, st)
 			}
 		}
 	}
@@ -94,7 +116,7 @@ func (e *End) Recv(b []byte) (int, error) {
 	if rerr := e.S.Release(e.rx[:]); err == nil {
 		err = rerr
 	}
-	return n, err
+	return n, at, err
 }
 
 // Close detaches the steering program first, then closes the socket, then

@@ -13,8 +13,9 @@ import (
 // with no messaging layer above it: what the channel's protocol costs on
 // its own. Like the engine's spinning drivers, each side defers its
 // acknowledgements (rel.Conn.SetAckDelay) so that the answer carries them,
-// and reads the clock once per datagram in, and once per message out after
-// its datagram is sent.
+// reads the clock while it waits for a datagram (every 32 checks of the
+// ring; none between a datagram's arrival and the answer), and once per
+// message out after its datagram is sent.
 type relPinger struct {
 	x       xdpPinger
 	rc      *rel.Conn
@@ -76,14 +77,15 @@ func (p *relPinger) flush(now int64) error {
 }
 
 // input waits for one datagram and gives it to the channel (the server's
-// first one, the client's SYN, makes the channel); it runs the channel's
-// timers while it waits, and sends what the channel has due after the
-// datagram (an acknowledgement that cannot wait).
+// first one, the client's SYN, makes the channel) at the time read while it
+// waited, as the engine's spinning drivers do (xdpping's RecvClocked); it
+// runs the channel's timers while it waits, and sends what the channel has
+// due after the datagram (an acknowledgement that cannot wait).
 func (p *relPinger) input() error {
 	for tries := 0; ; tries++ {
-		n, err := p.x.recv(p.in)
-		now := relNow()
+		n, now, err := p.x.RecvClocked(p.in, relNow)
 		if errors.Is(err, errNoReply) && p.rc != nil && tries < relPatience {
+			now = relNow()
 			if err := p.flush(now); err != nil { // a retransmission, if one is due
 				return err
 			}
