@@ -247,6 +247,42 @@ func TestXDPFootprint(t *testing.T) {
 	}
 }
 
+// TestXDPAB runs bench/xdp_ab.sh for two short rounds of a zmqx build, the
+// floor and the floor over rel: every run prints its round line, and the
+// table has a row an item, with the ratios to the first for the others.
+func TestXDPAB(t *testing.T) {
+	vethtest.Skip(t)
+	dir, _ := build(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "xdp_ab.sh", "2", "300", "64", dir, "floor:"+dir, "rel:"+dir)
+	if runtime.NumCPU() < 2 {
+		cmd.Env = append(os.Environ(), "SERVER_CPU=0")
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	q := regexp.QuoteMeta
+	for _, re := range []string{
+		`(?m)^round 1 ` + q(dir) + `: p50 [0-9.]+ p99 [0-9.]+$`,
+		`(?m)^round 2 floor:` + q(dir) + `: p50 [0-9.]+ p99 [0-9.]+$`,
+		`(?m)^round 2 rel:` + q(dir) + `: p50 [0-9.]+ p99 [0-9.]+$`,
+		`(?m)^\| ` + q(dir) + ` \| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \| \| \| \|$`,
+		`(?m)^\| floor:` + q(dir) + ` \| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \| [0-9.]+ [0-9.]+ \| [0-9.]+ \| n/a \|$`,
+		`(?m)^\| rel:` + q(dir) + ` \| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \| [0-9.]+ [0-9.]+ \| [0-9.]+ \| n/a \|$`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("no line matching %s in\n%s", re, out)
+		}
+	}
+	// A missing build is refused before anything runs.
+	if out, err := exec.Command("bash", "xdp_ab.sh", "1", "10", "64", "floor:"+t.TempDir()).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "no ") {
+		t.Errorf("an item without tools: %v\n%s", err, out)
+	}
+}
+
 var legsLine = regexp.MustCompile(`(?m)^legs xdp_floor: kick->detect n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns; detect->kick n ([0-9]+) p25 [0-9]+ p50 ([0-9]+) p75 [0-9]+ ns$`)
 
 // TestLegs: xdp_floor built with the zmqxlegs tag (bench/xdp.sh's LEGS)
