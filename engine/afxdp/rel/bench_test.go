@@ -1,6 +1,9 @@
 package rel
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // BenchmarkMessage64 is one 64-byte message through Write, Poll, Input and
 // Read, with its STATUS going back through Poll and Input, each side polled
@@ -62,4 +65,44 @@ func BenchmarkBatch64(b *testing.B) {
 		c.Read(rd)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/msg")
+}
+
+// BenchmarkReqRep68 is a request-reply exchange of 68-byte messages (a
+// 64-byte REQ/REP message's ZMTP bytes) as the engine's spinning drivers
+// run it: acknowledgements deferred (SetAckDelay) so that each answer
+// carries the ack of what it answers, each send stamped after its datagram
+// (Unstamped, Stamp). One op is a round trip: both ends' work, no STATUS.
+func BenchmarkReqRep68(b *testing.B) {
+	a, c, now := pair(b, Config{}, Config{})
+	a.SetAckDelay(10 * time.Microsecond)
+	c.SetAckDelay(10 * time.Microsecond)
+	msg := make([]byte, 68)
+	rd := make([]byte, 4096)
+	buf := make([]byte, HeaderLen+1400)
+	b.ReportAllocs()
+	for b.Loop() {
+		now += 2000
+		a.Write(msg, a.Unstamped())
+		n := a.Poll(buf, a.Now())
+		a.Stamp(now)
+		now += 2000
+		if err := c.Input(buf[:n], now); err != nil {
+			b.Fatal(err)
+		}
+		if c.Read(rd) != len(msg) {
+			b.Fatal("request not read whole")
+		}
+		c.Write(msg, c.Unstamped())
+		if n = c.Poll(buf, c.Now()); n != HeaderLen+len(msg) {
+			b.Fatalf("answer of %d bytes, want a DATA of %d", n, HeaderLen+len(msg))
+		}
+		c.Stamp(now + 100)
+		now += 2000
+		if err := a.Input(buf[:n], now); err != nil {
+			b.Fatal(err)
+		}
+		if a.Read(rd) != len(msg) {
+			b.Fatal("answer not read whole")
+		}
+	}
 }
