@@ -481,3 +481,51 @@ func TestDriverAwait(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReleaseWhileDriven: a queue is released (its socket closed and
+// unmapped) under its lock, so a goroutine still driving a channel
+// (pollFor, spinning) as the engine stops sees a closed socket rather than
+// unmapped rings; under -race, a release without the lock is reported as a
+// race with the driver's reads.
+func TestReleaseWhileDriven(t *testing.T) {
+	c, _, _, _ := xskChannel(t, 7314, 7315)
+	h := c.h
+	q, err := newQueue(h, 0, c.home.xsk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.rx, q.rxHeld, q.txFree, q.txOut = c.home.rx, c.home.rxHeld, c.home.txFree, c.home.txOut
+	c.home, h.qs = q, []*queue{q}
+	c.drained, c.rseen = true, c.rgen.Load()
+
+	polled := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rd := make([]byte, 64)
+		for i := 0; ; i++ {
+			h.pollFor(c, rd, true)
+			if i == 10 {
+				close(polled)
+			}
+			q.mu.Lock()
+			closed := q.ep == nil
+			q.mu.Unlock()
+			if closed {
+				return
+			}
+		}
+	}()
+	<-polled
+	if err := q.release(); err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	q.ep = nil // what the driver above waits for
+	q.mu.Unlock()
+	<-done
+	rd := make([]byte, 64)
+	if n := h.pollFor(c, rd, true); n != 0 {
+		t.Fatalf("a released queue's round read %d bytes", n)
+	}
+}

@@ -377,7 +377,7 @@ func (h *host) release() error {
 		errs = append(errs, h.steer.Close())
 	}
 	for _, q := range h.qs {
-		errs = append(errs, q.close())
+		errs = append(errs, q.release())
 	}
 	if h.umem != nil {
 		errs = append(errs, h.umem.Close())

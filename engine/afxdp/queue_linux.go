@@ -125,6 +125,15 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 	return q, nil
 }
 
+// release closes the queue under its lock: a goroutine still driving a
+// channel (host.pollFor) looks at the socket's rings only with the lock
+// held, and after the close the socket answers that it is closed instead.
+func (q *queue) release() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.close()
+}
+
 func (q *queue) close() error {
 	q.ep.Close()
 	unix.Close(q.efd)
