@@ -536,12 +536,15 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 		return
 	}
 	c.mu.Lock()
-	c.rc.Input(d, now)
 	if c == q.reader && q.rn < len(q.rbuf) {
 		// The driver reading c runs this round: it takes the bytes now,
-		// under this lock (a window this opens is announced by the
-		// service below, when it makes the Conn due).
-		q.rn += c.rc.Read(q.rbuf[q.rn:])
+		// under this lock, in-order ones straight from the frame (a
+		// window this opens is announced by the service below, when it
+		// makes the Conn due).
+		n, _ := c.rc.InputRead(d, now, q.rbuf[q.rn:])
+		q.rn += n
+	} else {
+		c.rc.Input(d, now)
 	}
 	if c.home == q && c.est && c.polledA.Load() {
 		if dl := c.rc.Deadline(); dl > c.rc.Now() {

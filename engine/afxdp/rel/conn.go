@@ -178,6 +178,11 @@ type Conn struct {
 	stampTxn uint64
 	stampRTO bool // the RTO was armed by such DATA
 
+	// InputRead's reader, during its Input: in-order DATA with nothing
+	// buffered goes into direct (directN bytes) instead of the ring.
+	direct  []byte
+	directN int
+
 	stats Stats
 }
 
@@ -370,6 +375,12 @@ func (c *Conn) Read(p []byte) int {
 		return 0
 	}
 	ringRead(c.rbuf, c.rbmask, c.readOff-c.rbase, p[:n])
+	c.consumed(n)
+	return n
+}
+
+// consumed moves the read offset past n bytes the reader took.
+func (c *Conn) consumed(n int) {
 	c.readOff += uint64(n)
 	// Announce a window that opened substantially after the advertised
 	// one had become small: the sender may be waiting for it.
@@ -377,7 +388,6 @@ func (c *Conn) Read(p []byte) int {
 	if c.advLimit-c.rcvOff < q && c.readOff+uint64(c.cfg.recvWin)-c.advLimit >= q && !c.closed && !c.failed {
 		c.ackPending = true
 	}
-	return n
 }
 
 // Readable is how many in-order bytes Read would return now.

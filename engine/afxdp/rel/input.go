@@ -2,6 +2,18 @@ package rel
 
 import "time"
 
+// InputRead is Input followed by Read(p), for a reader waiting for the
+// bytes: in-order DATA that arrives with nothing buffered before it goes
+// straight into p instead of through the receive ring. It returns how many
+// bytes p got, and Input's error.
+func (c *Conn) InputRead(d []byte, now int64, p []byte) (int, error) {
+	c.direct, c.directN = p, 0
+	err := c.Input(d, now)
+	n := c.directN
+	c.direct = nil
+	return n + c.Read(p[n:]), err
+}
+
 // Input handles one received datagram (already demultiplexed to this Conn).
 // Any bytes are safe: a malformed datagram, or one for another channel, is
 // refused with an error wrapping ErrProtocol and changes nothing; a
@@ -390,6 +402,18 @@ func (c *Conn) onData(h *header, p []byte) error {
 	if d == 0 {
 		if o != c.rcvOff {
 			return c.protocol(errOffset)
+		}
+		if c.direct != nil && c.readOff == c.rcvOff && c.nivs == 0 && len(p) <= len(c.direct) {
+			// InputRead's reader takes it: nothing is buffered before it
+			// and nothing out of order after it, so it skips the ring.
+			c.directN = copy(c.direct, p)
+			c.rcvSeq++
+			c.rcvOff = end
+			if seqLT(c.rcvSeen, c.rcvSeq) {
+				c.rcvSeen = c.rcvSeq
+			}
+			c.consumed(len(p))
+			return nil
 		}
 		ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 		c.rcvSeq++

@@ -91,6 +91,10 @@ type sim struct {
 	// datagram arrive (0: lost) and how much later than the link delay.
 	fate   func(from int) (copies int, extra int64)
 	onRecv func(s *sim, to int, d []byte)
+	// readers[i], if set, takes what end i receives as it arrives:
+	// datagrams are given with InputRead into its buffer (unless it is
+	// paused), as the engine's drivers do.
+	readers [2]*stream
 }
 
 func newSim(t testing.TB, seed uint64, cfgA, cfgB Config, ab, ba lossModel) *sim {
@@ -199,6 +203,11 @@ func (s *sim) step() bool {
 				s.t.Fatalf("Accept: %v", err)
 			}
 			s.c[1] = c
+			continue
+		}
+		if st := s.readers[p.to]; st != nil && !st.paused {
+			n, _ := s.c[p.to].InputRead(p.data, s.now, st.rbuf)
+			st.took(s, st.rbuf[:n])
 			continue
 		}
 		s.c[p.to].Input(p.data, s.now)
@@ -339,19 +348,24 @@ func (st *stream) readAll(s *sim) {
 		if n == 0 {
 			return
 		}
-		for i := range n {
-			if st.rbuf[i] != pattern(st.from, st.read+uint64(i)) && !st.bad {
-				st.bad = true
-				st.badAt = st.read + uint64(i)
-			}
-		}
-		st.read += uint64(n)
-		if st.read > st.total {
+		st.took(s, st.rbuf[:n])
+	}
+}
+
+// took checks the next bytes the reader got.
+func (st *stream) took(s *sim, b []byte) {
+	for i := range b {
+		if b[i] != pattern(st.from, st.read+uint64(i)) && !st.bad {
 			st.bad = true
+			st.badAt = st.read + uint64(i)
 		}
-		if st.read == st.total && st.finished == 0 {
-			st.finished = s.now
-		}
+	}
+	st.read += uint64(len(b))
+	if st.read > st.total {
+		st.bad = true
+	}
+	if len(b) > 0 && st.read == st.total && st.finished == 0 {
+		st.finished = s.now
 	}
 }
 
