@@ -266,6 +266,19 @@ func xskChannel(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, 
 	return c, peer, now, a
 }
 
+// peerSend returns what sends data from the peer's Conn to c over a, the
+// kernel UDP socket xskChannel gave.
+func peerSend(t *testing.T, c *channel, peer *rel.Conn, a *net.UDPConn, now int64) func(data string) {
+	buf := make([]byte, 2048)
+	return func(data string) {
+		t.Helper()
+		peer.Write([]byte(data), now)
+		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDriverRoundLeavesTheRest: a driver's round that reads bytes for its
 // channel, and whose input queued no service, returns right after the
 // input: the dirty list (and timers, TX completions) wait for the driver's
@@ -277,13 +290,7 @@ func TestDriverRoundLeavesTheRest(t *testing.T) {
 	h, q := c.h, c.home
 
 	buf := make([]byte, 2048)
-	send := func(data string) {
-		t.Helper()
-		peer.Write([]byte(data), now)
-		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
-			t.Fatal(err)
-		}
-	}
+	send := peerSend(t, c, peer, a, now)
 	rd := make([]byte, 64)
 	// look runs driver rounds until one reads bytes for c.
 	look := func() string {
@@ -419,11 +426,25 @@ func TestDriverAwait(t *testing.T) {
 	// The round after an await: the Conn takes the datagram at the time
 	// await read.
 	buf := make([]byte, 2048)
-	send := func(data string) {
+	send := peerSend(t, c, peer, a, now)
+	// until reads with read until bytes come, and checks them.
+	until := func(read func([]byte) (int, error), want string) {
 		t.Helper()
-		peer.Write([]byte(data), now)
-		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
-			t.Fatal(err)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := read(rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				if string(rd[:n]) != want {
+					t.Fatalf("read %q, want %q", rd[:n], want)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%q did not arrive", want)
+			}
 		}
 	}
 	send("one")
@@ -431,22 +452,7 @@ func TestDriverAwait(t *testing.T) {
 	q.mu.Lock()
 	q.spinNow, q.spinFresh = spun, true
 	q.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, err := c.ReadNonBlocking(rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			if string(rd[:n]) != "one" {
-				t.Fatalf("read %q", rd[:n])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing arrived")
-		}
-	}
+	until(c.ReadNonBlocking, "one")
 	c.mu.Lock()
 	got := c.rc.Now()
 	c.mu.Unlock()
@@ -462,21 +468,7 @@ func TestDriverAwait(t *testing.T) {
 		_, err := a.WriteToUDPAddrPort(two, c.hdr.Src)
 		sent <- err
 	}()
-	for {
-		n, err := c.SpinRead(rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			if string(rd[:n]) != "two" {
-				t.Fatalf("read %q", rd[:n])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing arrived")
-		}
-	}
+	until(c.SpinRead, "two")
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
