@@ -74,9 +74,14 @@
 //
 // What a message waits for on that path is kept to what it needs. A
 // driver's read that found nothing looks again only once the channel's
-// service signals new bytes (no lock taken while idle); the bytes a
-// datagram brings for the driver's own channel are read into the driver's
-// buffer while it is input, under the one channel lock that takes; a DATA
+// service signals new bytes (no lock taken while idle); a driver spinning
+// on its only connection (an invoker's Recv) then waits on the queue's ring
+// in a loop of a few instructions for up to about 0.7µs before it goes back
+// through the socket, reading the clock while it waits so that none is read
+// between a datagram's arrival and the answer (host with one queue); the
+// bytes a datagram brings for the driver's own channel are read into the
+// driver's buffer while it is input, under the one channel lock that takes,
+// in-order ones straight from the frame (rel.Conn.InputRead); a DATA
 // datagram with nothing to send back yet (its ack deferred) is handed to
 // the reader without servicing its channel, and its RX frame goes back to
 // the FILL ring at the driver's next look; a write takes the queue's lock
