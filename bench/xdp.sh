@@ -74,18 +74,6 @@ xdp_net_up "$queues"
 a="ip netns exec $nsa taskset -c $ccpu"
 b="ip netns exec $nsb taskset -c $scpu"
 
-# listening PORT: waits until B listens on TCP PORT (every server here
-# does, xdp:// binds included), so a client never starts before its server.
-listening() {
-	local i
-	for i in $(seq 200); do
-		ip netns exec "$nsb" ss -ltnH "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "nothing listens on $1" >&2
-	return 1
-}
-
 # pair LABEL SERVER-COMMAND -- CLIENT-COMMAND: one run, outputs labelled.
 pair() {
 	local label=$1 srv=() cli=() port=$2

@@ -65,19 +65,15 @@ p50p99() {
 
 # zmqx DIR: one REQ/REP run over xdp://; its client's output in work/client.out.
 zmqx() {
-	local d=$1 port=$((20000 + RANDOM % 20000)) pid i
+	local d=$1 port=$((20000 + RANDOM % 20000)) pid
 	local zx=(--idle spin --invoker --xdp-attach "$attach")
+	rm -f "$work/client.out"
 	ip netns exec "$nsb" taskset -c "$scpu" "$d/local_lat" "${zx[@]}" "xdp://$lb/10.77.0.2:$port" "$size" "$rts" \
 		>"$work/server.out" 2>&1 &
 	pid=$!
-	for i in $(seq 200); do
-		ip netns exec "$nsb" ss -ltnH "sport = :$port" | grep -q . && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! ip netns exec "$nsa" taskset -c "$ccpu" "$d/remote_lat" "${zx[@]}" "xdp://10.77.0.2:$port" "$size" "$rts" \
+	if ! listening "$port" "$pid" || ! ip netns exec "$nsa" taskset -c "$ccpu" "$d/remote_lat" "${zx[@]}" "xdp://10.77.0.2:$port" "$size" "$rts" \
 		>"$work/client.out" 2>&1; then
-		cat "$work/client.out" "$work/server.out"
+		cat "$work/client.out" "$work/server.out" 2>/dev/null || true
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" || true
 		return 1

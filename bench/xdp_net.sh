@@ -10,6 +10,7 @@
 #   xdp_net_down        detaches any XDP program, deletes the namespaces
 #   floor_pingpong DIR SERVER_CPU CLIENT_CPU ARGS... [-- SERVER_ARGS...]
 #                       one bench/cmd/xdp_floor ping-pong between them (below)
+#   listening PORT [PID] waits until B listens on TCP PORT (below)
 
 xdp_net_up() {
 	local queues=${1:-1} id
@@ -83,4 +84,18 @@ floor_pingpong() {
 	fi
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+}
+
+# listening PORT [PID]: waits until B listens on TCP PORT (every zmqx and
+# libzmq server does, xdp:// binds included), so a client never starts
+# before its server; with PID, gives up as soon as that server has exited.
+listening() {
+	local i
+	for i in $(seq 200); do
+		ip netns exec "$nsb" ss -ltnH "sport = :$1" | grep -q . && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	return 1
 }

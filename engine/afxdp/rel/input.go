@@ -403,19 +403,14 @@ func (c *Conn) onData(h *header, p []byte) error {
 		if o != c.rcvOff {
 			return c.protocol(errOffset)
 		}
-		if c.direct != nil && c.readOff == c.rcvOff && c.nivs == 0 && len(p) <= len(c.direct) {
-			// InputRead's reader takes it: nothing is buffered before it
-			// and nothing out of order after it, so it skips the ring.
+		// InputRead's reader takes it when nothing is buffered before it
+		// and nothing out of order after it: it skips the ring.
+		direct := c.direct != nil && c.readOff == c.rcvOff && c.nivs == 0 && len(p) <= len(c.direct)
+		if direct {
 			c.directN = copy(c.direct, p)
-			c.rcvSeq++
-			c.rcvOff = end
-			if seqLT(c.rcvSeen, c.rcvSeq) {
-				c.rcvSeen = c.rcvSeq
-			}
-			c.consumed(len(p))
-			return nil
+		} else {
+			ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 		}
-		ringWrite(c.rbuf, c.rbmask, o-c.rbase, p)
 		c.rcvSeq++
 		c.rcvOff = end
 		if c.nivs > 0 && c.ivs[0].lo == c.rcvSeq {
@@ -426,6 +421,9 @@ func (c *Conn) onData(h *header, p []byte) error {
 		}
 		if seqLT(c.rcvSeen, c.rcvSeq) {
 			c.rcvSeen = c.rcvSeq
+		}
+		if direct {
+			c.consumed(len(p))
 		}
 		return nil
 	}
