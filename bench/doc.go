@@ -23,4 +23,10 @@
 // MTU). xdp_floor.sh runs them (THR=1 for throughput, SG=1 for AF_XDP
 // multi-buffer, BLOCK=1 for a receiver that parks), and xdp.sh runs zmqx
 // over xdp:// and tcp://, libzmq and the floor on the same link.
+//
+// pathtrace/ counts instead of timing: it single-steps one end of an
+// AF_XDP ping-pong (tools built with the zmqxlegs tag) from a datagram's
+// arrival to the next TX kick and reports the instructions and lines of
+// code by package and function; pathtrace.sh runs it on either end of
+// zmqx's REQ/REP, the raw floor or the floor over the channel.
 package bench

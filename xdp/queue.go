@@ -105,7 +105,7 @@ func (q *queue) Receive(descs []Desc) (int, error) {
 			return 0, nil
 		}
 	}
-	legs.Received() // nothing, unless built for bench/xdp.sh's LEGS
+	legs.Received(n) // nothing, unless built for bench/xdp.sh's LEGS
 	cons := q.rx.cachedCons
 	for i := range n {
 		descs[i] = q.rx.entries[(cons+i)&q.rx.mask]

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -21,12 +23,22 @@ func nanotime() int64
 const limit = 1 << 20
 
 var (
+	// traceAt is ZMQX_TRACE_AT: every traceAt-th Received of a single
+	// datagram raises the marker bench/pathtrace waits for; 0: none.
+	traceAt, received int
+
 	word       *atomic.Int64 // the last kick, in shared memory
 	lastDetect int64
 	legs, own  []int64 // kick → detect, detect → kick
 )
 
 func init() {
+	if k, err := strconv.Atoi(os.Getenv("ZMQX_TRACE_AT")); err == nil && k > 0 {
+		traceAt = k
+		// The main goroutine (the bench tools' invoker) keeps its thread,
+		// the one the tracer steps, when the scheduler preempts it.
+		runtime.LockOSThread()
+	}
 	name := os.Getenv("ZMQX_LEGS")
 	if name == "" {
 		return
@@ -74,8 +86,17 @@ func Kick() {
 	word.Store(now)
 }
 
-// Received is called when Receive returns one or more datagrams.
-func Received() {
+// Received is called when Receive returns n datagrams (n > 0). Every
+// traceAt-th call with one datagram (a ping-pong's) raises SIGTRAP in its
+// own thread: the marker at which bench/pathtrace, the process's tracer,
+// starts single-stepping that thread (without a tracer the signal ends the
+// process, so ZMQX_TRACE_AT is for pathtrace alone).
+func Received(n uint32) {
+	if traceAt > 0 && n == 1 {
+		if received++; received%traceAt == 0 {
+			syscall.RawSyscall(syscall.SYS_TGKILL, uintptr(syscall.Getpid()), uintptr(syscall.Gettid()), uintptr(syscall.SIGTRAP))
+		}
+	}
 	if word == nil {
 		return
 	}
