@@ -25,9 +25,13 @@ type channel struct {
 	id   uint32
 	hdr  udpframe.Header  // our frames' addressing: us → peer
 	pfx  *udpframe.Prefix // hdr's headers, precomputed (nil: not IPv4)
-	syn  synKey           // accepted channels: the SYN that made it
-	lis  *listener        // accepted channels, until handed to Accept
-	resv *reservation     // accepted channels: their port, held (host.mu)
+	// peer is hdr.Dst as a frame carries it, the source of the peer's
+	// datagrams (peerOK: hdr.Dst is IPv4).
+	peer   udpframe.Endpoint
+	peerOK bool
+	syn    synKey       // accepted channels: the SYN that made it
+	lis    *listener    // accepted channels, until handed to Accept
+	resv   *reservation // accepted channels: their port, held (host.mu)
 	// pending: an accepted channel counted in its listener's pending
 	// until established or gone.
 	pending atomic.Bool
@@ -73,6 +77,7 @@ func newChannel(h *host, q *queue, id uint32, hdr udpframe.Header, rc *rel.Conn)
 	if p, err := udpframe.NewPrefix(&hdr); err == nil {
 		c.pfx = &p
 	}
+	c.peer, c.peerOK = udpframe.EndpointOf(hdr.Dst)
 	c.rdl.init()
 	c.wdl.init()
 	return c

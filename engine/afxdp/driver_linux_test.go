@@ -224,6 +224,13 @@ func TestDriverRoundReadsItsChannel(t *testing.T) {
 // reaches a. The channel's host has that one queue.
 func xskChannel(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, *net.UDPConn) {
 	t.Helper()
+	c, peer, now, a, _ := xskPair(t, aPort, bPort)
+	return c, peer, now, a
+}
+
+// xskPair is xskChannel with the veth pair, for sockets of its own on A.
+func xskPair(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, *net.UDPConn, *vethtest.Pair) {
+	t.Helper()
 	vethtest.Skip(t)
 	p := vethtest.New(t, 1)
 	p.Neigh(t)
@@ -256,6 +263,7 @@ func xskChannel(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, 
 		t.Fatal(err)
 	}
 	c.pfx = &pfx
+	c.peer, c.peerOK = udpframe.EndpointOf(c.hdr.Dst)
 	h, q := c.h, c.home
 	q.xsk, q.rx = xsk, make([]xdp.Desc, batch)
 	q.rxHeld, q.txFree, q.txOut = make([]xdp.Desc, 0, batch), make([]xdp.Desc, 0, batch), make([]xdp.Desc, 0, batch)
@@ -263,7 +271,7 @@ func xskChannel(t *testing.T, aPort, bPort uint16) (*channel, *rel.Conn, int64, 
 	chans := map[uint32]*channel{c.id: c}
 	h.chans.Store(&chans)
 	c.est = true
-	return c, peer, now, a
+	return c, peer, now, a, p
 }
 
 // peerSend returns what sends data from the peer's Conn to c over a, the
@@ -276,6 +284,65 @@ func peerSend(t *testing.T, c *channel, peer *rel.Conn, a *net.UDPConn, now int6
 		if _, err := a.WriteToUDPAddrPort(buf[:peer.Poll(buf, now)], c.hdr.Src); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestInputChecksSource: a datagram for the channel's id that comes from
+// anywhere but the channel's peer (here its address with another port) is
+// not the channel's: the channel gets nothing, and the sender a RST. The
+// same datagram from the peer is the channel's.
+func TestInputChecksSource(t *testing.T) {
+	const aPort, bPort, strayPort = 7316, 7317, 7318
+	c, peer, now, a, p := xskPair(t, aPort, bPort)
+	stray := p.A.ListenUDP(t, strayPort)
+	q := c.home
+	buf := make([]byte, 2048)
+	peer.Write([]byte("request"), now)
+	d := buf[:peer.Poll(buf, now)]
+	if _, err := stray.WriteToUDPAddrPort(d, c.hdr.Src); err != nil {
+		t.Fatal(err)
+	}
+	// The RST comes back to the stray socket; the round that sends it
+	// (the input's reset queues it, the round flushes) runs until then.
+	stray.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, 2048)
+		n, err := stray.Read(b)
+		if err != nil {
+			n = 0
+		}
+		got <- b[:n]
+	}()
+	var rst []byte
+	for rst == nil {
+		q.mu.Lock()
+		q.round(false)
+		q.mu.Unlock()
+		select {
+		case rst = <-got:
+		default:
+		}
+	}
+	if typ, _, _, err := rel.Peek(rst); err != nil || typ != rel.RST {
+		t.Fatalf("the stray sender got %v (%v), want a RST", typ, err)
+	}
+	if n := c.rc.Readable(); n != 0 {
+		t.Fatalf("the channel took %d bytes from a stray sender", n)
+	}
+	if _, err := a.WriteToUDPAddrPort(d, c.hdr.Src); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); c.rc.Readable() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the peer's datagram never reached the channel")
+		}
+		q.mu.Lock()
+		q.round(false)
+		q.mu.Unlock()
+	}
+	if n := c.rc.Readable(); n != len("request") {
+		t.Fatalf("the peer's datagram gave %d bytes, want %d", n, len("request"))
 	}
 }
 

@@ -499,13 +499,15 @@ func (q *queue) queueWork(c *channel) {
 }
 
 // input demultiplexes one received frame. A datagram for a channel is
-// routed by its destination id alone, read where the header has it: the
-// channel's Conn checks the rest (rel.Conn.Input refuses a malformed one),
-// as rel.Reset does for one that has no channel here. The last channel
+// routed by its destination id alone, read where the header has it, and
+// its source compared with the channel's peer as the frame carries it
+// (udpframe.Source: no Header built): the channel's Conn checks the rest
+// (rel.Conn.Input refuses a malformed one), as rel.Reset does for one that
+// has no channel here. The last channel
 // found is tried before the table, the usual case (one busy channel per
 // queue). Datagrams with no destination (SYNs) are checked in full first.
 func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
-	hdr, d, err := udpframe.Parse(fr)
+	from, d, err := udpframe.Source(fr)
 	if err != nil {
 		return
 	}
@@ -518,11 +520,17 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 			c = chans[dst]
 			q.lastIn = c
 		}
-		if c == nil || c.hdr.Dst != hdr.Src {
-			q.reset(&hdr, d)
-			return
+		if c == nil || !c.peerOK || c.peer != from {
+			// Not from the channel's peer as the frame carries it: the
+			// full header decides (and addresses the RST).
+			hdr, _, _ := udpframe.Parse(fr)
+			if c == nil || c.hdr.Dst != hdr.Src {
+				q.reset(&hdr, d)
+				return
+			}
 		}
 	} else if typ, _, src, err := rel.Peek(d); err == nil && typ == rel.SYN {
+		hdr, _, _ := udpframe.Parse(fr)
 		var fresh bool
 		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
 			q.reset(&hdr, d) // refused: no listener, or too many pending

@@ -64,38 +64,76 @@ func Append(b []byte, h *Header, payload []byte) ([]byte, error) {
 // allowed, no fragments) and returns its header and a slice of b holding
 // the UDP payload.
 func Parse(b []byte) (h Header, payload []byte, err error) {
-	if len(b) < HeaderLen {
-		return h, nil, errShort
-	}
-	if b[12] != 0x08 || b[13] != 0x00 {
-		return h, nil, errNotIPv4
+	ip, udp, err := split(b)
+	if err != nil {
+		return h, nil, err
 	}
 	copy(h.DstMAC[:], b[0:6])
 	copy(h.SrcMAC[:], b[6:12])
-	ip := b[14:]
+	h.TTL = ip[8]
+	h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(udp[0:]))
+	h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(udp[2:]))
+	return h, udp[8:], nil
+}
+
+// Endpoint is a UDP endpoint as a frame carries it: the IPv4 address and
+// the port, in network byte order.
+type Endpoint [6]byte
+
+// EndpointOf is ap as a frame carries it; ok is false when ap is not IPv4.
+func EndpointOf(ap netip.AddrPort) (e Endpoint, ok bool) {
+	if !ap.Addr().Is4() {
+		return e, false
+	}
+	a := ap.Addr().As4()
+	copy(e[:4], a[:])
+	binary.BigEndian.PutUint16(e[4:], ap.Port())
+	return e, true
+}
+
+// Source is Parse for a receiver that needs only the payload and where it
+// came from: the same checks, and the source as an Endpoint instead of a
+// Header built (EndpointOf(h.Src) of Parse's header).
+func Source(b []byte) (src Endpoint, payload []byte, err error) {
+	ip, udp, err := split(b)
+	if err != nil {
+		return src, nil, err
+	}
+	copy(src[:4], ip[12:16])
+	copy(src[4:], udp[0:2])
+	return src, udp[8:], nil
+}
+
+// split checks b as Parse describes and returns its IPv4 header and its
+// UDP datagram (header and payload, to the UDP length).
+func split(b []byte) (ip, udp []byte, err error) {
+	if len(b) < HeaderLen {
+		return nil, nil, errShort
+	}
+	if b[12] != 0x08 || b[13] != 0x00 {
+		return nil, nil, errNotIPv4
+	}
+	ip = b[14:]
 	if ip[0]>>4 != 4 {
-		return h, nil, errNotIPv4
+		return nil, nil, errNotIPv4
 	}
 	ihl := int(ip[0]&0x0f) * 4
 	if ihl < 20 || len(ip) < ihl+8 {
-		return h, nil, errShort
+		return nil, nil, errShort
 	}
 	if ip[9] != 17 {
-		return h, nil, errNotUDP
+		return nil, nil, errNotUDP
 	}
 	total := int(binary.BigEndian.Uint16(ip[2:]))
 	if total < ihl+8 || total > len(ip) {
-		return h, nil, errLength
+		return nil, nil, errLength
 	}
-	h.TTL = ip[8]
-	udp := ip[ihl:total]
+	udp = ip[ihl:total]
 	ulen := int(binary.BigEndian.Uint16(udp[4:]))
 	if ulen < 8 || ulen > len(udp) {
-		return h, nil, errLength
+		return nil, nil, errLength
 	}
-	h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(udp[0:]))
-	h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(udp[2:]))
-	return h, udp[8:ulen], nil
+	return ip, udp[:ulen], nil
 }
 
 // Checksum is the Internet checksum (RFC 1071) of b.

@@ -60,6 +60,29 @@ func TestParseRejects(t *testing.T) {
 		if _, _, err := Parse(b); err == nil {
 			t.Errorf("%s: Parse accepted a bad frame", name)
 		}
+		if _, _, err := Source(b); err == nil {
+			t.Errorf("%s: Source accepted a bad frame", name)
+		}
+	}
+}
+
+// TestSource: Source finds what Parse does, and EndpointOf refuses what a
+// frame cannot carry.
+func TestSource(t *testing.T) {
+	h := testHeader()
+	frame, _ := Append(nil, &h, []byte("payload"))
+	src, p, err := Source(frame)
+	if err != nil || string(p) != "payload" {
+		t.Fatalf("Source: %q, %v", p, err)
+	}
+	if want, ok := EndpointOf(h.Src); !ok || src != want {
+		t.Fatalf("Source's endpoint %v, want %v", src, want)
+	}
+	if dst, _ := EndpointOf(h.Dst); dst == src {
+		t.Fatal("the test header's source and destination must differ")
+	}
+	if _, ok := EndpointOf(netip.MustParseAddrPort("[::1]:5")); ok {
+		t.Fatal("EndpointOf took an IPv6 address")
 	}
 }
 
@@ -69,8 +92,17 @@ func FuzzParse(f *testing.F) {
 	f.Add(frame)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, p, err := Parse(b)
+		// Source makes the same checks and finds the same payload and
+		// source without building a Header.
+		src, sp, serr := Source(b)
+		if (serr == nil) != (err == nil) || !bytes.Equal(sp, p) {
+			t.Fatalf("Source: %q, %v; Parse: %q, %v", sp, serr, p, err)
+		}
 		if err != nil {
 			return
+		}
+		if want, ok := EndpointOf(h.Src); !ok || src != want {
+			t.Fatalf("Source's endpoint %v, Parse's source %v (%v)", src, h.Src, want)
 		}
 		// Whatever parses must re-encode to a frame that parses the same
 		// (TTL 0 is Append's "default", so it comes back as 64).
