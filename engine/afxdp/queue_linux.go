@@ -503,9 +503,9 @@ func (q *queue) queueWork(c *channel) {
 // its source compared with the channel's peer as the frame carries it
 // (udpframe.Source: no Header built): the channel's Conn checks the rest
 // (rel.Conn.Input refuses a malformed one), as rel.Reset does for one that
-// has no channel here. The last channel
-// found is tried before the table, the usual case (one busy channel per
-// queue). Datagrams with no destination (SYNs) are checked in full first.
+// has no channel here. The last channel found is tried before the table,
+// the usual case (one busy channel per queue). Datagrams with no
+// destination (SYNs) are checked in full first.
 func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 	from, d, err := udpframe.Source(fr)
 	if err != nil {
