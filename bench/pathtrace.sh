@@ -44,21 +44,16 @@ n=$((8 * at))
 pt=("$bin/pathtrace" -at "$at" "$@" --)
 srv=() cli=()
 [ "$side" = server ] && srv=("${pt[@]}") || cli=("${pt[@]}")
-port=$((20000 + RANDOM % 20000))
 if [ "${FLOOR:-}" = 1 ]; then
-	args=(-transport xdp -attach generic -count "$n" -size 64)
-	[ "${REL:-}" = 1 ] && args=(-transport xdp -attach generic -count "$n" -size 68 -rel)
-	ip netns exec "$nsb" "${srv[@]}" "$bin/xdp_floor" "${args[@]}" -role server -cpu 1 -iface "$lb" \
-		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$work/server.out" 2>&1 &
-	pid=$!
-	until grep -q ready "$work/server.out" 2>/dev/null; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	ip netns exec "$nsa" "${cli[@]}" "$bin/xdp_floor" "${args[@]}" -role client -cpu 0 -iface "$la" \
-		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$work/client.out" 2>&1 || true
-	kill "$pid" 2>/dev/null || true
+	size=64 rel=()
+	[ "${REL:-}" = 1 ] && size=68 rel=(-rel)
+	cp "$bin/xdp_floor" "$work/"
+	# shellcheck disable=SC2034 # read by floor_pingpong
+	floor_server_wrap=("${srv[@]}") floor_client_wrap=("${cli[@]}")
+	floor_pingpong "$work" 1 0 -transport xdp -attach generic -count "$n" -size "$size" "${rel[@]}" || true
+	pid=
 else
+	port=$((20000 + RANDOM % 20000))
 	zx=(--idle spin --invoker --xdp-attach generic)
 	ip netns exec "$nsb" taskset -c 1 "${srv[@]}" "$bin/local_lat" "${zx[@]}" "xdp://$lb/10.77.0.2:$port" 64 "$n" \
 		>"$work/server.out" 2>&1 &
@@ -67,7 +62,7 @@ else
 	ip netns exec "$nsa" taskset -c 0 "${cli[@]}" "$bin/remote_lat" "${zx[@]}" "xdp://10.77.0.2:$port" 64 "$n" \
 		>"$work/client.out" 2>&1 || true
 fi
-wait "$pid" 2>/dev/null || true
+[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
 # The tracer's report is in the traced side's output, after its own lines.
 out=$work/$side.out
 if ! grep -q "^RX ring -> TX kick" "$out"; then

@@ -53,7 +53,9 @@ xdp_net_down() {
 # -cpu; then it stops the server (a floor built with the zmqxlegs tag
 # reports its legs on its way out). The outputs are DIR/server.out and
 # DIR/client.out; when the server or the client fails, what they printed
-# is shown and it returns 1.
+# is shown and it returns 1. Arrays floor_server_wrap and floor_client_wrap,
+# when set, go in front of the server's and the client's command (a tracer,
+# bench/pathtrace).
 floor_pingpong() {
 	local dir=$1 scpu=$2 ccpu=$3 port=$((20000 + RANDOM % 20000)) pid
 	shift 3
@@ -66,14 +68,14 @@ floor_pingpong() {
 	# A fresh file: the background redirection truncates it only when the
 	# server starts, and an old "ready" must not start the client early.
 	rm -f "$dir/server.out"
-	ip netns exec "$nsb" "$dir/xdp_floor" "${args[@]}" "${sargs[@]}" -role server -cpu "$scpu" -iface "$lb" \
+	ip netns exec "$nsb" ${floor_server_wrap[@]+"${floor_server_wrap[@]}"} "$dir/xdp_floor" "${args[@]}" "${sargs[@]}" -role server -cpu "$scpu" -iface "$lb" \
 		-local "10.77.0.2:$port" -peer "10.77.0.1:$port" -peer-mac "$maca" >"$dir/server.out" 2>&1 &
 	pid=$!
 	until grep -q ready "$dir/server.out" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { cat "$dir/server.out"; return 1; }
 		sleep 0.05
 	done
-	if ! ip netns exec "$nsa" "$dir/xdp_floor" "${args[@]}" -role client -cpu "$ccpu" -iface "$la" \
+	if ! ip netns exec "$nsa" ${floor_client_wrap[@]+"${floor_client_wrap[@]}"} "$dir/xdp_floor" "${args[@]}" -role client -cpu "$ccpu" -iface "$la" \
 		-local "10.77.0.1:$port" -peer "10.77.0.2:$port" -peer-mac "$macb" >"$dir/client.out" 2>&1; then
 		cat "$dir/client.out"
 		echo "-- server:"

@@ -111,7 +111,7 @@ func (e *End) recv(b []byte, clock func() int64) (int, int64, error) {
 			}
 		}
 	}
-	_, payload, err := udpframe.Parse(e.S.Frame(e.rx[0]))
+	_, payload, err := udpframe.Source(e.S.Frame(e.rx[0]))
 	n := copy(b, payload)
 	if rerr := e.S.Release(e.rx[:]); err == nil {
 		err = rerr
