@@ -356,7 +356,7 @@ func TestFrameSizes(t *testing.T) {
 			if err := push.Connect(pull.LastEndpoint()); err != nil {
 				t.Fatal(err)
 			}
-			for _, size := range []int{0, 1, 33, 34, 254, 255, 256, 257, 4095, 4097, 65536, 4 << 20, 9 << 20} {
+			for _, size := range []int{0, 1, 33, 34, 85, 86, 254, 255, 256, 257, 4095, 4097, 65536, 4 << 20, 9 << 20} {
 				body := bytes.Repeat([]byte{byte(size)}, size)
 				if err := push.Send(ctx, []byte("hdr"), body, nil); err != nil {
 					t.Fatal(err)

@@ -453,7 +453,7 @@ func (s *Socket) Recv(ctx context.Context) ([][]byte, error) {
 
 // RecvMsg receives one whole message without copying it: its frames are
 // appended to dst (nil, or the slice from the last call, to reuse it). Read
-// each frame with Bytes and Close it when done. Payloads over 33 bytes
+// each frame with Bytes and Close it when done. Payloads over 85 bytes
 // point into the connection's receive buffer, which is reused only once
 // every frame in it is closed: close frames promptly (or copy what you
 // keep) so the buffer recycles and steady-state receiving allocates nothing.

@@ -9,13 +9,13 @@ import (
 )
 
 func TestMsgKinds(t *testing.T) {
-	small := NewMsg([]byte("inline payload of 33 bytes.......")[:33])
-	if !small.Inline() || small.Len() != 33 {
-		t.Fatalf("33-byte message not inline")
+	small := NewMsg(bytes.Repeat([]byte("s"), InlineMax))
+	if !small.Inline() || small.Len() != InlineMax {
+		t.Fatalf("%d-byte message not inline", InlineMax)
 	}
-	big := NewMsg(bytes.Repeat([]byte("x"), 34))
-	if big.Inline() || big.ref == nil || big.Len() != 34 {
-		t.Fatalf("34-byte message not pooled")
+	big := NewMsg(bytes.Repeat([]byte("x"), InlineMax+1))
+	if big.Inline() || big.ref == nil || big.Len() != InlineMax+1 {
+		t.Fatalf("%d-byte message not pooled", InlineMax+1)
 	}
 	var released atomic.Int32
 	zc := NewZeroCopyMsg([]byte("caller owned"), func() { released.Add(1) })
@@ -30,7 +30,7 @@ func TestMsgKinds(t *testing.T) {
 		t.Fatalf("release called %d times, want 1", released.Load())
 	}
 	b := big.Detach()
-	if len(b) != 34 || big.ref != nil {
+	if len(b) != InlineMax+1 || big.ref != nil {
 		t.Fatal("Detach did not hand over the payload")
 	}
 }
@@ -148,7 +148,7 @@ func TestTrie(t *testing.T) {
 // TestNewMsgSize: a message made to size is filled in place and carries
 // what was written, inline or pooled.
 func TestNewMsgSize(t *testing.T) {
-	for _, n := range []int{0, 10, 33, 34, 5000, 2 << 20} {
+	for _, n := range []int{0, 10, 33, 34, InlineMax, InlineMax + 1, 5000, 2 << 20} {
 		m := NewMsgSize(n)
 		b := m.Bytes()
 		if len(b) != n {

@@ -83,7 +83,11 @@ func newChannel(h *host, q *queue, id uint32, hdr udpframe.Header, rc *rel.Conn)
 	return c
 }
 
+// signal leaves a token in ch (a buffer of one) unless one waits there.
 func signal(ch chan struct{}) {
+	if len(ch) == cap(ch) {
+		return // signalled already: no channel operation (the common case)
+	}
 	select {
 	case ch <- struct{}{}:
 	default:
@@ -353,11 +357,17 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 	// The Conn's latest time, not the clock's: the clock is read once the
 	// datagram is on its way (see serviceLocked).
 	now := c.rc.Now()
+	sentNow := false
 	if st := c.rc.State(); st == rel.Established {
-		for _, b := range iov {
-			n := c.rc.Write(b, now)
+		if direct && len(iov) == 1 {
+			// A lone message: straight into a TX frame (sendNow).
+			total = q.sendNow(c, iov[0])
+			sentNow = total > 0
+		}
+		for i := 0; i < len(iov) && !sentNow; i++ {
+			n := c.rc.Write(iov[i], now)
 			total += n
-			if n < len(b) {
+			if n < len(iov[i]) {
 				break
 			}
 		}
@@ -369,7 +379,9 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 		}
 		return total
 	}
-	if total > 0 {
+	if sentNow {
+		q.serviceLocked(c, c.rc.Now(), false) // anything else due, and the deadline
+	} else if total > 0 {
 		q.serviceLocked(c, now, true)
 	}
 	c.mu.Unlock()

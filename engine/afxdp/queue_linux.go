@@ -682,6 +682,33 @@ func (q *queue) serviceLocked(c *channel, now int64, stamp bool) bool {
 	return sent
 }
 
+// sendNow is serviceLocked's short way for a driver's lone write p (q.mu
+// and c.mu held): the Conn's Send makes p's DATA straight into a TX frame,
+// with no Write and Poll, and the datagram is transmitted before the clock
+// is read (see serviceLocked's stamp). It returns len(p), or 0 having
+// done nothing when the Conn wants its Write and Poll (something else is
+// due first, or p does not fit one datagram).
+func (q *queue) sendNow(c *channel, p []byte) int {
+	payload, ok := q.nextPayload()
+	if !ok {
+		return 0
+	}
+	now := c.rc.Unstamped()
+	n, dn := c.rc.Send(p, payload, now)
+	if n == 0 {
+		c.rc.Stamp(now) // ends the send begun, changing nothing
+		return 0
+	}
+	if loss := q.h.t.c.Loss; loss == nil || !loss() {
+		q.queueFrame(&c.hdr, c.pfx, dn)
+		if rel.Last(payload[:dn]) {
+			q.flush()
+		}
+	}
+	c.rc.Stamp(nowNs())
+	return n
+}
+
 // kickLater puts c back on the dirty list for the next round.
 func (q *queue) kickLater(c *channel) {
 	c.dirty.Store(true)

@@ -304,6 +304,12 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 		return 0
 	}
 	ringRead(c.sbuf, c.smask, c.sndNxtOff-c.sbase, buf[HeaderLen:HeaderLen+int(n)])
+	return c.dataOut(buf, n, now)
+}
+
+// dataOut accounts for new DATA of n bytes, the next unsent, whose payload
+// is in buf[HeaderLen:], and writes its header.
+func (c *Conn) dataOut(buf []byte, n uint64, now int64) int {
 	s := c.sndNxt
 	c.txn++
 	if c.sndUna == s {
@@ -323,4 +329,40 @@ func (c *Conn) emitData(buf []byte, now int64) int {
 		flags = flagAckNow
 	}
 	return c.emit(buf, DATA, flags, 0, s, c.sndNxtOff-n, int(n))
+}
+
+// Send is Write followed by the Poll that sends it, in one step, for a
+// writer that sends as it writes (a driver answering a request): when p
+// fits one datagram that the windows allow, nothing written is still
+// unsent, and nothing else is due (no control datagram, retransmission or
+// expired timer that Poll would put first), p is accepted whole and its
+// DATA written into buf, the same datagram Write and Poll would have
+// made. It returns len(p) and the datagram's length, or 0, 0 having done
+// nothing: the caller then uses Write and Poll.
+func (c *Conn) Send(p, buf []byte, now int64) (int, int) {
+	n := len(p)
+	if n == 0 || n > c.mss || HeaderLen+n > len(buf) || !c.sendable(uint64(n), max(now, c.now)) {
+		return 0, 0
+	}
+	c.now = max(now, c.now)
+	if c.writeOff == c.sndUnaOff {
+		c.sbase = c.writeOff // empty: start again at the beginning
+	}
+	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
+	c.writeOff += uint64(n)
+	copy(buf[HeaderLen:], p)
+	return n, c.dataOut(buf, uint64(n), c.now)
+}
+
+// sendable reports whether Send may take n bytes at now: what Write would
+// accept, and what Poll would send first and at once.
+func (c *Conn) sendable(n uint64, now int64) bool {
+	return c.est && !c.closing && !c.closed && !c.failed &&
+		!c.rstPending && !c.hsPending && !c.nakPending && !c.finPending && !c.pingPending &&
+		c.qHead == c.qTail && c.writeOff == c.sndNxtOff &&
+		uint64(c.cfg.sendBuf)-(c.writeOff-c.sndUnaOff) >= n &&
+		c.sndNxtOff+n <= c.sndLimit && c.cwndOpen() &&
+		// Timers Poll would run first (see timers): none has come due.
+		now < c.rtoAt && now < c.tlpAt && now-c.lastHeard < c.cfg.dead &&
+		now-c.lastSent < c.cfg.ka && c.probeAt == never
 }

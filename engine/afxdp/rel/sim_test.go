@@ -95,6 +95,9 @@ type sim struct {
 	// datagrams are given with InputRead into its buffer (unless it is
 	// paused), as the engine's drivers do.
 	readers [2]*stream
+	// held[i]: datagrams end i made outside Poll (Send), sent first at
+	// its next poll, where Poll would have made them.
+	held [2][][]byte
 }
 
 func newSim(t testing.TB, seed uint64, cfgA, cfgB Config, ab, ba lossModel) *sim {
@@ -224,6 +227,10 @@ func (s *sim) pollAll() {
 		if c == nil {
 			continue
 		}
+		for _, d := range s.held[i] {
+			s.send(i, d)
+		}
+		s.held[i] = s.held[i][:0]
 		for k := 0; ; k++ {
 			n := c.Poll(s.buf[:HeaderLen+max(c.cfg.mss, 1400)], s.now)
 			if n == 0 {
