@@ -40,9 +40,9 @@ type channel struct {
 	mu sync.Mutex // guards rc
 	rc *rel.Conn
 
-	dirty    atomic.Bool  // on its queue's dirty list
-	deadline atomic.Int64 // rc.Deadline after the last service
-	gone     atomic.Bool  // ended and out of the tables
+	dirty    atomic.Bool // on its queue's dirty list
+	deadline int64       // rc.Deadline after the last service; under home.mu (a plain store: no locked instruction per datagram)
+	gone     atomic.Bool // ended and out of the tables
 
 	// Home worker only (with its queue's mu).
 	owned, queued, est bool
@@ -100,7 +100,7 @@ func (c *channel) update() { c.updateAt(c.rc.Deadline()) }
 
 // updateAt is update with c's deadline already computed.
 func (c *channel) updateAt(dl int64) {
-	c.deadline.Store(dl)
+	c.deadline = dl
 	if c.rc.Readable() > 0 {
 		c.rgen.Add(1)
 		signal(c.readable)

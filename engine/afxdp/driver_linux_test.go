@@ -128,7 +128,7 @@ func TestInputLeavesPolledChannelToItsDriver(t *testing.T) {
 				default:
 					t.Fatal("reader not signalled")
 				}
-				if d := c.deadline.Load(); d != now+int64(agentAckDelay) {
+				if d := c.deadline; d != now+int64(agentAckDelay) {
 					t.Fatalf("deadline %d after now, want the deferred ack's %d", d-now, agentAckDelay)
 				}
 			}

@@ -208,7 +208,7 @@ func (q *queue) sleep() {
 	now := nowNs()
 	polled := false
 	for _, c := range q.owned {
-		next = min(next, c.deadline.Load())
+		next = min(next, c.deadline)
 		if c.polledA.Load() {
 			// Its writers do not wake us for its timers (see send).
 			next = min(next, now+int64(polledSlack))
@@ -267,8 +267,9 @@ func (q *queue) sent(c *channel) {
 		q.flush()
 	}
 	q.releaseHeld()
+	wake := !c.polledA.Load() && c.deadline < q.sleepUntil.Load()
 	q.mu.Unlock()
-	if !c.polledA.Load() && c.deadline.Load() < q.sleepUntil.Load() {
+	if wake {
 		q.wake()
 	}
 }
@@ -453,7 +454,7 @@ func (q *queue) round(driver bool) bool {
 			continue
 		}
 		live = append(live, c)
-		if c.deadline.Load() <= now {
+		if c.deadline <= now {
 			q.queueWork(c)
 		}
 	}
