@@ -16,6 +16,11 @@
 //	    for n := c.Poll(frame, now); n > 0; n = c.Poll(frame, now) { send frame[:n] }
 //	    wake again at c.Deadline() at the latest
 //
+// A writer that sends as it writes (a driver answering a request) may call
+// c.Send(p, frame, now) first: it makes the DATA a Write and the next Poll
+// would have made, in one step, or takes nothing when Poll would send
+// something else first; then Write and Poll as above.
+//
 // Demultiplexing: Peek gives a datagram's type and channel ids. A SYN has
 // destination id 0: route it to the Conn already created for its (address,
 // source id) if there is one (a retransmitted SYN), else to Accept. Every

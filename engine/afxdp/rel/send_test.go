@@ -179,6 +179,8 @@ func TestSendRefuses(t *testing.T) {
 		{"PING pending", func(a *Conn, now int64) (int64, []byte) { a.pingPending = true; return now, msg }},
 		{"RST pending", func(a *Conn, now int64) (int64, []byte) { a.rstPending = true; return now, msg }},
 		{"FIN pending", func(a *Conn, now int64) (int64, []byte) { a.finPending = true; return now, msg }},
+		{"closed", func(a *Conn, now int64) (int64, []byte) { a.closed = true; return now, msg }},
+		{"failed", func(a *Conn, now int64) (int64, []byte) { a.failed = true; return now, msg }},
 		{"SYNACK pending", func(a *Conn, now int64) (int64, []byte) { a.hsPending = true; return now, msg }},
 		{"not established", func(a *Conn, now int64) (int64, []byte) { a.est = false; return now, msg }},
 	} {
