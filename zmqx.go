@@ -216,7 +216,10 @@ type Config struct {
 	// (every 10 ms), so the first round trip on tcp loopback takes 7-35 ms
 	// against under 1 ms. Connect before the part that counts. (Parking
 	// the caller instead brought it under 1 ms but made the steady state's
-	// p99 worse, measured in bench/RESULTS.md.)
+	// p99 worse, measured in bench/RESULTS.md.) Over xdp:// a caller with
+	// no connection to drive yet runs the AF_XDP queues itself, so the
+	// handshake's datagrams do not wait for that poll; the engine's start
+	// on an interface, at its first endpoint there, takes 20-30 ms here.
 	Invoker bool
 	// Workers is the number of I/O workers for IdleSpin and IdleBackoff
 	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:

@@ -135,7 +135,15 @@ func WaitAny(ctx context.Context, items []PollItem) (int, error) {
 		}
 		if invoker {
 			// Connections progress only when driven: poll again (Poll
-			// drives them), letting other goroutines in between.
+			// drives them, and the runtimes' Pollers take in connections
+			// being made), letting other goroutines in between.
+			var last *Runtime
+			for i := range items {
+				if r := items[i].Socket.rt; r != last && r.invoker {
+					r.pollIdle()
+					last = r
+				}
+			}
 			runtime.Gosched()
 			continue
 		}

@@ -84,6 +84,7 @@ type Runtime struct {
 	log        *slog.Logger
 	engine     Engine
 	transports map[string]Transport
+	pollers    []Poller // the transports that are Pollers
 
 	idle     Idle
 	invoker  bool
@@ -125,11 +126,21 @@ func NewRuntime(c Config) *Runtime {
 	}
 	for k, v := range c.Transports {
 		r.transports[k] = v
+		if p, ok := v.(Poller); ok {
+			r.pollers = append(r.pollers, p)
+		}
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	return r
+}
+
+// pollIdle runs the Pollers' PollIdle: an invoker waiting for a connection.
+func (r *Runtime) pollIdle() {
+	for _, p := range r.pollers {
+		p.PollIdle()
+	}
 }
 
 // Socket makes a socket of type t.

@@ -310,6 +310,10 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 				return err
 			}
 			if idle {
+				// No connection to drive yet: take in what a connection
+				// being made receives, and let the goroutines making it
+				// (dial, handshake) have the processor.
+				s.rt.pollIdle()
 				runtime.Gosched()
 			} else {
 				d.idle()
@@ -370,8 +374,10 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 				return nil, err
 			}
 			if idle {
-				// No connection to drive yet: let the goroutines making
-				// one (dial, handshake) have the processor.
+				// No connection to drive yet: take in what a connection
+				// being made receives, and let the goroutines making it
+				// (dial, handshake) have the processor.
+				s.rt.pollIdle()
 				runtime.Gosched()
 			} else {
 				d.idle()

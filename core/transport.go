@@ -23,6 +23,19 @@ type OptionChecker interface {
 	CheckOptions(o *Options) error
 }
 
+// Poller is a transport whose connections a goroutine can drive by
+// polling (AF_XDP's rings). An invoker that has no connection to drive yet
+// calls PollIdle while it waits, so that a connection being made (its
+// handshake's datagrams, a peer's SYN) is taken in by the waiting
+// goroutine, as an established one is, and not only by the transport's own
+// worker, which may not get a processor for a while: parked in the
+// netpoller, with one processor (GOMAXPROCS=1) and a spinning caller it
+// runs only when the scheduler's monitor polls the network, every ~10 ms.
+// PollIdle must return at once when there is nothing to take in.
+type Poller interface {
+	PollIdle()
+}
+
 // Listener accepts connections for a bound endpoint.
 type Listener interface {
 	Accept() (net.Conn, error)

@@ -70,7 +70,11 @@
 // that an answer carries them (rel.Conn.SetAckDelay), and while a queue has
 // such channels its worker leaves the socket out of its epoll set and
 // looks every 10ms, for timers, SYNs and traffic nobody polls (a program
-// that stopped calling).
+// that stopped calling). An invoker that has no connection to drive yet
+// runs the queues too while it waits (Transport.PollIdle, core.Poller):
+// a connection being made is taken in by it, and does not wait for the
+// parked worker, which with one Go processor and a spinning caller runs
+// only at the runtime's background network poll, every 10ms.
 //
 // What a message waits for on that path is kept to what it needs. A
 // driver's read that found nothing looks again only once the channel's

@@ -172,7 +172,25 @@ func (t *Transport) hostFor(iface string, addr netip.Addr) (*host, error) {
 		return nil, fmt.Errorf("%w on %s: %w", ErrUnavailable, ifc.Name, err)
 	}
 	t.hosts[ifc.Index] = h
+	all := make([]*host, 0, len(t.hosts))
+	for _, h := range t.hosts {
+		all = append(all, h)
+	}
+	t.polled.Store(&all)
 	return h, nil
+}
+
+// PollIdle implements core.Poller: a round of every queue no one else is
+// running, for an invoker that has no connection to drive yet. A
+// connection being made (a peer's SYN, the SYNACK, its ZMTP handshake
+// before the socket drives it) is then taken in by the caller's goroutine
+// instead of waiting for the queue's worker to be scheduled.
+func (t *Transport) PollIdle() {
+	if hs := t.polled.Load(); hs != nil {
+		for _, h := range *hs {
+			h.pollFor(nil, nil, false)
+		}
+	}
 }
 
 func interfaceWith(addr netip.Addr) (*net.Interface, error) {

@@ -16,6 +16,9 @@ type host struct{}
 
 func (h *host) close() error { return nil }
 
+// PollIdle implements core.Poller: there is nothing to poll.
+func (t *Transport) PollIdle() {}
+
 func (t *Transport) listen(e endpoint, o *core.Options) (core.Listener, error) {
 	return nil, fmt.Errorf("%w: AF_XDP exists on Linux only, not %s", ErrUnavailable, runtime.GOOS)
 }

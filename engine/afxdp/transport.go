@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,6 +80,9 @@ type Transport struct {
 	tcp   tcp.TCP
 	mu    sync.Mutex
 	hosts map[int]*host // by ifindex
+	// polled is hosts' values for PollIdle, replaced (never changed in
+	// place) under mu.
+	polled atomic.Pointer[[]*host]
 }
 
 // New makes the transport for one runtime; Close releases what it holds.
@@ -148,6 +152,7 @@ func (t *Transport) Close() error {
 	t.mu.Lock()
 	hs := t.hosts
 	t.hosts = map[int]*host{}
+	t.polled.Store(nil)
 	t.mu.Unlock()
 	var errs []error
 	for _, h := range hs {
