@@ -10,11 +10,12 @@ import (
 // reordering, duplicating link with the same seed: once writing with Write
 // (the datagrams made by Poll), once with Send where it takes a message
 // (Write and Poll where it does not), each write followed by the Polls
-// that send what else is due, as the engine's writer does. Each side writes messages of random
-// sizes at random times, alone or in bursts, so that they meet every state
-// Send must refuse: unsent data, full windows, queued retransmissions,
-// pending NAKs, expired timers. Both runs must put the very same datagrams
-// on the wire in the same order, and deliver every byte.
+// that send what else is due, as the engine's writer does. Each side
+// writes messages of random sizes at random times, alone or in bursts, so
+// that they meet every state Send must refuse: unsent data, full windows,
+// queued retransmissions, pending NAKs, expired timers. Both runs must put
+// the very same datagrams on the wire in the same order, and deliver every
+// byte.
 func TestSendIsWriteAndPoll(t *testing.T) {
 	seed := testSeed(t)
 	m := lossModel{Delay: 3 * us, Loss: 0.05, ReorderP: 0.05, Jitter: 5 * us, DupP: 0.02, BurstP: 0.005, BurstLen: 4}
