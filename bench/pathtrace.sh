@@ -24,14 +24,9 @@ case $side in server | client) ;; *)
 	exit 2
 	;;
 esac
-work=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
 . bench/xdp_net.sh
-cleanup() {
-	xdp_net_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
+xdp_scratch
 bin=${BIN:-}
 if [ -z "$bin" ]; then
 	bin=$work/bin

@@ -39,14 +39,9 @@ for it in "${items[@]}"; do
 		exit 2
 	}
 done
-work=$(mktemp -d)
 # shellcheck source=bench/xdp_net.sh
 . bench/xdp_net.sh
-cleanup() {
-	xdp_net_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
+xdp_scratch
 xdp_net_up 1
 # The floors run from a copy (floor_pingpong writes its outputs next to it).
 for i in "${!items[@]}"; do

@@ -6,11 +6,18 @@
 # MTU of XDP_MTU when set (veth's default is 1500; native XDP on veth takes
 # up to about 3 500 without multi-buffer).
 #
+#   xdp_scratch         sets work (a temporary directory) and a trap on EXIT
+#                       that takes the namespaces down and removes work
 #   xdp_net_up QUEUES   sets nsa nsb (namespaces), la lb (devices), maca macb
 #   xdp_net_down        detaches any XDP program, deletes the namespaces
 #   floor_pingpong DIR SERVER_CPU CLIENT_CPU ARGS... [-- SERVER_ARGS...]
 #                       one bench/cmd/xdp_floor ping-pong between them (below)
 #   listening PORT [PID] waits until B listens on TCP PORT (below)
+
+xdp_scratch() {
+	work=$(mktemp -d)
+	trap 'xdp_net_down; rm -rf "$work"' EXIT
+}
 
 xdp_net_up() {
 	local queues=${1:-1} id

@@ -364,11 +364,13 @@ func (c *channel) WriteNonBlocking(iov [][]byte) int {
 			total = q.sendNow(c, iov[0])
 			sentNow = total > 0
 		}
-		for i := 0; i < len(iov) && !sentNow; i++ {
-			n := c.rc.Write(iov[i], now)
-			total += n
-			if n < len(iov[i]) {
-				break
+		if !sentNow {
+			for _, b := range iov {
+				n := c.rc.Write(b, now)
+				total += n
+				if n < len(b) {
+					break
+				}
 			}
 		}
 	}

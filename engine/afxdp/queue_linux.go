@@ -646,7 +646,6 @@ func (q *queue) service(c *channel, now int64) bool {
 // or at the end, and the Conn stamped with it (rel.Conn.Unstamped, Stamp):
 // no clock read before the datagram is on its way.
 func (q *queue) serviceLocked(c *channel, now int64, stamp bool) bool {
-	loss := q.h.t.c.Loss
 	sent := false
 	if stamp {
 		now = c.rc.Unstamped()
@@ -664,16 +663,9 @@ func (q *queue) serviceLocked(c *channel, now int64, stamp bool) bool {
 			break
 		}
 		sent = true
-		if loss != nil && loss() {
-			continue
-		}
-		q.queueFrame(&c.hdr, c.pfx, n)
-		if rel.Last(payload[:n]) {
-			q.flush()
-			if stamp {
-				now, stamp = nowNs(), false
-				c.rc.Stamp(now)
-			}
+		if q.put(c, payload[:n]) && stamp {
+			now, stamp = nowNs(), false
+			c.rc.Stamp(now)
 		}
 	}
 	if stamp {
@@ -700,14 +692,26 @@ func (q *queue) sendNow(c *channel, p []byte) int {
 		c.rc.Stamp(now) // ends the send begun, changing nothing
 		return 0
 	}
-	if loss := q.h.t.c.Loss; loss == nil || !loss() {
-		q.queueFrame(&c.hdr, c.pfx, dn)
-		if rel.Last(payload[:dn]) {
-			q.flush()
-		}
-	}
+	q.put(c, payload[:dn])
 	c.rc.Stamp(nowNs())
 	return n
+}
+
+// put queues c's datagram d, written where nextPayload said, for
+// transmission (unless the loss hook drops it), and transmits at once
+// when d is the last its channel may send (rel.Last: a lone message, the
+// end of a burst), with whatever the round queued before it. It reports
+// whether it transmitted.
+func (q *queue) put(c *channel, d []byte) bool {
+	if loss := q.h.t.c.Loss; loss != nil && loss() {
+		return false
+	}
+	q.queueFrame(&c.hdr, c.pfx, len(d))
+	if !rel.Last(d) {
+		return false
+	}
+	q.flush()
+	return true
 }
 
 // kickLater puts c back on the dirty list for the next round.

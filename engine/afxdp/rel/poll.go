@@ -344,12 +344,7 @@ func (c *Conn) Send(p, buf []byte, now int64) (int, int) {
 	if n == 0 || n > c.mss || HeaderLen+n > len(buf) || !c.sendable(uint64(n), max(now, c.now)) {
 		return 0, 0
 	}
-	c.now = max(now, c.now)
-	if c.writeOff == c.sndUnaOff {
-		c.sbase = c.writeOff // empty: start again at the beginning
-	}
-	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
-	c.writeOff += uint64(n)
+	c.Write(p, now) // takes all of p: sendable checked the room
 	copy(buf[HeaderLen:], p)
 	return n, c.dataOut(buf, uint64(n), c.now)
 }
