@@ -61,6 +61,13 @@
 // on its reads ([Spinner]), so the time between two reads is a system call's
 // return and entry: a message that arrives during a read that found nothing
 // is taken by the next one without a round of the socket's loop in between.
+// A REQ or REP socket whose callers drive its only connection takes the
+// express path ([Express]) for a message of short frames in the shape the
+// two exchange: Recv decodes it from the bytes the connection's read
+// brought, and Send encodes it and writes it out, without the inbound and
+// outbound streams and the pump in between; anything else (commands, long
+// frames, a partial or second message in a read, output already waiting)
+// goes the usual way.
 // The default,
 // IdleBlock, parks a reader and a writer goroutine per connection in the
 // network poller.

@@ -36,6 +36,7 @@ type Pipe struct {
 	live       bool        // stream: a connection is attached (socket mu)
 	downgraded bool        // stream: the peer speaks ZMTP 3.0 (socket mu)
 	agent      Agent       // stream, invoker mode: the connection to drive
+	express    Express     // agent, when it is one (socket mu)
 	direct     Agent       // stream, REQ/REP in block mode: writes a message out from Send
 	through    Through     // stream, block mode: writes a large frame out from Send
 	sock       *Socket     // stream: the socket this end belongs to

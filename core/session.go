@@ -433,6 +433,7 @@ func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
 	if s.rt.invoker {
 		s.mu.Lock()
 		h.ss.pipe.agent = a
+		h.ss.pipe.express, _ = a.(Express)
 		h.ss.pipe.setSerial(true)
 		s.agents = append(s.agents, a)
 		a.PumpOut() // what was queued before the connection was up goes now
@@ -468,6 +469,7 @@ func (h *Host) Drive(ctx context.Context, a Agent, done <-chan struct{}) {
 		}
 		s.mu.Lock()
 		h.ss.pipe.agent = nil
+		h.ss.pipe.express = nil
 		h.ss.pipe.setSerial(false)
 		for i, x := range s.agents {
 			if x == a {

@@ -64,6 +64,9 @@ type Socket struct {
 	subs    *trie   // SUB/XSUB: our subscriptions, re-sent after reconnects
 	agents  []Agent // invoker mode: the connections this socket's callers drive
 	scratch []Msg   // SendBytes's frames, under mu
+	xbuf    []byte  // sendExpress's encoding, under mu
+	xin     uint64  // messages received on the express path, under mu
+	xout    uint64  // ... and sent
 	// sendCtx is the context of the Send in progress, under mu (nil
 	// outside one): how long a large frame may wait to be written from the
 	// caller's memory (see Through).
@@ -286,6 +289,8 @@ func (s *Socket) send(ctx context.Context, msg []Msg, frames [][]byte) error {
 		s.sendCtx = ctx
 		if s.opts.Conflate {
 			ok, err = s.sendMsgs(msg, frames)
+		} else if s.rt.invoker && s.sendExpress(msg, frames) {
+			ok = true
 		} else {
 			ok, err = s.sendAsIs(msg, frames)
 		}
@@ -353,8 +358,12 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			return dst, nil
 		}
 		msg, ok, err := s.b.recv(dst)
-		if !ok && err == nil && s.rt.invoker && s.driveIn() > 0 {
-			msg, ok, err = s.b.recv(dst)
+		if !ok && err == nil && s.rt.invoker {
+			if x, p := s.express(); x != nil {
+				msg, ok, err = s.recvExpress(x, p, dst)
+			} else if s.driveIn() > 0 {
+				msg, ok, err = s.b.recv(dst)
+			}
 		}
 		idle := len(s.agents) == 0
 		s.mu.Unlock()

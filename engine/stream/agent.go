@@ -39,7 +39,10 @@ type agent struct {
 	pingAt   time.Time
 }
 
-var _ core.Agent = (*agent)(nil)
+var (
+	_ core.Agent   = (*agent)(nil)
+	_ core.Express = (*agent)(nil)
+)
 
 // runAgent hands the connection to the runtime's worker or to its socket's
 // callers and waits for it to end. ok is false when this connection has no
@@ -158,6 +161,70 @@ func (a *agent) work(reads int) int {
 	work += a.pumpOut()
 	a.tick()
 	return work
+}
+
+// outputWaits reports whether anything waits to be written: command frames
+// (a PONG, a PING), or the socket's messages.
+func (a *agent) outputWaits() bool {
+	c := a.c
+	return len(a.ctl) > 0 || c.ctlPending.Load() || c.ob.Available() > 0
+}
+
+// ExpressRead implements core.Express: work's read and its bookkeeping,
+// when nothing waits to be written (work would then pump nothing).
+func (a *agent) ExpressRead(p []byte, reads int, spin bool) (int, bool) {
+	c := a.c
+	if a.failed || c.cv != nil || a.outputWaits() || c.ib.Full() {
+		return 0, false
+	}
+	n, err := a.read(p, spin)
+	for i := 1; i < reads && n == 0 && err == nil; i++ {
+		n, err = a.read(p, spin)
+	}
+	if err != nil {
+		a.fail(err)
+		return 0, true
+	}
+	if n > 0 && !c.gotData.Load() {
+		c.gotData.Store(true)
+	}
+	a.tick()
+	return n, true
+}
+
+// ExpressFilled implements core.Express: the rest of work's round after
+// its read brought n bytes.
+func (a *agent) ExpressFilled(n int, spin bool) {
+	published, err := a.c.filled(n)
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	if !published || !spin {
+		a.pumpOut() // what the bytes brought (a PONG to send)
+	}
+}
+
+// ExpressWrite implements core.Express: one write of b, when nothing else
+// waits to be written. What the connection does not take goes out first
+// at the next pump, as command frames do (between two messages: b holds
+// whole messages). When it takes none of b, b is left to the socket's
+// outbound stream, where a message not yet begun waits for a reconnection.
+func (a *agent) ExpressWrite(b []byte) bool {
+	c := a.c
+	if a.failed || c.cv != nil || a.outputWaits() {
+		return false
+	}
+	a.iov = append(a.iov[:0], b)
+	n, ok := a.write()
+	if !ok {
+		return false
+	}
+	if n < len(b) {
+		a.ctl = append(a.ctl[:0], b[n:]...)
+		a.leftOver()
+	}
+	return true
 }
 
 // tick counts a round of work, running the timers every 256.
