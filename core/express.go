@@ -50,24 +50,43 @@ func (s *Socket) express() (Express, *Pipe) {
 	return p.express, p
 }
 
-// recvExpress is Recv's step when nothing is buffered for a REQ or REP
-// socket on the express path (x, p; see express), instead of driving the
-// connection and receiving through the pipe: one ExpressRead into the
-// inbound stream's free space, and when the bytes read are exactly one
-// message of the shape REQ and REP exchange (see expressMsg) and the
-// socket is in the state to take it, the message is decoded from them and
-// the bytes dropped, as if the inbound stream had published it and the
-// socket taken it. Any other bytes go to the inbound stream (ExpressFilled)
-// and the socket receives the usual way. Under mu.
+// recvReady returns the express connection (see express) and its pipe
+// when Recv may take its step on the express path (recvExpress): nothing
+// is buffered in the pipe's inbound stream, so the usual receive would
+// find nothing, and the socket is in the state to take a message (a REP
+// that has answered, a REQ waiting for its reply on that pipe). nil
+// otherwise: the usual way then also reports a wrong state. Under mu.
+func (s *Socket) recvReady() (Express, *Pipe) {
+	x, p := s.express()
+	if x == nil {
+		return nil, nil
+	}
+	if in := p.ib; in.rseg != in.wseg || in.rpos != in.wpos {
+		return nil, nil // bytes buffered: a message, or part of one
+	}
+	switch b := s.b.(type) {
+	case *req:
+		if b.waiting && b.to == p {
+			return x, p
+		}
+	case *rep:
+		if !b.replying {
+			return x, p
+		}
+	}
+	return nil, nil
+}
+
+// recvExpress is Recv's step on the express path (x, p from recvReady),
+// instead of receiving through the pipe and driving the connection: one
+// ExpressRead into the inbound stream's free space, and when the bytes read
+// are exactly one message of the shape REQ and REP exchange (see
+// expressMsg), the message is decoded from them and the bytes dropped, as
+// if the inbound stream had published it and the socket taken it. Any other
+// bytes go to the inbound stream (ExpressFilled), and the socket receives
+// the usual way. Under mu.
 func (s *Socket) recvExpress(x Express, p *Pipe, dst []Msg) ([]Msg, bool, error) {
 	in := p.ib
-	if in.rseg != in.wseg || in.rpos != in.wpos {
-		// Bytes buffered: a partial message, or one the socket dropped.
-		if s.driveIn() > 0 {
-			return s.b.recv(dst)
-		}
-		return dst, false, nil
-	}
 	reads, spin := 1, s.rt.idle == IdleSpin
 	if spin {
 		reads = spinReads
@@ -83,24 +102,20 @@ func (s *Socket) recvExpress(x Express, p *Pipe, dst []Msg) ([]Msg, bool, error)
 	if n == 0 {
 		return dst, false, nil
 	}
-	switch b := s.b.(type) {
-	case *req:
-		if b.waiting && b.to == p {
-			if msg, ok := expressMsg(sp[:n], in.maxMsg, in.meta.Load(), dst); ok {
-				b.waiting, b.to = false, nil
-				s.xin++
-				return msg, true, nil
+	if msg, ok := expressMsg(sp[:n], in.maxMsg, in.meta.Load(), dst); ok {
+		switch b := s.b.(type) {
+		case *req:
+			b.waiting, b.to = false, nil
+		case *rep:
+			b.replying, b.to = true, p
+			if cap(b.envelope) == 0 {
+				b.envelope = make([]Msg, 1, 4)
 			}
+			b.envelope = b.envelope[:1]
+			b.envelope[0] = Msg{More: true}
 		}
-	case *rep:
-		if !b.replying {
-			if msg, ok := expressMsg(sp[:n], in.maxMsg, in.meta.Load(), dst); ok {
-				b.replying, b.to = true, p
-				b.envelope = append(b.envelope[:0], Msg{More: true})
-				s.xin++
-				return msg, true, nil
-			}
-		}
+		s.xin++
+		return msg, true, nil
 	}
 	x.ExpressFilled(n, spin)
 	return s.b.recv(dst)

@@ -357,11 +357,14 @@ func (s *Socket) Recv(ctx context.Context, dst []Msg) ([]Msg, error) {
 			s.mu.Unlock()
 			return dst, nil
 		}
-		msg, ok, err := s.b.recv(dst)
-		if !ok && err == nil && s.rt.invoker {
-			if x, p := s.express(); x != nil {
-				msg, ok, err = s.recvExpress(x, p, dst)
-			} else if s.driveIn() > 0 {
+		var msg []Msg
+		var ok bool
+		var err error
+		if x, p := s.recvReady(); x != nil {
+			msg, ok, err = s.recvExpress(x, p, dst)
+		} else {
+			msg, ok, err = s.b.recv(dst)
+			if !ok && err == nil && s.rt.invoker && s.driveIn() > 0 {
 				msg, ok, err = s.b.recv(dst)
 			}
 		}

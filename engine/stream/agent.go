@@ -347,7 +347,9 @@ func (a *agent) timers() {
 // false when none were (the socket is full: the backlog is signalled; or
 // the connection failed).
 func (a *agent) write() (int, bool) {
-	a.c.willWrite(a.iov)
+	if a.c.eng.Writes != nil {
+		a.c.willWrite(a.iov)
+	}
 	if a.nb != nil {
 		// No error here: a channel that ended says so to the next read.
 		n := a.nb.WriteNonBlocking(a.iov)

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -346,5 +347,54 @@ func TestExpressKeepsTheConnectionsOwnTraffic(t *testing.T) {
 	}
 	if back := peer.readMsg(); !sameFrames(back, [][]byte{{}, []byte("a"), {}, []byte("b")}) {
 		t.Fatalf("the reply is %q", back)
+	}
+}
+
+// TestExpressKeepsTheStateRules: on the express path REQ and REP still
+// refuse what their state forbids, at once: a second Recv on a REP before
+// it replies, a REQ's Recv before it sends and its second Send before the
+// reply.
+func TestExpressKeepsTheStateRules(t *testing.T) {
+	rt := invokerRuntime(t, core.IdleSpin)
+	rep := socket(t, rt, core.REP, core.Options{})
+	ep, err := rep.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := socket(t, rt, core.REQ, core.Options{})
+	if err := req.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	if _, err := req.Recv(ctx, nil); !errors.Is(err, core.ErrState) {
+		t.Fatalf("REQ's Recv before a Send: %v", err)
+	}
+	// One goroutine drives both sockets, as the express path's users do.
+	for i := range 3 {
+		if err := req.SendBytes(ctx, [][]byte{[]byte("q")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := req.SendBytes(ctx, [][]byte{[]byte("q2")}); !errors.Is(err, core.ErrState) {
+			t.Fatalf("REQ's second Send: %v", err)
+		}
+		msg, err := rep.Recv(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A request more, which the REP must not take before it replies.
+		if _, err := rep.Recv(ctx, nil); !errors.Is(err, core.ErrState) {
+			t.Fatalf("REP's second Recv: %v", err)
+		}
+		if err := rep.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := req.Recv(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			if in, out := rep.ExpressCounts(); in == 0 || out == 0 {
+				t.Fatalf("the REP took the express path %d times in, %d out", in, out)
+			}
+		}
 	}
 }
