@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,16 +62,15 @@ func (p *rawPeer) readMsg() [][]byte {
 	}
 }
 
-func sameFrames(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
+func sameFrames(a, b [][]byte) bool { return slices.EqualFunc(a, b, bytes.Equal) }
+
+// clones copies the frames' bytes out of msg.
+func clones(msg []core.Msg) [][]byte {
+	var out [][]byte
+	for _, m := range msg {
+		out = append(out, bytes.Clone(m.Bytes()))
 	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
+	return out
 }
 
 // TestExpressREP: a REP in invoker mode, with one connection, takes a
@@ -104,11 +104,7 @@ func TestExpressREP(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				var got [][]byte
-				for _, m := range msg {
-					got = append(got, bytes.Clone(m.Bytes()))
-				}
-				if !sameFrames(got, body) {
+				if got := clones(msg); !sameFrames(got, body) {
 					t.Fatalf("%s: received %q, want %q", name, got, body)
 				}
 				if err := rep.Send(ctx, msg); err != nil {
@@ -237,11 +233,7 @@ func TestExpressREQ(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var got [][]byte
-		for _, m := range msg {
-			got = append(got, bytes.Clone(m.Bytes()))
-		}
-		if !sameFrames(got, body) {
+		if got := clones(msg); !sameFrames(got, body) {
 			t.Fatalf("%s: the reply taken is %q, want %q", name, got, body)
 		}
 		in1, out1 := req.ExpressCounts()
@@ -309,11 +301,8 @@ func TestExpressKeepsTheConnectionsOwnTraffic(t *testing.T) {
 	got := make(chan result, 1)
 	serve := func() {
 		msg, err := rep.Recv(ctx, nil)
-		var r result
-		for _, m := range msg {
-			r.msg = append(r.msg, bytes.Clone(m.Bytes()))
-		}
-		if r.err = err; err == nil {
+		r := result{msg: clones(msg), err: err}
+		if err == nil {
 			r.err = rep.Send(ctx, msg)
 		}
 		got <- r
