@@ -26,6 +26,10 @@ type Express interface {
 	// writes the messages the usual way. What the connection does not take
 	// at once is written before anything else.
 	ExpressWrite(b []byte) bool
+	// ExpressPending reports whether part of what ExpressWrite took is
+	// still to be written: a closing socket's linger waits for it as for
+	// its queued messages.
+	ExpressPending() bool
 }
 
 // expressMax bounds a message the express path encodes (its frames'

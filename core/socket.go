@@ -562,9 +562,14 @@ func (s *Socket) linger() {
 		s.drive() // invoker mode: nobody else writes
 		pending := len(s.slotted) > 0 && s.flushSlots() > 0
 		for _, p := range s.pipes {
-			if !p.PeerGone() && p.Pending() > 0 {
+			if p.PeerGone() {
+				continue
+			}
+			if p.Pending() > 0 {
 				p.waitDrain()
 				pending = true
+			} else if p.express != nil && p.express.ExpressPending() {
+				pending = true // the invoker's poll below drives it out
 			}
 		}
 		s.mu.Unlock()

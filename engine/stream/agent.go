@@ -26,6 +26,7 @@ type agent struct {
 	vec    rawio.Vec
 	iov    [][]byte
 	ctl    []byte // command frames being written (between messages only)
+	xrest  bool   // ctl holds the rest of a message ExpressWrite took
 	failed bool
 	err    error
 	done   chan struct{}
@@ -222,10 +223,14 @@ func (a *agent) ExpressWrite(b []byte) bool {
 	}
 	if n < len(b) {
 		a.ctl = append(a.ctl[:0], b[n:]...)
+		a.xrest = true
 		a.leftOver()
 	}
 	return true
 }
+
+// ExpressPending implements core.Express.
+func (a *agent) ExpressPending() bool { return a.xrest && !a.failed }
 
 // tick counts a round of work, running the timers every 256.
 func (a *agent) tick() {
@@ -285,7 +290,9 @@ func (a *agent) pumpOut() int {
 		return 0
 	}
 	if len(a.ctl) > 0 {
-		a.ctl = a.ctl[n:]
+		if a.ctl = a.ctl[n:]; len(a.ctl) == 0 {
+			a.xrest = false
+		}
 	} else {
 		c.ob.Advance(n)
 	}

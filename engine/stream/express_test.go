@@ -387,3 +387,77 @@ func TestExpressKeepsTheStateRules(t *testing.T) {
 		}
 	}
 }
+
+// TestExpressLingersForTheRest: when a connection takes only part of a
+// message written on the express path, the rest is written before anything
+// else, and a closing socket lingers until it has gone, as it does for the
+// messages in its outbound stream.
+func TestExpressLingersForTheRest(t *testing.T) {
+	tr := &memTransport{}
+	rt := core.NewRuntime(core.Config{Engine: stream.Engine{}, Idle: core.IdleSpin, Invoker: true,
+		Transports: map[string]core.Transport{"mem": tr}})
+	t.Cleanup(func() { rt.Close() })
+	rep := socket(t, rt, core.REP, core.Options{Linger: time.Minute})
+	ep, err := rep.Bind("mem://linger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The REQ has workers of its own: it takes the reply while the REP's
+	// Close lingers.
+	rtReq := core.NewRuntime(core.Config{Engine: stream.Engine{}, Transports: map[string]core.Transport{"mem": tr}})
+	t.Cleanup(func() { rtReq.Close() })
+	req := socket(t, rtReq, core.REQ, core.Options{})
+	if err := req.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	exchange := func(body []byte, between func()) {
+		t.Helper()
+		if err := req.SendBytes(ctx, [][]byte{body}); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := rep.Recv(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if between != nil {
+			between()
+		}
+		if err := rep.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange([]byte("warm-up"), nil)
+	if got, err := req.Recv(ctx, nil); err != nil || string(got[0].Bytes()) != "warm-up" {
+		t.Fatalf("warm-up: %v", err)
+	}
+	tr.mu.Lock()
+	out := tr.accepted.out // what the REP writes
+	tr.mu.Unlock()
+	refused := make(chan struct{}, 2)
+	body := bytes.Repeat([]byte("r"), 200)
+	_, sent0 := rep.ExpressCounts()
+	exchange(body, func() { out.hold(10, refused) })
+	if _, sent := rep.ExpressCounts(); sent != sent0+1 {
+		t.Fatal("the reply did not take the express path")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- rep.Close() }()
+	// Close's first look at its connections tries to write the rest; a
+	// second try means it lingers for it.
+	for range 2 {
+		select {
+		case <-refused:
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) with the reply's rest unwritten", err)
+		}
+	}
+	out.release()
+	got, err := req.Recv(ctx, nil)
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Bytes(), body) {
+		t.Fatalf("the reply taken: %v, %d frames", err, len(got))
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}

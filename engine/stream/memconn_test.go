@@ -18,6 +18,7 @@ import (
 type memTransport struct {
 	mu        sync.Mutex
 	listeners map[string]*memListener
+	accepted  *memConn // the listening side of the latest connection
 }
 
 func (t *memTransport) Listen(addr string, _ *core.Options) (core.Listener, error) {
@@ -44,6 +45,9 @@ func (t *memTransport) Dial(ctx context.Context, addr string, _ *core.Options) (
 	a, b := newMemPipe(), newMemPipe()
 	ours := &memConn{in: a, out: b}
 	theirs := &memConn{in: b, out: a}
+	t.mu.Lock()
+	t.accepted = theirs
+	t.mu.Unlock()
 	select {
 	case l.conns <- theirs:
 		return ours, nil
@@ -92,6 +96,27 @@ type memPipe struct {
 	buf    []byte
 	r      int
 	closed bool
+	// While held, the next write takes short bytes at most and later ones
+	// none, each reported on refused (see hold).
+	held    bool
+	short   int
+	refused chan<- struct{}
+}
+
+// hold makes p a connection whose peer has stopped reading for a while:
+// its next write takes k bytes at most, and the writes after that take
+// none, each reported on refused without blocking, until release.
+func (p *memPipe) hold(k int, refused chan<- struct{}) {
+	p.mu.Lock()
+	p.held, p.short, p.refused = true, k, refused
+	p.mu.Unlock()
+}
+
+func (p *memPipe) release() {
+	p.mu.Lock()
+	p.held = false
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }
 
 func newMemPipe() *memPipe {
@@ -126,8 +151,21 @@ func (p *memPipe) write(iov ...[]byte) (int, error) {
 	if p.closed {
 		return 0, net.ErrClosed
 	}
+	limit := -1
+	if p.held {
+		if limit, p.short = p.short, 0; limit == 0 {
+			select {
+			case p.refused <- struct{}{}:
+			default:
+			}
+			return 0, nil
+		}
+	}
 	n := 0
 	for _, b := range iov {
+		if limit >= 0 {
+			b = b[:min(len(b), limit-n)]
+		}
 		p.buf = append(p.buf, b...)
 		n += len(b)
 	}
@@ -161,6 +199,9 @@ func (c *memConn) WriteNonBlocking(iov [][]byte) int {
 func (c *memConn) AwaitWritable() error {
 	c.out.mu.Lock()
 	defer c.out.mu.Unlock()
+	for c.out.held && !c.out.closed {
+		c.out.cond.Wait()
+	}
 	if c.out.closed {
 		return net.ErrClosed
 	}
