@@ -181,8 +181,7 @@ func NewPrefix(h *Header) (Prefix, error) {
 // frame[:HeaderLen]; the payload is frame[HeaderLen:HeaderLen+n]. The result
 // is what Append writes for the same Header and payload.
 func (p *Prefix) Put(frame []byte, n int) {
-	_ = frame[HeaderLen-1]
-	copy(frame, p.b[:])
+	*(*[HeaderLen]byte)(frame) = p.b // moves, not a call to memmove
 	total := uint32(20 + 8 + n)
 	binary.BigEndian.PutUint16(frame[14+2:], uint16(total))
 	sum := p.sum + total
