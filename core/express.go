@@ -12,8 +12,9 @@ import "github.com/zmqx/zmqx/internal/zmtp"
 type Express interface {
 	// ExpressRead is the read of the agent's DoWork (SpinWork with spin):
 	// up to reads non-blocking reads into p, until one brings bytes. ok is
-	// false, with nothing read, when the agent has output waiting or has
-	// failed: the caller then drives it the usual way. A read that fails
+	// false, with nothing read, when the agent has output waiting, has
+	// failed, or cannot take its bytes as they come (CURVE, a full inbound
+	// stream): the caller then drives it the usual way. A read that fails
 	// fails the agent, and returns 0 with ok true.
 	ExpressRead(p []byte, reads int, spin bool) (n int, ok bool)
 	// ExpressFilled hands the n bytes ExpressRead read into p, the
@@ -65,7 +66,7 @@ func (s *Socket) recvReady() (Express, *Pipe) {
 	if x == nil {
 		return nil, nil
 	}
-	if in := p.ib; in.rseg != in.wseg || in.rpos != in.wpos {
+	if !p.ib.drained() {
 		return nil, nil // bytes buffered: a message, or part of one
 	}
 	switch b := s.b.(type) {

@@ -319,6 +319,10 @@ func isSubCommand(body []byte) bool {
 
 // --- consumer (socket) ---
 
+// drained reports whether the socket has taken every byte the engine put
+// in: no message waits, and no part of one.
+func (in *Inbound) drained() bool { return in.rseg == in.wseg && in.rpos == in.wpos }
+
 // checkRead reports whether a frame can be taken; when none can, the
 // socket is marked asleep so the engine's next publish signals it. Not
 // while serial (the socket's callers drive the engine: no one waits on

@@ -134,24 +134,14 @@ func (a *agent) work(reads int) int {
 	work := 0
 	c := a.c
 	if !c.ib.Full() {
-		p := c.readSpace()
 		spin := reads > 1 // SpinWork with no output waiting
-		n, err := a.read(p, spin)
-		for i := 1; i < reads && n == 0 && err == nil; i++ {
-			n, err = a.read(p, spin)
-		}
+		n, err := a.readIn(c.readSpace(), reads, spin)
 		if n > 0 {
 			work++
-			if !c.gotData.Load() {
-				c.gotData.Store(true)
-			}
-			published, err := c.filled(n)
-			if err != nil {
-				a.fail(err)
-				return work
-			}
-			if published && reads > 1 {
-				a.tick()
+			if a.fill(n, spin) {
+				if !a.failed {
+					a.tick()
+				}
 				return work
 			}
 		} else if err != nil {
@@ -162,6 +152,32 @@ func (a *agent) work(reads int) int {
 	work += a.pumpOut()
 	a.tick()
 	return work
+}
+
+// readIn makes up to reads reads into p while none brings anything, and
+// notes for the heartbeat that data came.
+func (a *agent) readIn(p []byte, reads int, spin bool) (int, error) {
+	n, err := a.read(p, spin)
+	for i := 1; i < reads && n == 0 && err == nil; i++ {
+		n, err = a.read(p, spin)
+	}
+	if n > 0 && !a.c.gotData.Load() {
+		a.c.gotData.Store(true)
+	}
+	return n, err
+}
+
+// fill hands n bytes read to the inbound stream. It reports whether the
+// round ends there, before the pump: the connection failed, or a spinning
+// read published a message, which the caller waits for (what it brought, a
+// PONG to send, goes at the socket's next drive).
+func (a *agent) fill(n int, spin bool) bool {
+	published, err := a.c.filled(n)
+	if err != nil {
+		a.fail(err)
+		return true
+	}
+	return published && spin
 }
 
 // outputWaits reports whether anything waits to be written: command frames
@@ -178,16 +194,10 @@ func (a *agent) ExpressRead(p []byte, reads int, spin bool) (int, bool) {
 	if a.failed || c.cv != nil || a.outputWaits() || c.ib.Full() {
 		return 0, false
 	}
-	n, err := a.read(p, spin)
-	for i := 1; i < reads && n == 0 && err == nil; i++ {
-		n, err = a.read(p, spin)
-	}
+	n, err := a.readIn(p, reads, spin)
 	if err != nil {
 		a.fail(err)
 		return 0, true
-	}
-	if n > 0 && !c.gotData.Load() {
-		c.gotData.Store(true)
 	}
 	a.tick()
 	return n, true
@@ -196,13 +206,8 @@ func (a *agent) ExpressRead(p []byte, reads int, spin bool) (int, bool) {
 // ExpressFilled implements core.Express: the rest of work's round after
 // its read brought n bytes.
 func (a *agent) ExpressFilled(n int, spin bool) {
-	published, err := a.c.filled(n)
-	if err != nil {
-		a.fail(err)
-		return
-	}
-	if !published || !spin {
-		a.pumpOut() // what the bytes brought (a PONG to send)
+	if !a.fill(n, spin) {
+		a.pumpOut()
 	}
 }
 
