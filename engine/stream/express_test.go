@@ -44,6 +44,21 @@ func frames(env [][]byte, sizes ...int) ([]byte, [][]byte) {
 	return b, body
 }
 
+// repWithRawPeer binds a REP with options o in an invoker runtime with
+// idle strategy idle, and connects a raw peer to it that completes the
+// handshake as socket type peerType.
+func repWithRawPeer(t *testing.T, idle core.Idle, o core.Options, peerType string) (*core.Socket, *rawPeer) {
+	t.Helper()
+	rep := socket(t, invokerRuntime(t, idle), core.REP, o)
+	ep, err := rep.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := dialRaw(t, ep)
+	peer.handshake(peerType)
+	return rep, peer
+}
+
 var delim = [][]byte{{}}
 
 // readMsg reads one whole message's frames from the raw peer.
@@ -84,14 +99,7 @@ func clones(msg []core.Msg) [][]byte {
 func TestExpressREP(t *testing.T) {
 	for _, idle := range []core.Idle{core.IdleSpin, core.IdleBackoff} {
 		t.Run(idle.String(), func(t *testing.T) {
-			rt := invokerRuntime(t, idle)
-			rep := socket(t, rt, core.REP, core.Options{})
-			ep, err := rep.Bind("tcp://127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			peer := dialRaw(t, ep)
-			peer.handshake("DEALER")
+			rep, peer := repWithRawPeer(t, idle, core.Options{}, "DEALER")
 			ctx := testCtx(t)
 			// echo answers one request with its own frames, and checks
 			// what came and what went back.
@@ -284,15 +292,8 @@ func (r *rawListener) accept() *rawPeer {
 // bytes arrive in two reads, the second looking like a whole request of
 // its own, is received whole, not as that second part.
 func TestExpressKeepsTheConnectionsOwnTraffic(t *testing.T) {
-	rt := invokerRuntime(t, core.IdleSpin)
-	rep := socket(t, rt, core.REP, core.Options{HeartbeatInterval: 5 * time.Millisecond, HeartbeatTTL: time.Second,
-		HeartbeatTimeout: 10 * time.Second})
-	ep, err := rep.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := dialRaw(t, ep)
-	peer.handshake("REQ")
+	rep, peer := repWithRawPeer(t, core.IdleSpin, core.Options{HeartbeatInterval: 5 * time.Millisecond,
+		HeartbeatTTL: time.Second, HeartbeatTimeout: 10 * time.Second}, "REQ")
 	ctx := testCtx(t)
 	type result struct {
 		msg [][]byte
