@@ -358,7 +358,7 @@ func (q *queue) quiet() bool {
 // so it sees a datagram sooner. It reads the clock while it waits, every
 // spinClock checks, and leaves the latest reading for the round that
 // follows (spinNow), which then reads none before it takes the datagram:
-// the input's time is then up to spinClock checks (about 0.3 µs) early,
+// the input's time is then up to spinClock checks (about 0.15 µs) early,
 // which only makes the round trip the channel samples that much longer.
 // Every spinPerPoll checks count as a poll, so the timers still run every
 // pollTimers polls: await then ends as if the queue had work.
@@ -381,15 +381,18 @@ func (q *queue) await() bool {
 	return false
 }
 
-// A driver's await makes up to spinChecks checks (a spinning read takes
-// about 0.7 µs here) before it goes back through the layers above (the
-// socket's other inputs, Close: SpinWork's reads make that every 5–6 µs),
-// reads the clock every spinClock checks, and counts spinPerPoll checks as
-// one poll.
+// A driver's await makes up to spinChecks checks before it goes back
+// through the layers above (the socket's other inputs, Close: SpinWork's
+// reads make that every 5–6 µs), reads the clock every spinClock checks,
+// and counts spinPerPoll checks as one poll. A check takes about 4 ns here
+// and the way up and back down about 0.2 µs, during which a datagram waits:
+// with 64 checks that was 40 % of a spinning read's time, with 256 it is
+// 14 % (a quiet SpinRead 0.45 µs and 1.25 µs), which took ~1 % off the
+// round trip (bench/RESULTS.md, eighth session).
 const (
-	spinChecks  = 64
+	spinChecks  = 256
 	spinClock   = 32
-	spinPerPoll = 8
+	spinPerPoll = 16
 )
 
 // round does one pass: receive, service, transmit. It reports whether it
