@@ -341,12 +341,20 @@ func (c *Conn) dataOut(buf []byte, n uint64, now int64) int {
 // nothing: the caller then uses Write and Poll.
 func (c *Conn) Send(p, buf []byte, now int64) (int, int) {
 	n := len(p)
-	if n == 0 || n > c.mss || HeaderLen+n > len(buf) || !c.sendable(uint64(n), max(now, c.now)) {
+	now = max(now, c.now) // (see Input)
+	if n == 0 || n > c.mss || HeaderLen+n > len(buf) || !c.sendable(uint64(n), now) {
 		return 0, 0
 	}
-	c.Write(p, now) // takes all of p: sendable checked the room
+	// Write's part, all of p: sendable checked the room (and that the
+	// Conn is open), and that nothing written is unsent.
+	c.now = now
+	if c.writeOff == c.sndUnaOff {
+		c.sbase = c.writeOff // empty: start again at the beginning
+	}
+	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
+	c.writeOff += uint64(n)
 	copy(buf[HeaderLen:], p)
-	return n, c.dataOut(buf, uint64(n), c.now)
+	return n, c.dataOut(buf, uint64(n), now)
 }
 
 // sendable reports whether Send may take n bytes at now: what Write would
