@@ -351,12 +351,17 @@ func (c *Conn) Write(p []byte, now int64) int {
 		return 0
 	}
 	n = min(n, len(p))
+	c.take(p[:n])
+	return n
+}
+
+// take puts p in the send buffer, whose room the caller has checked.
+func (c *Conn) take(p []byte) {
 	if c.writeOff == c.sndUnaOff {
 		c.sbase = c.writeOff // empty: start again at the beginning
 	}
-	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p[:n])
-	c.writeOff += uint64(n)
-	return n
+	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
+	c.writeOff += uint64(len(p))
 }
 
 // Writable is how many bytes Write would accept now.

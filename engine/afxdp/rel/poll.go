@@ -348,11 +348,7 @@ func (c *Conn) Send(p, buf []byte, now int64) (int, int) {
 	// Write's part, all of p: sendable checked the room (and that the
 	// Conn is open), and that nothing written is unsent.
 	c.now = now
-	if c.writeOff == c.sndUnaOff {
-		c.sbase = c.writeOff // empty: start again at the beginning
-	}
-	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
-	c.writeOff += uint64(n)
+	c.take(p)
 	copy(buf[HeaderLen:], p)
 	return n, c.dataOut(buf, uint64(n), now)
 }
