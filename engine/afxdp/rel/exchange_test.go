@@ -2,6 +2,7 @@ package rel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
@@ -181,6 +182,26 @@ func testExchangeIsInput(t *testing.T, m lossModel, direct bool, delay time.Dura
 	}
 }
 
+// inExchange returns a Conn with a request in flight (its receive window
+// win bytes) and the DATA that answers it, which takes the straight line.
+func inExchange(t testing.TB, win int) (a *Conn, reply []byte, now int64) {
+	a, b, now := pair(t, Config{RecvWindow: win, SendBuffer: 16 << 10}, Config{RecvWindow: 16 << 10, SendBuffer: 16 << 10})
+	a.Write([]byte("request"), now)
+	for _, d := range drain(a, now) {
+		now += 10 * us
+		if err := b.Input(d, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Read(make([]byte, 64))
+	b.Write([]byte("the reply"), now)
+	ds := drain(b, now)
+	if len(ds) != 1 || typeOf(ds[0]) != DATA {
+		t.Fatalf("the reply went as %d datagrams", len(ds))
+	}
+	return a, ds[0], now + 10*us
+}
+
 // TestExchangeRefusesTheRest: the datagram of an exchange with any one
 // header field changed (another type, flags, channel ids, sequence number,
 // offset, acknowledgement, window; a payload beyond the receive window; a
@@ -188,23 +209,7 @@ func testExchangeIsInput(t *testing.T, m lossModel, direct bool, delay time.Dura
 // not the straight line takes it.
 func TestExchangeRefusesTheRest(t *testing.T) {
 	for _, win := range []int{4 << 10, 64} {
-		a, b, now := pair(t, Config{RecvWindow: win, SendBuffer: 16 << 10}, Config{SendBuffer: 16 << 10})
-		// a asks, b answers: b's DATA acknowledges a's, in flight.
-		a.Write([]byte("request"), now)
-		for _, d := range drain(a, now) {
-			now += 10 * us
-			if err := b.Input(d, now); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b.Read(make([]byte, 64))
-		b.Write([]byte("the reply"), now)
-		ds := drain(b, now)
-		if len(ds) != 1 || typeOf(ds[0]) != DATA {
-			t.Fatalf("the reply went as %d datagrams", len(ds))
-		}
-		d := ds[0]
-		now += 10 * us
+		a, d, now := inExchange(t, win)
 		if !sameInput(t, a, d, now, nil) || !sameInput(t, a, d, now, make([]byte, 64)) {
 			t.Fatal("the reply did not take the straight line")
 		}
@@ -246,4 +251,33 @@ func TestExchangeRefusesTheRest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzExchangeIsInput: any datagram, as it is and with the Conn's channel
+// ids put in (so that it gets past them), leaves a Conn with a request in
+// flight exactly as input leaves it (see TestExchangeIsInput), read into a
+// buffer or not.
+//
+// ci-fuzztime: 50000
+func FuzzExchangeIsInput(f *testing.F) {
+	_, reply, _ := inExchange(f, 4<<10)
+	f.Add(reply, false)
+	f.Add(append(slices.Clone(reply), make([]byte, 8<<10)...), true)
+	for _, d := range seedDatagrams(f) {
+		f.Add(d, false)
+	}
+	f.Fuzz(func(t *testing.T, d []byte, read bool) {
+		a, _, now := inExchange(t, 4<<10)
+		var rbuf []byte
+		if read {
+			rbuf = make([]byte, 4<<10)
+		}
+		sameInput(t, a, d, now, rbuf)
+		if len(d) >= 12 {
+			e := slices.Clone(d)
+			binary.BigEndian.PutUint32(e[4:], a.local)
+			binary.BigEndian.PutUint32(e[8:], a.remote)
+			sameInput(t, a, e, now, rbuf)
+		}
+	})
 }
