@@ -63,12 +63,10 @@ func sameInput(t *testing.T, c *Conn, d []byte, now int64, rbuf []byte) bool {
 // Requests and replies of random sizes (one datagram or several) go back
 // and forth over simulated links with loss, bursts, reordering and
 // duplicates, read as they arrive (InputRead) or later (Read), with the
-// acknowledgement deferred or not, with a receive window that holds a
-// request or reply of the largest size or not; every datagram either end receives is
-// first given to two copies of it, one through Input and one through input
-// alone, and the copies (every field, the counters included), the bytes a
-// reader got and the errors must be the same. The straight line must take
-// a good share of them, or the test checks nothing.
+// acknowledgement deferred or not, and a receive window that holds the
+// largest message or not. Every datagram either end receives is first
+// given to two copies of it (sameInput). The straight line must take a
+// good share of them, or the test checks nothing.
 func TestExchangeIsInput(t *testing.T) {
 	for _, lm := range []struct {
 		name string
