@@ -64,9 +64,9 @@ func sameInput(t *testing.T, c *Conn, d []byte, now int64, rbuf []byte) bool {
 // and forth over simulated links with loss, bursts, reordering and
 // duplicates, read as they arrive (InputRead) or later (Read), with the
 // acknowledgement deferred or not, and a receive window that holds the
-// largest message or not. Every datagram either end receives is first
-// given to two copies of it (sameInput). The straight line must take a
-// good share of them, or the test checks nothing.
+// largest message or not, and then closed. Every datagram either end
+// receives is first given to two copies of it (sameInput). The straight
+// line must take a good share of them, or the test checks nothing.
 func TestExchangeIsInput(t *testing.T) {
 	for _, lm := range []struct {
 		name string
@@ -174,6 +174,9 @@ func testExchangeIsInput(t *testing.T, m lossModel, direct bool, delay time.Dura
 	req.total, rep.total = req.written, rep.written
 	req.check(t)
 	rep.check(t)
+	// And the close, every datagram of it compared too.
+	s.app = nil
+	closeBoth(t, s)
 	t.Logf("%d of %d datagrams received took the straight line", taken, total)
 	if taken < total/4 {
 		t.Fatalf("only %d of %d datagrams took the straight line", taken, total)
@@ -203,8 +206,9 @@ func inExchange(t testing.TB, win int) (a *Conn, reply []byte, now int64) {
 // TestExchangeRefusesTheRest: the datagram of an exchange with any one
 // header field changed (another type, flags, channel ids, sequence number,
 // offset, acknowledgement, window; a payload beyond the receive window; a
-// short or empty one) leaves a Conn exactly as input leaves it, whether or
-// not the straight line takes it.
+// short or empty one), or given to a Conn closed, failed, closing or not
+// established, leaves it exactly as input leaves it, whether or not the
+// straight line takes it.
 func TestExchangeRefusesTheRest(t *testing.T) {
 	for _, win := range []int{4 << 10, 64} {
 		a, d, now := inExchange(t, win)
@@ -247,6 +251,20 @@ func TestExchangeRefusesTheRest(t *testing.T) {
 			} else {
 				sameInput(t, a, m, now, make([]byte, 4*win))
 			}
+		}
+		// And the reply as it is, to the Conn in another state.
+		for _, set := range []func(c *Conn){
+			func(c *Conn) { c.closed = true },
+			func(c *Conn) { c.closed, c.rstPending = true, true },
+			func(c *Conn) { c.failed = true },
+			func(c *Conn) { c.closing = true },
+			func(c *Conn) { c.est = false },
+			func(c *Conn) { c.hasRemote = false },
+		} {
+			b := clone(a)
+			set(b)
+			sameInput(t, b, d, now, nil)
+			sameInput(t, b, d, now, make([]byte, 64))
 		}
 	}
 }
