@@ -383,7 +383,7 @@ func (q *queue) await() bool {
 
 // A driver's await makes up to spinChecks checks before it goes back
 // through the layers above (the socket's other inputs, Close: SpinWork's
-// reads make that every 5–6 µs), reads the clock every spinClock checks,
+// reads make that every ~10 µs), reads the clock every spinClock checks,
 // and counts spinPerPoll checks as one poll. A check takes about 4 ns here
 // and the way up and back down about 0.2 µs, during which a datagram waits:
 // with 64 checks that was 40 % of a spinning read's time, with 256 it is
