@@ -50,10 +50,7 @@ func frames(env [][]byte, sizes ...int) ([]byte, [][]byte) {
 func repWithRawPeer(t *testing.T, idle core.Idle, o core.Options, peerType string) (*core.Socket, *rawPeer) {
 	t.Helper()
 	rep := socket(t, invokerRuntime(t, idle), core.REP, o)
-	ep, err := rep.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, rep)
 	peer := dialRaw(t, ep)
 	peer.handshake(peerType)
 	return rep, peer
@@ -201,9 +198,7 @@ func TestExpressREQ(t *testing.T) {
 	rt := invokerRuntime(t, core.IdleSpin)
 	req := socket(t, rt, core.REQ, core.Options{})
 	ln, ep := listenRaw(t)
-	if err := req.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, req, ep)
 	peer := ln.accept()
 	peer.handshake("ROUTER")
 	ctx := testCtx(t)
@@ -347,14 +342,9 @@ func TestExpressKeepsTheConnectionsOwnTraffic(t *testing.T) {
 func TestExpressKeepsTheStateRules(t *testing.T) {
 	rt := invokerRuntime(t, core.IdleSpin)
 	rep := socket(t, rt, core.REP, core.Options{})
-	ep, err := rep.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, rep)
 	req := socket(t, rt, core.REQ, core.Options{})
-	if err := req.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, req, ep)
 	ctx := testCtx(t)
 	if _, err := req.Recv(ctx, nil); !errors.Is(err, core.ErrState) {
 		t.Fatalf("REQ's Recv before a Send: %v", err)
@@ -408,9 +398,7 @@ func TestExpressLingersForTheRest(t *testing.T) {
 	rtReq := core.NewRuntime(core.Config{Engine: stream.Engine{}, Transports: map[string]core.Transport{"mem": tr}})
 	t.Cleanup(func() { rtReq.Close() })
 	req := socket(t, rtReq, core.REQ, core.Options{})
-	if err := req.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, req, ep)
 	ctx := testCtx(t)
 	exchange := func(body []byte, between func()) {
 		t.Helper()

@@ -63,6 +63,24 @@ func socket(t *testing.T, rt *core.Runtime, typ core.Type, o core.Options) *core
 	return s
 }
 
+// bind binds s on a loopback TCP port and returns the endpoint.
+func bind(t *testing.T, s *core.Socket) string {
+	t.Helper()
+	ep, err := s.Bind("tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep
+}
+
+// connect connects s to ep.
+func connect(t *testing.T, s *core.Socket, ep string) {
+	t.Helper()
+	if err := s.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // gateTransport wraps tcp; while armed, the next Write on its connections
 // waits until released.
 type gateTransport struct {
@@ -109,15 +127,10 @@ func TestEncoderBatchesOnlyBehindAWrite(t *testing.T) {
 	// The receiver lives in a runtime of its own so only the sender's
 	// writes are counted.
 	pull := socket(t, runtime(t, nil, nil), core.PULL, core.Options{})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	events := make(chan core.Event, 16)
 	push := socket(t, rt, core.PUSH, core.Options{Events: events})
-	if err := push.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, push, ep)
 	for e := range events {
 		if e.Type == core.EventHandshaken {
 			break
@@ -284,14 +297,9 @@ func TestHostilePeers(t *testing.T) {
 	rt := runtime(t, nil, nil)
 	events := make(chan core.Event, 64)
 	pull := socket(t, rt, core.PULL, core.Options{Events: events, MaxMsgSize: 1 << 20, HandshakeTimeout: 200 * time.Millisecond})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	good := socket(t, rt, core.PUSH, core.Options{})
-	if err := good.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, good, ep)
 	serving := func(tag string) {
 		t.Helper()
 		if err := good.Send(ctx, []core.Msg{core.NewMsgString(tag)}); err != nil {
@@ -368,10 +376,7 @@ func TestHeartbeats(t *testing.T) {
 	rt := runtime(t, nil, nil)
 	events := make(chan core.Event, 64)
 	pull := socket(t, rt, core.PULL, core.Options{Events: events, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTTL: time.Second, HeartbeatTimeout: 100 * time.Millisecond})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	p := dialRaw(t, ep)
 	p.handshake("PUSH")
 	// zmqx pings us with the TTL we configured, in deciseconds.
@@ -395,15 +400,10 @@ func TestPeerErrorIsReported(t *testing.T) {
 	ctx := testCtx(t)
 	rt := runtime(t, nil, nil)
 	pub := socket(t, rt, core.PUB, core.Options{})
-	ep, err := pub.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pub)
 	events := make(chan core.Event, 64)
 	push := socket(t, rt, core.PUSH, core.Options{Events: events})
-	if err := push.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, push, ep)
 	waitFor(t, ctx, events, core.EventHandshakeFailed, nil)
 }
 
@@ -436,10 +436,7 @@ func TestZMTP30Peers(t *testing.T) {
 	rt := runtime(t, nil, nil)
 
 	pub := socket(t, rt, core.XPUB, core.Options{})
-	ep, err := pub.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pub)
 	p := dialRaw(t, ep)
 	p.handshakeAs("SUB", 0)
 	p.write(zmtp.AppendFrame(nil, 0, []byte("\x01fx.")))
@@ -494,10 +491,7 @@ func TestPeerTTL(t *testing.T) {
 	rt := runtime(t, nil, nil)
 	events := make(chan core.Event, 64)
 	pull := socket(t, rt, core.PULL, core.Options{Events: events})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	p := dialRaw(t, ep)
 	p.handshake("PUSH")
 	p.write(zmtp.AppendPing(nil, 1, nil)) // TTL 100 ms
@@ -516,10 +510,7 @@ func TestSpinningReceiverAnswersPing(t *testing.T) {
 		Transports: map[string]core.Transport{"tcp": tcp.TCP{}}})
 	t.Cleanup(func() { rt.Close() })
 	pull := socket(t, rt, core.PULL, core.Options{})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	p := dialRaw(t, ep)
 	p.handshake("PUSH")
 	ctx, cancel := context.WithCancel(testCtx(t))

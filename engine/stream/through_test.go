@@ -49,15 +49,10 @@ func TestLargeFramesWriteThrough(t *testing.T) {
 	rt := core.NewRuntime(core.Config{Engine: e, Transports: map[string]core.Transport{"tcp": tcp.TCP{}}})
 	t.Cleanup(func() { rt.Close() })
 	pull := socket(t, runtime(t, nil, nil), core.PULL, core.Options{RecvHWM: 1, RecvBuffer: 64 << 10})
-	ep, err := pull.Bind("tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := bind(t, pull)
 	events := make(chan core.Event, 16)
 	push := socket(t, rt, core.PUSH, core.Options{SendBuffer: 64 << 10, Events: events})
-	if err := push.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, push, ep)
 	for e := range events {
 		if e.Type == core.EventHandshaken {
 			break
