@@ -4,7 +4,9 @@ package afxdp_test
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -260,6 +262,103 @@ func TestFallbackBind(t *testing.T) {
 	a.expect("event fallback", 30*time.Second)
 	a.wait(2 * time.Minute)
 	b.wait(2 * time.Minute)
+}
+
+// A connect to an address on the link that no host answers (ARP) reports
+// so and tries again, as a TCP connect reports "no route to host": with no
+// ConnectTimeout the dial's context has no end, and the wait for the next
+// hop's MAC used to last for ever in silence.
+func TestSilentNextHop(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	ghost := p.B.Addr.As4()
+	ghost[3] = 200 // on the link, and nobody's
+	a := startPeer(t, "push@A", p.A.NS, map[string]string{"ZX_ROLE": "push",
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", netip.AddrFrom4(ghost), port), "ZX_COUNT": "1"})
+	for i := range 2 {
+		why := a.expect("event connect-retry", 30*time.Second)
+		if !strings.Contains(why, "no answer to its resolution") {
+			t.Fatalf("connect retry %d: %q, want the next hop's resolution unanswered", i, why)
+		}
+	}
+}
+
+// A socket bound on xdp:// and closed can be bound again at once, as over
+// TCP, while the connection it accepted is still ending: its peer was
+// killed, so the FIN goes unanswered until the peer is found dead, seconds
+// later. Before, the port stayed reserved by that connection meanwhile and
+// the bind failed (address in use). The new socket is served.
+func TestRebindAfterClose(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 2)
+	hold := filepath.Join(t.TempDir(), "rebind")
+	b := startPeer(t, "rep@B", p.B.NS, map[string]string{"ZX_ROLE": "rep", "ZX_BIND": "1",
+		"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port), "ZX_REBIND": hold})
+	b.expect("ready", 30*time.Second)
+	env := map[string]string{"ZX_ROLE": "req", "ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_COUNT": "1"}
+	env["ZX_STAY"] = "1"
+	a := startPeer(t, "req@A", p.A.NS, env)
+	a.expect("ok 1", 30*time.Second)
+	b.expect("ok 1", 30*time.Second)
+	a.cmd.Process.Kill()
+	<-a.exited
+	if err := os.WriteFile(hold, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.expect("rebound", 30*time.Second)
+	delete(env, "ZX_STAY")
+	startPeer(t, "req@A again", p.A.NS, env).wait(time.Minute)
+	b.wait(time.Minute)
+}
+
+// Closing the runtime waits for what its closed connections still hold
+// only as long as their sockets' linger periods allow. The peer is alive
+// but takes nothing (it holds, with a small RecvHWM) until told.
+//   - bounded: 3 MB, which the channel's send buffer takes at once, so the
+//     socket's Close returns; the runtime's then waits for the rest of the
+//     linger period (1.5 s) and no longer. Before, it waited for the
+//     engine's whole drain bound (10 s).
+//   - deliver: 5 MB and a long linger, the peer told to read once
+//     everything is sent: the socket's Close, then the runtime's, wait for
+//     it, and it gets every message, the last of them from the channel's
+//     buffer after the socket closed.
+func TestCloseLinger(t *testing.T) {
+	vethtest.Skip(t)
+	const size = 1000
+	for _, tc := range []struct {
+		name      string
+		n, linger int // messages, ms
+	}{{"bounded", 3000, 1500}, {"deliver", 5000, 30000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := vethtest.New(t, 2)
+			hold := filepath.Join(t.TempDir(), "read")
+			b := startPeer(t, "pull@B", p.B.NS, map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1",
+				"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port), "ZX_COUNT": strconv.Itoa(tc.n),
+				"ZX_SIZE": strconv.Itoa(size), "ZX_RCVHWM": "10", "ZX_HOLDFILE": hold})
+			b.expect("holding", 30*time.Second)
+			a := startPeer(t, "push@A", p.A.NS, map[string]string{"ZX_ROLE": "push", "ZX_CLOSE": "1",
+				"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_COUNT": strconv.Itoa(tc.n),
+				"ZX_SIZE": strconv.Itoa(size), "ZX_LINGER_MS": strconv.Itoa(tc.linger)})
+			if tc.name == "bounded" {
+				a.expect("socket closed", time.Minute)
+				took := a.expect("runtime closed in", time.Minute)
+				// It waited for the linger period (less what the socket's
+				// Close took), and not for the engine's bound (10 s).
+				if ms, err := strconv.Atoi(strings.Fields(took)[0]); err != nil || ms < 1000 || ms >= 5000 {
+					t.Errorf("runtime closed in %s with a 1.5 s linger and the peer holding, want about that", took)
+				}
+				a.wait(time.Minute)
+				return
+			}
+			a.expect("sent", time.Minute)
+			if err := os.WriteFile(hold, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			b.wait(time.Minute) // every message, in order ("ok n")
+			a.expect("runtime closed in", time.Minute)
+			a.wait(time.Minute)
+		})
+	}
 }
 
 // Loss injected by the engine's hook on both sides: every message arrives

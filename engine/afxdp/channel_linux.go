@@ -65,6 +65,7 @@ type channel struct {
 	rseen   uint32
 
 	closed   atomic.Bool
+	drainBy  atomic.Int64  // until when closing the engine waits for c's orderly close (UnixNano; 0: open)
 	done     chan struct{} // closed by Close
 	doneOnce sync.Once
 	rdl, wdl deadline
@@ -432,11 +433,20 @@ func (c *channel) wait(ch chan struct{}, dl *deadline) error {
 }
 
 // Close ends the channel in order: what was written is delivered and
-// acknowledged, then FIN. It does not wait for that.
-func (c *channel) Close() error {
+// acknowledged, then FIN. It does not wait for that, and closing the engine
+// does not wait for it either (see CloseWithin).
+func (c *channel) Close() error { return c.CloseWithin(0) }
+
+// CloseWithin is Close for a connection whose socket is closing with grace
+// left of its linger period (the stream engine's end): closing the engine
+// waits up to grace from now for the peer to take what was written, as the
+// kernel keeps delivering a closed TCP socket's bytes. A grace of 0 (a
+// negative linger: discard) has it wait for none of it.
+func (c *channel) CloseWithin(grace time.Duration) error {
 	if c.closed.Swap(true) {
 		return net.ErrClosed
 	}
+	c.drainBy.Store(time.Now().Add(max(grace, 0)).UnixNano())
 	c.doneOnce.Do(func() { close(c.done) })
 	c.mu.Lock()
 	c.rc.Close(nowNs())

@@ -57,6 +57,13 @@
 // while the engine runs and restored on Close (Config.LeaveCoalescing keeps
 // the NIC as it is).
 //
+// An interface takes one XDP program, so one engine, and so one runtime,
+// per interface per host uses AF_XDP there. Another process (or runtime)
+// that binds or connects over xdp:// on that interface cannot attach its
+// program: it falls back to TCP with EventFallback (the reason: the device
+// is busy), or fails with Config.NoFallback. What it bound or connected
+// over TCP stays on TCP after the other one is gone.
+//
 // # Driven connections (spinning, invoker mode)
 //
 // With zmqx's IdleSpin or IdleBackoff, or Invoker, a channel is an agent

@@ -2,7 +2,9 @@ package afxdp
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/zmqx/zmqx/core"
@@ -24,6 +26,18 @@ func (e endpoint) String() string {
 	return e.Iface + "/" + e.Addr.String()
 }
 
+// checkIface reports an interface named that the host does not have: a
+// configuration error, not something a retry mends.
+func (e endpoint) checkIface() error {
+	if e.Iface == "" {
+		return nil
+	}
+	if _, err := net.InterfaceByName(e.Iface); err != nil {
+		return fmt.Errorf("%w: xdp://%s: no interface named %q here", core.ErrEndpoint, e, e.Iface)
+	}
+	return nil
+}
+
 // parseEndpoint parses an xdp:// address (without the scheme). bind says
 // whether port 0 ("*") is allowed; the IP must be an IPv4 address: the
 // engine builds IPv4 frames.
@@ -36,23 +50,35 @@ func parseEndpoint(s string, bind bool) (endpoint, error) {
 			return e, fmt.Errorf("%w: xdp://%s: empty interface name before '/'", core.ErrEndpoint, s)
 		}
 	}
+	if strings.HasPrefix(rest, "[") || strings.Count(rest, ":") > 1 {
+		return e, fmt.Errorf("%w: xdp://%s: the AF_XDP engine speaks IPv4 only", core.ErrEndpoint, s)
+	}
 	host, port, ok := strings.Cut(rest, ":")
-	if !ok || strings.Contains(port, ":") {
+	if !ok {
 		return e, fmt.Errorf("%w: xdp://%s: want [IFACE/]IPv4:PORT", core.ErrEndpoint, s)
+	}
+	if host == "*" {
+		return e, fmt.Errorf("%w: xdp://%s: give the interface's address, not a wildcard", core.ErrEndpoint, s)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return e, fmt.Errorf("%w: xdp://%s: %q is not an IPv4 address (want [IFACE/]IPv4:PORT: the interface goes before '/')",
+			core.ErrEndpoint, s, host)
 	}
 	if port == "*" {
 		port = "0"
 	}
-	ap, err := netip.ParseAddrPort(host + ":" + port)
+	pn, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {
-		return e, fmt.Errorf("%w: xdp://%s: %v", core.ErrEndpoint, s, err)
+		return e, fmt.Errorf("%w: xdp://%s: port %q: want 0-65535, or * to bind any", core.ErrEndpoint, s, port)
 	}
-	if !ap.Addr().Is4() {
+	if !ip.Is4() {
 		return e, fmt.Errorf("%w: xdp://%s: the AF_XDP engine speaks IPv4 only", core.ErrEndpoint, s)
 	}
-	if ap.Addr().IsUnspecified() {
+	if ip.IsUnspecified() {
 		return e, fmt.Errorf("%w: xdp://%s: give the interface's address, not a wildcard", core.ErrEndpoint, s)
 	}
+	ap := netip.AddrPortFrom(ip, uint16(pn))
 	if ap.Port() == 0 && !bind {
 		return e, fmt.Errorf("%w: xdp://%s: connect needs a port", core.ErrEndpoint, s)
 	}

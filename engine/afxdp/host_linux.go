@@ -90,7 +90,8 @@ type host struct {
 	mu        sync.Mutex // guards what follows and writes to chans
 	syns      map[synKey]*channel
 	listeners map[uint16]*listener
-	clients   map[netip.Addr]*reservation // source ports of connections we dial
+	served    map[netip.AddrPort]*reservation // bound ports, while a listener or a channel it accepted holds them
+	clients   map[netip.Addr]*reservation     // source ports of connections we dial
 	closed    bool
 	nextQ     int
 	emptied   chan struct{} // signalled when the last channel goes
@@ -108,9 +109,10 @@ type synKey struct {
 // reservation holds a UDP port in the kernel's table for as long as the
 // engine steers it, so no kernel socket can take it meanwhile.
 type reservation struct {
-	fd   int
-	port uint16
-	refs int // the listener and the channels it accepted, under host.mu
+	fd     int
+	port   uint16
+	refs   int            // the listener and the channels it accepted, under host.mu
+	served netip.AddrPort // its key in host.served, for a bound port
 }
 
 func (t *Transport) listen(e endpoint, o *core.Options) (core.Listener, error) {
@@ -120,6 +122,10 @@ func (t *Transport) listen(e endpoint, o *core.Options) (core.Listener, error) {
 	}
 	return h.listen(e, o)
 }
+
+// neighbourWait bounds a connect's wait for the next hop's MAC: the kernel's
+// own resolution gives up after three probes a second apart, by default.
+const neighbourWait = 3 * time.Second
 
 func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.Conn, error) {
 	// The route needs no privileges; the engine on its interface does, and
@@ -139,7 +145,17 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 	if err != nil {
 		return nil, err
 	}
-	if hop.DstMAC, err = nexthop.Neighbour(ctx, hop.Ifindex, hop.NextHop); err != nil {
+	// Bounded as the kernel bounds a TCP connect's (EHOSTUNREACH once its
+	// probes go unanswered): the socket then reports it and retries,
+	// rather than waiting in silence on a host that is not there.
+	nctx, cancel := context.WithTimeout(ctx, neighbourWait)
+	hop.DstMAC, err = nexthop.Neighbour(nctx, hop.Ifindex, hop.NextHop)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("afxdp: next hop %s for %s: no answer to its resolution within %v: %w",
+				hop.NextHop, e.Addr.Addr(), neighbourWait, err)
+		}
 		return nil, fmt.Errorf("afxdp: next hop %s for %s: %w", hop.NextHop, e.Addr.Addr(), err)
 	}
 	return h.dial(ctx, e, hop)
@@ -250,7 +266,8 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	}
 	h = &host{
 		t: t, ifindex: ifc.Index, iface: ifc.Name, mtu: ifc.MTU,
-		syns: map[synKey]*channel{}, listeners: map[uint16]*listener{}, clients: map[netip.Addr]*reservation{},
+		syns: map[synKey]*channel{}, listeners: map[uint16]*listener{}, served: map[netip.AddrPort]*reservation{},
+		clients: map[netip.Addr]*reservation{},
 		emptied: make(chan struct{}, 1),
 	}
 	copy(h.mac[:], ifc.HardwareAddr)
@@ -355,8 +372,13 @@ func (h *host) close() error {
 	}
 	// Connections closed by their sockets end in order: what they hold is
 	// delivered and acknowledged before the FIN. The workers keep running
-	// until then, or until drainTimeout.
-	timer := time.NewTimer(drainTimeout)
+	// until then, for as long as their sockets' linger periods allow
+	// (CloseWithin), and never longer than drainTimeout.
+	by := time.Now().UnixNano()
+	for _, c := range *h.chans.Load() {
+		by = max(by, c.drainBy.Load())
+	}
+	timer := time.NewTimer(min(time.Until(time.Unix(0, by)), drainTimeout))
 	for len(*h.chans.Load()) > 0 {
 		select {
 		case <-h.emptied:
@@ -443,8 +465,32 @@ func (h *host) unreserve(r *reservation) {
 	if r.refs--; r.refs > 0 {
 		return
 	}
+	if r.served.IsValid() && h.served[r.served] == r {
+		delete(h.served, r.served)
+	}
 	h.steer.ReleasePort(r.port)
 	unix.Close(r.fd)
+}
+
+// serve reserves ap for a listener (h.mu held). A port that connections a
+// closed listener accepted still hold is taken over, as a TCP listener
+// rebinds a port its accepted connections still use: binding again right
+// after Close works, as it does over TCP.
+func (h *host) serve(ap netip.AddrPort) (*reservation, error) {
+	if r := h.served[ap]; r != nil && ap.Port() != 0 {
+		if h.listeners[ap.Port()] != nil {
+			return nil, fmt.Errorf("%w: udp %s", core.ErrAddrInUse, ap)
+		}
+		r.refs++
+		return r, nil
+	}
+	r, err := h.reserve(ap.Addr(), ap.Port())
+	if err != nil {
+		return nil, err
+	}
+	r.served = netip.AddrPortFrom(ap.Addr(), r.port)
+	h.served[r.served] = r
+	return r, nil
 }
 
 // newID picks an unused, non-zero channel id. h.mu is held.

@@ -49,7 +49,7 @@ func (h *host) listenOnce(e endpoint, o *core.Options) (core.Listener, error) {
 		h.mu.Unlock()
 		return nil, net.ErrClosed
 	}
-	r, err := h.reserve(e.Addr.Addr(), e.Addr.Port())
+	r, err := h.serve(e.Addr)
 	if err != nil {
 		h.mu.Unlock()
 		return nil, err

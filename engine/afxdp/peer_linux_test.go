@@ -14,6 +14,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -188,7 +189,7 @@ func runRole(role string) error {
 	}}
 	rt := zmqx.NewRuntime(cfg)
 	defer func() {
-		if err := rt.Close(); err != nil {
+		if err := rt.Close(); err != nil && !errors.Is(err, zmqx.ErrClosed) {
 			fmt.Printf("runtime close: %v\n", err)
 		}
 	}()
@@ -198,8 +199,8 @@ func runRole(role string) error {
 		return err
 	}
 	events := make(chan zmqx.Event, 1024)
-	s, err := rt.Socket(typ, zmqx.SocketOptions{Linger: 2 * time.Minute, Events: events,
-		SendHWM: 10000, RecvHWM: 10000, XPubNoDrop: true})
+	s, err := rt.Socket(typ, zmqx.SocketOptions{Linger: time.Duration(envInt("ZX_LINGER_MS", 120000)) * time.Millisecond,
+		Events: events, SendHWM: 10000, RecvHWM: envInt("ZX_RCVHWM", 10000), XPubNoDrop: true})
 	if err != nil {
 		return err
 	}
@@ -233,6 +234,13 @@ func runRole(role string) error {
 			return fmt.Errorf("subscription: %w", err)
 		}
 		return sendSeq(ctx, s, n, size)
+	case typ == zmqx.PUSH && os.Getenv("ZX_CLOSE") != "":
+		return sendThenClose(ctx, rt, s, n, size)
+	case typ == zmqx.PULL && os.Getenv("ZX_HOLDFILE") != "":
+		if err := holdUntil(ctx, os.Getenv("ZX_HOLDFILE")); err != nil {
+			return err
+		}
+		return recvSeq(ctx, s, n, size)
 	case typ == zmqx.PUSH && envInt("ZX_SOCKETS", 1) > 1:
 		return sendStreams(ctx, rt, s, ep, envInt("ZX_SOCKETS", 1), n, size)
 	case typ == zmqx.PUSH, typ == zmqx.DEALER, dir == "send":
@@ -241,6 +249,14 @@ func runRole(role string) error {
 		return recvStreams(ctx, s, envInt("ZX_SOCKETS", 1), n, size)
 	case typ == zmqx.PULL, typ == zmqx.SUB, typ == zmqx.ROUTER, dir == "recv":
 		return recvSeq(ctx, s, n, size)
+	case typ == zmqx.REQ && os.Getenv("ZX_STAY") != "":
+		if err := requests(ctx, s, n, size); err != nil {
+			return err
+		}
+		<-ctx.Done() // until killed: nothing closes the connection
+		return nil
+	case typ == zmqx.REP && os.Getenv("ZX_REBIND") != "":
+		return serveThenRebind(ctx, rt, s, ep, os.Getenv("ZX_REBIND"))
 	case typ == zmqx.REQ:
 		return requests(ctx, s, n, size)
 	case typ == zmqx.REP:
@@ -282,6 +298,70 @@ func sendSeq(ctx context.Context, s *zmqx.Socket, n, size int) error {
 	}
 	fmt.Printf("ok %d\n", n)
 	return nil
+}
+
+// sendThenClose sends n messages, closes the socket and then the runtime,
+// and says how long the runtime's Close took.
+func sendThenClose(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, n, size int) error {
+	b := make([]byte, size)
+	for i := range n {
+		fill(b, uint64(i))
+		if err := s.Send(ctx, b); err != nil {
+			return fmt.Errorf("send %d: %w", i, err)
+		}
+	}
+	fmt.Println("sent")
+	if err := s.Close(); err != nil {
+		return err
+	}
+	fmt.Println("socket closed")
+	start := time.Now()
+	if err := rt.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("runtime closed in %d ms\n", time.Since(start).Milliseconds())
+	return nil
+}
+
+// serveThenRebind answers one request, waits until the test has killed
+// the peer (holdUntil), closes the socket and binds a new REP on ep at
+// once, the connection it accepted still ending, and answers one more
+// request on that.
+func serveThenRebind(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, ep, hold string) error {
+	if err := replies(ctx, s, 1); err != nil {
+		return err
+	}
+	if err := holdUntil(ctx, hold); err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	s2, err := rt.Socket(zmqx.REP, zmqx.SocketOptions{})
+	if err != nil {
+		return err
+	}
+	defer s2.Close()
+	if err := s2.Bind(ep); err != nil {
+		return fmt.Errorf("bind again: %w", err)
+	}
+	fmt.Println("rebound")
+	return replies(ctx, s2, 1)
+}
+
+// holdUntil waits, not reading, until the test creates the file path.
+func holdUntil(ctx context.Context, path string) error {
+	fmt.Println("holding")
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("hold: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // sendStreams sends n messages from each of k PUSH sockets (s and k-1 more

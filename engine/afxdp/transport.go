@@ -95,8 +95,11 @@ func New(c Config) *Transport {
 
 // CheckDial validates an xdp:// address for connecting.
 func (t *Transport) CheckDial(addr string) error {
-	_, err := parseEndpoint(addr, false)
-	return err
+	e, err := parseEndpoint(addr, false)
+	if err != nil {
+		return err
+	}
+	return e.checkIface()
 }
 
 // Listen binds an xdp:// endpoint: UDP PORT steered into AF_XDP sockets on
@@ -105,6 +108,9 @@ func (t *Transport) CheckDial(addr string) error {
 // Config.NoFallback.
 func (t *Transport) Listen(addr string, o *core.Options) (core.Listener, error) {
 	e, err := parseEndpoint(addr, true)
+	if err == nil {
+		err = e.checkIface()
+	}
 	if err != nil {
 		return nil, err
 	}

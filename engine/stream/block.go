@@ -231,7 +231,19 @@ func (c *conn) writeLoop(ctx context.Context, done <-chan struct{}) error {
 			continue
 		}
 		n := c.willWrite(iov)
-		if err := w.write(iov); err != nil {
+		written, err := w.write(iov)
+		if err != nil {
+			// What the connection took before it failed was sent: the
+			// messages it took whole are not sent again on the next
+			// connection, and the rest of the one it cut is dropped
+			// (core.Outbound.DropPartial), as libzmq drops what its
+			// engine held. Sending the batch again from its start would
+			// repeat the first and, for a message the peer refuses (too
+			// large), would do so on every connection.
+			if k := written - len(ctl); k > 0 {
+				c.ob.Advance(k)
+			}
+			clear(iov)
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}

@@ -61,8 +61,13 @@ type conn struct {
 // Serve runs one connection; see core.Engine.
 func (e Engine) Serve(ctx context.Context, nc net.Conn, h *core.Host) error {
 	c := &conn{c: nc, h: h, o: h.Options(), eng: e, ctlC: make(chan struct{}, 1)}
-	defer c.close()
-	stop := context.AfterFunc(ctx, func() { c.end(h.Grace(maxGrace)) })
+	defer func() {
+		if ctx.Err() != nil {
+			c.closeWithin() // (Serve may end before the AfterFunc runs)
+		}
+		c.close()
+	}()
+	stop := context.AfterFunc(ctx, c.closing)
 	defer stop()
 
 	c.r.init(nc)
@@ -135,9 +140,31 @@ func closeGracefully(nc net.Conn, grace time.Duration, keepFD bool) {
 	nc.Close()
 }
 
-// end is what a closing socket does to the connection (ctx's AfterFunc):
-// closeGracefully, keeping the descriptor of a connection that an agent
-// drives (see runAgent).
+// closing is what a closing socket does to the connection (ctx's
+// AfterFunc): end, with what is left of the socket's linger period as the
+// grace. A transport that delivers a closed connection's bytes itself
+// rather than through the kernel (the AF_XDP engine: its CloseWithin) is
+// given that for the delivery instead.
+func (c *conn) closing() {
+	if !c.closeWithin() {
+		c.end(c.h.Grace(maxGrace))
+	}
+}
+
+// closeWithin closes a connection whose transport has CloseWithin with
+// what is left of the socket's linger period, and reports whether it has.
+func (c *conn) closeWithin() bool {
+	c.endMu.Lock()
+	cw, ok := c.c.(interface{ CloseWithin(time.Duration) error })
+	c.endMu.Unlock()
+	if ok {
+		cw.CloseWithin(c.h.Grace(maxDrain))
+	}
+	return ok
+}
+
+// end is closeGracefully, keeping the descriptor of a connection that an
+// agent drives (see runAgent).
 func (c *conn) end(grace time.Duration) {
 	c.endMu.Lock()
 	defer c.endMu.Unlock()
@@ -155,6 +182,10 @@ func (c *conn) close() {
 
 // maxGrace bounds how long a closing connection waits for its peer.
 const maxGrace = time.Second
+
+// maxDrain bounds the linger period a CloseWithin is given: the AF_XDP
+// engine's own bound on delivering what closed connections hold.
+const maxDrain = 10 * time.Second
 
 // Agents reports whether connections can be driven by workers and invokers
 // on this OS (non-blocking raw file descriptors).

@@ -3,6 +3,7 @@ package stream_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -540,4 +541,64 @@ func TestSpinningReceiverAnswersPing(t *testing.T) {
 	}
 	p.awaitPong("ctx-2")
 	cancel()
+}
+
+// TestCutMessageNotSentAgain: a message the peer refuses (it reads the
+// header and drops the connection: too large for it) is not sent again on
+// the next connection, and the message queued behind it is. What the
+// connection took before it failed counts as sent, and the rest of the
+// message it cut is dropped, as libzmq drops what its engine held. Before,
+// the writer sent the failed write's batch again from its start on the
+// next connection: the refused message on every one, for ever, and
+// messages a cut batch had already delivered a second time.
+func TestCutMessageNotSentAgain(t *testing.T) {
+	ctx := testCtx(t)
+	rt := runtime(t, nil, nil)
+	ln, ep := listenRaw(t)
+	// A batch larger than the message: the writer's first write is all of
+	// it, more than the kernel's buffers both ways take, so it fails with
+	// part of the message written.
+	const size = 32 << 20
+	push := socket(t, rt, core.PUSH, core.Options{ReconnectInterval: 10 * time.Millisecond, BatchSize: 2 * size})
+	connect(t, push, ep)
+	// Queued before the connection is up: the writer sends them.
+	big := make([]byte, size)
+	for _, m := range [][]byte{big, []byte("after")} {
+		if err := push.Send(ctx, []core.Msg{core.NewMsg(m)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := func(p *rawPeer) (uint64, bool) {
+		t.Helper()
+		hdr := make([]byte, 9)
+		if _, err := io.ReadFull(p.c, hdr[:2]); err != nil {
+			t.Fatal(err)
+		}
+		if hdr[0]&zmtp.FlagLong == 0 {
+			return uint64(hdr[1]), false
+		}
+		if _, err := io.ReadFull(p.c, hdr[2:]); err != nil {
+			t.Fatal(err)
+		}
+		return binary.BigEndian.Uint64(hdr[1:]), true
+	}
+	p := ln.accept()
+	p.handshake("PULL")
+	if n, _ := header(p); n != uint64(len(big)) {
+		t.Fatalf("first frame %d bytes, want the large message's %d", n, len(big))
+	}
+	p.c.(*net.TCPConn).SetLinger(0) // refused: reset, mid-message
+	p.c.Close()
+
+	q := ln.accept()
+	q.handshake("PULL")
+	n, _ := header(q)
+	if n != uint64(len("after")) {
+		t.Fatalf("first frame on the next connection: %d bytes, want the message queued behind the refused one (%d)",
+			n, len("after"))
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(q.c, body); err != nil || string(body) != "after" {
+		t.Fatalf("read %q, %v", body, err)
+	}
 }

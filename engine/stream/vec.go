@@ -17,6 +17,7 @@ type vecWriter struct {
 	rc   syscall.RawConn
 	v    rawio.Vec
 	bufs [][]byte
+	n    int // written by step
 	err  error
 	fn   func(fd uintptr) bool // w.step, bound once
 }
@@ -32,24 +33,25 @@ func newVecWriter(c net.Conn) *vecWriter {
 	return w
 }
 
-// write writes all of iov; it may reslice iov's elements.
-func (w *vecWriter) write(iov [][]byte) error {
+// write writes all of iov, and returns how many bytes were written: all of
+// them unless it fails (the connection took the first n then). It may
+// reslice iov's elements.
+func (w *vecWriter) write(iov [][]byte) (int, error) {
 	if len(iov) == 1 {
-		_, err := w.c.Write(iov[0])
-		return err
+		return w.c.Write(iov[0])
 	}
 	if w.rc == nil {
 		nb := net.Buffers(iov)
-		_, err := nb.WriteTo(w.c)
-		return err
+		n, err := nb.WriteTo(w.c)
+		return int(n), err
 	}
-	w.bufs, w.err = iov, nil
+	w.bufs, w.n, w.err = iov, 0, nil
 	err := w.rc.Write(w.fn)
 	w.bufs = nil
 	if err != nil {
-		return err
+		return w.n, err
 	}
-	return w.err
+	return w.n, w.err
 }
 
 func (w *vecWriter) step(fd uintptr) bool {
@@ -62,6 +64,7 @@ func (w *vecWriter) step(fd uintptr) bool {
 			w.err = os.NewSyscallError("writev", errno)
 			return true
 		}
+		w.n += n
 		w.bufs = consume(w.bufs, n)
 	}
 	return true
