@@ -186,25 +186,13 @@ type Conn struct {
 	stats Stats
 }
 
-func newConn(cfg Config, localID uint32, now int64) *Conn {
+func newConn(cfg Config, localID uint32, now int64, buffers bool) *Conn {
 	r := cfg.resolve()
-	sb := pow2(r.sendBuf)
-	rb := pow2(r.recvWin)
-	// Records bound the datagrams in flight; when they run out, writes
-	// wait in the send ring and later go out packed into full datagrams.
-	nrec := pow2(min(max(r.sendBuf/128, 256), 1<<16))
 	c := &Conn{
 		cfg:       r,
 		local:     localID,
 		mss:       r.mss,
 		now:       now,
-		sbuf:      make([]byte, sb),
-		smask:     uint64(sb - 1),
-		recs:      make([]record, nrec),
-		rmask:     uint32(nrec - 1),
-		retxQ:     make([]uint32, nrec),
-		rbuf:      make([]byte, rb),
-		rbmask:    uint64(rb - 1),
 		rto:       r.initRTO,
 		hsRTO:     r.initRTO,
 		rtoAt:     never,
@@ -217,9 +205,28 @@ func newConn(cfg Config, localID uint32, now int64) *Conn {
 		lastHeard: now,
 	}
 	c.initCC(now)
+	if buffers {
+		c.allocate()
+	}
 	c.iss = initialSeq(localID, now)
 	c.sndUna, c.sndNxt, c.peerRcvMax = c.iss, c.iss, c.iss
 	return c
+}
+
+// allocate makes the send and receive rings and the records: when a Conn
+// dials, and when an accepted one is established (Accept), so that a SYN,
+// which anyone can send, costs the Conn alone, not its megabytes.
+func (c *Conn) allocate() {
+	sb := pow2(c.cfg.sendBuf)
+	rb := pow2(c.cfg.recvWin)
+	// Records bound the datagrams in flight; when they run out, writes
+	// wait in the send ring and later go out packed into full datagrams.
+	nrec := pow2(min(max(c.cfg.sendBuf/128, 256), 1<<16))
+	c.sbuf, c.smask = make([]byte, sb), uint64(sb-1)
+	c.recs, c.rmask = make([]record, nrec), uint32(nrec-1)
+	c.retxQ = make([]uint32, nrec)
+	c.rbuf, c.rbmask = make([]byte, rb), uint64(rb-1)
+	c.cwnd = uint32(min(c.cfg.initCwnd, nrec))
 }
 
 // initialSeq mixes the id and the time (splitmix64's finaliser) so that a
@@ -237,14 +244,16 @@ func initialSeq(id uint32, now int64) uint32 {
 // Dial starts the client side; its first Poll emits a SYN, retransmitted
 // with backoff (InitialRTO ×2 up to MaxRTO) until answered or DeadAfter.
 func Dial(c Config, localID uint32, now int64) *Conn {
-	cn := newConn(c, localID, now)
+	cn := newConn(c, localID, now, true)
 	cn.client = true
 	cn.hsPending = true
 	return cn
 }
 
 // Accept creates the server side from a received SYN; its first Poll emits
-// the SYNACK. It returns an error for anything but a well-formed SYN.
+// the SYNACK. It returns an error for anything but a well-formed SYN. Its
+// buffers are made once the client's first datagram after the SYNACK
+// establishes it: until then it takes no writes (Writable is 0).
 func Accept(c Config, localID uint32, syn []byte, now int64) (*Conn, error) {
 	var h header
 	if _, err := parse(syn, &h); err != nil {
@@ -253,7 +262,7 @@ func Accept(c Config, localID uint32, syn []byte, now int64) (*Conn, error) {
 	if h.typ != SYN {
 		return nil, errNotSYN
 	}
-	cn := newConn(c, localID, now)
+	cn := newConn(c, localID, now, false) // (buffers once established)
 	cn.remote = h.src
 	cn.hasRemote = true
 	cn.peerSyn(&h)
@@ -366,7 +375,7 @@ func (c *Conn) take(p []byte) {
 
 // Writable is how many bytes Write would accept now.
 func (c *Conn) Writable() int {
-	if c.closing || c.closed || c.failed {
+	if c.closing || c.closed || c.failed || c.sbuf == nil {
 		return 0
 	}
 	return c.cfg.sendBuf - int(c.writeOff-c.sndUnaOff)

@@ -180,6 +180,9 @@ func (c *Conn) input(d []byte, now int64) error {
 	if !c.est {
 		// Server: the client's first datagram after our SYNACK.
 		c.est = true
+		if c.sbuf == nil {
+			c.allocate() // (see Accept)
+		}
 		c.hsAt, c.hsPending = never, false
 		if c.hsCount == 1 {
 			c.rttSample(now - c.hsFirst)
