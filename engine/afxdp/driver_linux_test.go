@@ -588,3 +588,32 @@ func TestReleaseWhileDriven(t *testing.T) {
 		t.Fatalf("a released queue's round read %d bytes", n)
 	}
 }
+
+// A round leaves no channel in the spare capacity of its lists (the work
+// list, the dirty list and its spare): a channel that ends is garbage at
+// once, not kept alive, megabytes of buffers and all, until a round
+// handles as many channels again. Before, 300 connections closed together
+// left their 2 GB on the heap.
+func TestRoundKeepsNoChannel(t *testing.T) {
+	c, _, now, _ := xskChannel(t, 7320, 7321)
+	q := c.home
+	for range 5 {
+		o, _, _ := established(t)
+		o.home, o.hdr, o.pfx = q, c.hdr, c.pfx
+		o.rc.Write([]byte("x"), now)
+		q.kickLater(o)
+	}
+	q.mu.Lock()
+	q.round(false)
+	q.mu.Unlock()
+	if len(q.owned) != 5 {
+		t.Fatalf("%d channels owned after the round, want the 5 kicked", len(q.owned))
+	}
+	for name, l := range map[string][]*channel{"work": q.work, "dirty": q.dirty, "spare": q.spare} {
+		for i, o := range l[:cap(l)] {
+			if o != nil {
+				t.Errorf("after the round, %s[%d] (len %d) still holds a channel", name, i, len(l))
+			}
+		}
+	}
+}

@@ -609,23 +609,27 @@ func (h *host) dial(ctx context.Context, e endpoint, hop nexthop.Hop) (net.Conn,
 // onSyn makes a channel for a connection request to a bound port, or
 // returns the channel it already made for a repeated SYN (fresh false: the
 // SYN is for its Input).
-func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int64) (c *channel, fresh bool) {
+func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int64) (c *channel, fresh, busy bool) {
 	key := synKey{fr.Src, src}
 	h.mu.Lock()
 	if c := h.syns[key]; c != nil {
 		h.mu.Unlock()
-		return c, false
+		return c, false, false
 	}
 	l := h.listeners[fr.Dst.Port()]
-	if l == nil || h.closed || fr.Dst.Addr() != l.e.Addr.Addr() || l.pending.Load() >= maxPending {
+	if l == nil || h.closed || fr.Dst.Addr() != l.e.Addr.Addr() {
 		h.mu.Unlock()
-		return nil, false
+		return nil, false, false
+	}
+	if l.pending.Load() >= maxPending {
+		h.mu.Unlock()
+		return nil, false, true
 	}
 	id := h.newID()
 	rc, err := rel.Accept(h.relc, id, d, now)
 	if err != nil {
 		h.mu.Unlock()
-		return nil, false
+		return nil, false, false
 	}
 	var hdr udpframe.Header
 	hdr.SrcMAC, hdr.DstMAC = fr.DstMAC, fr.SrcMAC
@@ -638,5 +642,5 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 	h.syns[key] = c
 	h.add(c)
 	h.mu.Unlock()
-	return c, true
+	return c, true, false
 }

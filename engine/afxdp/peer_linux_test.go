@@ -249,6 +249,8 @@ func runRole(role string) error {
 		return recvStreams(ctx, s, envInt("ZX_SOCKETS", 1), n, size)
 	case typ == zmqx.PULL, typ == zmqx.SUB, typ == zmqx.ROUTER, dir == "recv":
 		return recvSeq(ctx, s, n, size)
+	case typ == zmqx.REQ && envInt("ZX_SOCKETS", 1) > 1:
+		return manyRequests(ctx, rt, s, ep, envInt("ZX_SOCKETS", 1), events)
 	case typ == zmqx.REQ && os.Getenv("ZX_STAY") != "":
 		if err := requests(ctx, s, n, size); err != nil {
 			return err
@@ -320,6 +322,45 @@ func sendThenClose(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, n, siz
 		return err
 	}
 	fmt.Printf("runtime closed in %d ms\n", time.Since(start).Milliseconds())
+	return nil
+}
+
+// manyRequests connects k-1 more REQ sockets to ep beside s, all at once,
+// and makes one round trip on each of them, all at the same time.
+func manyRequests(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, ep string, k int, events chan zmqx.Event) error {
+	socks := []*zmqx.Socket{s}
+	for range k - 1 {
+		o, err := rt.Socket(zmqx.REQ, zmqx.SocketOptions{Events: events})
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		if err := o.Connect(ep); err != nil {
+			return err
+		}
+		socks = append(socks, o)
+	}
+	errs := make(chan error, k)
+	for i, o := range socks {
+		go func() {
+			b := binary.LittleEndian.AppendUint64(nil, uint64(i))
+			if err := o.Send(ctx, b); err != nil {
+				errs <- fmt.Errorf("socket %d: %w", i, err)
+				return
+			}
+			m, err := o.Recv(ctx)
+			if err == nil && string(m[0]) != string(b) {
+				err = fmt.Errorf("reply %x, want %x", m[0], b)
+			}
+			errs <- err
+		}()
+	}
+	for range k {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	fmt.Printf("ok %d\n", k)
 	return nil
 }
 

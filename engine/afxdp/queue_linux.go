@@ -417,6 +417,7 @@ func (q *queue) round(driver bool) bool {
 	} else {
 		now = nowNs()
 	}
+	clear(q.work) // (a channel that ended is not kept alive by a list's spare capacity)
 	q.work = q.work[:0]
 	did := false
 
@@ -450,6 +451,7 @@ func (q *queue) round(driver bool) bool {
 			q.queueWork(c)
 		}
 		did = did || len(q.spare) > 0
+		clear(q.spare)
 	}
 
 	// Timers, and channels that ended.
@@ -472,6 +474,8 @@ func (q *queue) round(driver bool) bool {
 			did = true
 		}
 	}
+	clear(q.work)
+	q.work = q.work[:0]
 	if len(q.txOut) > 0 {
 		q.flush()
 		did = true
@@ -537,9 +541,16 @@ func (q *queue) input(chans map[uint32]*channel, fr []byte, now int64) {
 		}
 	} else if typ, _, src, err := rel.Peek(d); err == nil && typ == rel.SYN {
 		hdr, _, _ := udpframe.Parse(fr)
-		var fresh bool
-		if c, fresh = q.h.onSyn(q, hdr, d, src, now); c == nil {
-			q.reset(&hdr, d) // refused: no listener, or too many pending
+		var fresh, busy bool
+		if c, fresh, busy = q.h.onSyn(q, hdr, d, src, now); c == nil {
+			// Refused (no listener) is answered at once. Too many
+			// connections in their handshake is not: the client sends
+			// its SYN again and gets in once one is done, as a TCP
+			// client does past a full SYN backlog, instead of taking a
+			// RST for "no AF_XDP here" and falling back to TCP.
+			if !busy {
+				q.reset(&hdr, d)
+			}
 			return
 		}
 		if fresh {

@@ -2,8 +2,10 @@ package rel
 
 import (
 	"encoding/binary"
+	"errors"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // A SYN costs the Conn it makes, not its megabytes of buffers: those are
@@ -94,4 +96,50 @@ func FuzzAcceptedInput(f *testing.F) {
 			sv.Deadline()
 		}
 	})
+}
+
+// An accepted Conn whose client never answers sends maxSynAcks SYNACKs and
+// then fails with ErrPeerDead, long before DeadAfter: a SYN's source can be
+// forged, so one SYN must not make the listener send hundreds of datagrams
+// (it sent one every MaxRTO until DeadAfter: ~300 at the engine's 10 ms
+// and 3 s) or hold its place for seconds. A client's SYNs, its own choice,
+// go on until DeadAfter.
+func TestAcceptGivesUpOnSilence(t *testing.T) {
+	cfg := Config{MaxRTO: 10 * time.Millisecond, DeadAfter: 3 * time.Second}
+	buf := make([]byte, HeaderLen+1400)
+	now := int64(1)
+	cl := Dial(cfg, 1, now)
+	sv, err := Accept(cfg, 2, buf[:cl.Poll(buf, now)], now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(c *Conn, want Type) (n int, at int64) {
+		now := int64(1)
+		for now < int64(10*time.Second) {
+			for {
+				k := c.Poll(buf, now)
+				if k == 0 {
+					break
+				}
+				if typ, _, _, err := Peek(buf[:k]); err != nil || typ != want {
+					t.Fatalf("sent %v, %v; want %v", typ, err, want)
+				}
+				n++
+			}
+			if c.State() == Failed {
+				break
+			}
+			now = max(c.Deadline(), now+1)
+		}
+		return n, now
+	}
+	n, at := count(sv, SYNACK)
+	if n != maxSynAcks || !errors.Is(sv.Err(), ErrPeerDead) || at > int64(time.Second) {
+		t.Errorf("accepted Conn: %d SYNACKs, then %v at %v; want %d, then ErrPeerDead within a second",
+			n, sv.Err(), time.Duration(at), maxSynAcks)
+	}
+	n, at = count(cl, SYN)
+	if n < 100 || !errors.Is(cl.Err(), ErrPeerDead) || at < int64(3*time.Second) {
+		t.Errorf("dialling Conn: %d SYNs, then %v at %v; want SYNs until DeadAfter", n, cl.Err(), time.Duration(at))
+	}
 }

@@ -1,5 +1,7 @@
 package rel
 
+import "fmt"
+
 // Poll writes the next datagram due into buf and returns its length; 0 when
 // nothing is due now. Call it until it returns 0 after each batch of Input,
 // after Write, and when Deadline has passed. buf should hold HeaderLen+MSS
@@ -73,6 +75,11 @@ func (c *Conn) Poll(buf []byte, now int64) int {
 	return 0
 }
 
+// maxSynAcks bounds the SYNACKs an accepted Conn sends before it gives up
+// on a client that does not answer: over about 50 ms at the engine's
+// 1 ms initial and 10 ms maximum RTO (TCP sends six, over a minute).
+const maxSynAcks = 8
+
 // timers turns what is due at now into pending work.
 func (c *Conn) timers(now int64) {
 	if now-c.lastHeard >= c.cfg.dead {
@@ -81,6 +88,13 @@ func (c *Conn) timers(now int64) {
 	}
 	if !c.est {
 		if c.hsAt <= now {
+			if !c.client && c.hsCount >= maxSynAcks {
+				// The SYN's sender never answered: whoever sent it (its
+				// source can be forged) gets no more than maxSynAcks
+				// datagrams for it, and the listener its place back.
+				c.fail(fmt.Errorf("%w: %d SYNACKs unanswered", ErrPeerDead, c.hsCount))
+				return
+			}
 			c.hsPending = true
 		}
 		if !c.hasRemote {
