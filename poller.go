@@ -64,7 +64,9 @@ func (p *Poller) Remove(s *Socket) bool {
 }
 
 // Wait returns the sockets that are ready, at least one, or ctx's error.
-// The returned slice is reused by the next Wait.
+// The returned slice is reused by the next Wait. A watched socket that is
+// closed ends the wait with an error wrapping ErrClosed: Remove it before
+// waiting again.
 func (p *Poller) Wait(ctx context.Context) ([]Polled, error) {
 	if len(p.items) == 0 {
 		<-ctx.Done()

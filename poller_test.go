@@ -119,3 +119,43 @@ func distinct(ep string, i int) string {
 	}
 	return ep
 }
+
+// A socket closed while a Poller watches it ends the Wait with ErrClosed,
+// whether it was closed before the Wait or during it; before, the Wait
+// spun on the closed socket's wake-up (a whole CPU) until its context
+// ended, and never said why. Removed, the others are waited on as usual.
+func TestPollerClosedSocket(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			ctx := ztest.Ctx(t)
+			rt := zmqx.NewRuntime(m.cfg)
+			defer rt.Close()
+			a, b := mustSocket(t, rt, zmqx.PULL), mustSocket(t, rt, zmqx.PULL)
+			p := zmqx.NewPoller()
+			p.Add(a, zmqx.PollIn)
+			p.Add(b, zmqx.PollIn)
+			b.Close()
+			if r, err := p.Wait(ctx); !errors.Is(err, zmqx.ErrClosed) {
+				t.Fatalf("closed before the Wait: %v %v, want ErrClosed", r, err)
+			}
+			p.Remove(b)
+			c := mustSocket(t, rt, zmqx.PULL)
+			p.Add(c, zmqx.PollIn)
+			done := make(chan error, 1)
+			go func() {
+				_, err := p.Wait(ctx)
+				done <- err
+			}()
+			c.Close()
+			if err := <-done; !errors.Is(err, zmqx.ErrClosed) {
+				t.Fatalf("closed during the Wait: %v, want ErrClosed", err)
+			}
+			p.Remove(c)
+			short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			if r, err := p.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("the open one, nothing ready: %v %v", r, err)
+			}
+		})
+	}
+}

@@ -82,6 +82,12 @@ func TestSetOptionErrors(t *testing.T) {
 	if _, err := rt.Socket(zmqx.ROUTER, zmqx.SocketOptions{Conflate: true}); !errors.Is(err, zmqx.ErrInvalidOption) {
 		t.Fatalf("Conflate on a ROUTER: %v", err)
 	}
+	// Bad values given at creation are the same error as through SetOption.
+	for _, o := range []zmqx.SocketOptions{{TOS: 999}, {BatchSize: -1}, {HeartbeatInterval: -1}} {
+		if _, err := rt.Socket(zmqx.DEALER, o); !errors.Is(err, zmqx.ErrInvalidOption) {
+			t.Errorf("Socket(DEALER, %+v): %v, want ErrInvalidOption", o, err)
+		}
+	}
 	if !zmqx.Linger.Live() || zmqx.PlainPassword.Live() || zmqx.Linger.String() != "Linger" {
 		t.Fatal("Option.Live or String")
 	}

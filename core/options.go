@@ -152,7 +152,9 @@ type Options struct {
 	TCPMaxRT time.Duration
 	// MaxMsgSize bounds one incoming message (all its frames). 0 means
 	// DefaultMaxMsgSize; negative means no limit. A peer that declares
-	// more is disconnected before anything is allocated.
+	// more is disconnected before anything is allocated. It applies to
+	// connections (tcp, ipc, xdp), not to inproc, whose messages are the
+	// sender's own, as in libzmq.
 	MaxMsgSize int64
 	// HandshakeTimeout bounds the ZMTP greeting and security handshake.
 	// 0 means DefaultHandshakeTimeout; negative means none.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"runtime"
 )
@@ -110,7 +111,9 @@ type PollItem struct {
 }
 
 // WaitAny waits until at least one item has one of its events, or ctx is
-// done, and fills in Ready. It waits on the sockets' own wake-ups (no
+// done, and fills in Ready. A socket closed before or during the wait
+// ends it with an error wrapping ErrClosed (as libzmq's poll fails on a
+// closed socket). It waits on the sockets' own wake-ups (no
 // busy loop; in invoker mode it drives the connections with the runtime's
 // idle strategy instead), and passes a wake-up it takes on to any Send or
 // Recv waiting on the same socket, so it never strands one.
@@ -121,6 +124,13 @@ func WaitAny(ctx context.Context, items []PollItem) (int, error) {
 		n := 0
 		for i := range items {
 			it := &items[i]
+			select {
+			case <-it.Socket.closing:
+				// A closed socket has no events and never will: waiting
+				// on it would spin (its closing channel is always ready).
+				return 0, fmt.Errorf("%w: polled socket %d was closed", ErrClosed, i)
+			default:
+			}
 			it.Ready = it.Socket.Poll(it.Events)
 			if it.Ready != 0 {
 				n++

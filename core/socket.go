@@ -85,7 +85,7 @@ type Socket struct {
 func newSocket(rt *Runtime, t Type, o Options) (*Socket, error) {
 	o, err := o.resolved()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err) // as SetOption reports it
 	}
 	if err := o.checkType(t); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -366,6 +367,9 @@ func TestHostilePeers(t *testing.T) {
 			c.act(p)
 			e := waitFor(t, ctx, events, c.event, c.want, p.c.LocalAddr().String())
 			t.Logf("dropped: %v", e)
+			if c.name == "message over MaxMsgSize in two frames" && !strings.Contains(e.Err.Error(), "limit 1048576 for the message") {
+				t.Errorf("the reason quotes %q, want the message's limit (1 MiB), not what was left of it", e.Err)
+			}
 			p.closed()
 			serving(c.name)
 		})

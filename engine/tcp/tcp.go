@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -64,6 +66,12 @@ func tcpDest(addr, whole string, bind bool) (string, error) {
 	}
 	if host == "" && !bind {
 		return "", fmt.Errorf("%w: tcp address %q has no host", core.ErrEndpoint, addr)
+	}
+	// A number, not a service name (":http" would be port 80 to Go).
+	if pn, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", fmt.Errorf("%w: tcp address %q: port %q: want 0-65535, or * to bind any", core.ErrEndpoint, addr, port)
+	} else if pn == 0 && !bind {
+		return "", fmt.Errorf("%w: tcp address %q: connect needs a port", core.ErrEndpoint, addr)
 	}
 	if bind {
 		if host, err = localHost(host, whole); err != nil {
@@ -131,6 +139,9 @@ func (IPC) Listen(addr string, _ *core.Options) (core.Listener, error) {
 		f.Close()
 		os.Remove(addr)
 	}
+	if err := checkIPCPath(addr); err != nil {
+		return nil, err
+	}
 	if !strings.HasPrefix(addr, "@") {
 		if fi, err := os.Lstat(addr); err == nil {
 			if fi.Mode()&os.ModeSocket == 0 {
@@ -160,6 +171,20 @@ func (TCP) CheckDial(addr string) error {
 func (IPC) CheckDial(addr string) error {
 	if addr == "*" {
 		return fmt.Errorf("%w: ipc wildcard path only for bind", core.ErrEndpoint)
+	}
+	return checkIPCPath(addr)
+}
+
+// maxIPCPath is the longest path a Unix socket's address takes: sun_path
+// less its terminating NUL (108 bytes on Linux and Windows, 104 on macOS
+// and the BSDs).
+var maxIPCPath = map[bool]int{true: 107, false: 103}[runtime.GOOS == "linux" || runtime.GOOS == "windows"]
+
+// checkIPCPath refuses a path no Unix socket can have, at once, rather than
+// as a connect that fails on every retry.
+func checkIPCPath(addr string) error {
+	if len(addr) > maxIPCPath {
+		return fmt.Errorf("%w: ipc path of %d bytes: a Unix socket's path takes %d at most here", core.ErrEndpoint, len(addr), maxIPCPath)
 	}
 	return nil
 }

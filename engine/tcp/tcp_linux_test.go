@@ -2,9 +2,13 @@ package tcp
 
 import (
 	"context"
+	"errors"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/zmqx/zmqx/core"
 )
 
 func noDelayOf(t *testing.T, c net.Conn) int {
@@ -69,10 +73,39 @@ func TestAddresses(t *testing.T) {
 		{"[::1]:0", true, true},
 		{"nohost", false, false},
 		{":5555", false, false},
+		// Ports are numbers: no service names, nothing out of range, and
+		// a connect needs one.
+		{"127.0.0.1:abc", false, false},
+		{"127.0.0.1:http", true, false},
+		{"127.0.0.1:-1", false, false},
+		{"127.0.0.1:99999", true, false},
+		{"127.0.0.1:", false, false},
+		{"127.0.0.1:", true, false},
+		{"127.0.0.1:0", false, false},
+		{"127.0.0.1:0", true, true},
 	} {
 		_, err := tcpAddr(c.addr, c.bind)
-		if (err == nil) != c.ok {
+		if (err == nil) != c.ok || err != nil && !errors.Is(err, core.ErrEndpoint) {
 			t.Errorf("tcpAddr(%q, bind=%v) = %v", c.addr, c.bind, err)
 		}
+	}
+}
+
+// A Unix socket path too long for sun_path is refused at once, by Connect
+// and by Bind, as ErrEndpoint saying why; before, Connect took it and then
+// failed on every retry with "invalid argument".
+func TestIPCPathTooLong(t *testing.T) {
+	long := "/tmp/" + strings.Repeat("x", 120)
+	if err := (IPC{}).CheckDial(long); !errors.Is(err, core.ErrEndpoint) || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("CheckDial: %v", err)
+	}
+	if l, err := (IPC{}).Listen(long, nil); !errors.Is(err, core.ErrEndpoint) {
+		if l != nil {
+			l.Close()
+		}
+		t.Errorf("Listen: %v", err)
+	}
+	if err := (IPC{}).CheckDial("/tmp/" + strings.Repeat("x", maxIPCPath-5)); err != nil {
+		t.Errorf("CheckDial of the longest path: %v", err)
 	}
 }
