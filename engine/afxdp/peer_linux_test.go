@@ -328,39 +328,57 @@ func sendThenClose(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, n, siz
 // manyRequests connects k-1 more REQ sockets to ep beside s, all at once,
 // and makes one round trip on each of them, all at the same time.
 func manyRequests(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, ep string, k int, events chan zmqx.Event) error {
+	socks, err := connectMore(rt, s, zmqx.REQ, zmqx.SocketOptions{Events: events}, ep, k)
+	if err != nil {
+		return err
+	}
+	err = onEach(socks, func(i int, so *zmqx.Socket) error {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(i))
+		if err := so.Send(ctx, b); err != nil {
+			return fmt.Errorf("socket %d: %w", i, err)
+		}
+		m, err := so.Recv(ctx)
+		if err == nil && string(m[0]) != string(b) {
+			err = fmt.Errorf("reply %x, want %x", m[0], b)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ok %d\n", k)
+	return nil
+}
+
+// connectMore returns s and k-1 more sockets of typ, with o, connected to
+// ep; the runtime's Close (runRole's) closes them, each with its linger.
+func connectMore(rt *zmqx.Runtime, s *zmqx.Socket, typ zmqx.SocketType, o zmqx.SocketOptions, ep string, k int) ([]*zmqx.Socket, error) {
 	socks := []*zmqx.Socket{s}
 	for range k - 1 {
-		o, err := rt.Socket(zmqx.REQ, zmqx.SocketOptions{Events: events})
+		so, err := rt.Socket(typ, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer o.Close()
-		if err := o.Connect(ep); err != nil {
-			return err
+		if err := so.Connect(ep); err != nil {
+			return nil, err
 		}
-		socks = append(socks, o)
+		socks = append(socks, so)
 	}
-	errs := make(chan error, k)
-	for i, o := range socks {
-		go func() {
-			b := binary.LittleEndian.AppendUint64(nil, uint64(i))
-			if err := o.Send(ctx, b); err != nil {
-				errs <- fmt.Errorf("socket %d: %w", i, err)
-				return
-			}
-			m, err := o.Recv(ctx)
-			if err == nil && string(m[0]) != string(b) {
-				err = fmt.Errorf("reply %x, want %x", m[0], b)
-			}
-			errs <- err
-		}()
+	return socks, nil
+}
+
+// onEach runs f on every socket at once; it returns once all have
+// succeeded, or at the first error.
+func onEach(socks []*zmqx.Socket, f func(i int, so *zmqx.Socket) error) error {
+	errs := make(chan error, len(socks))
+	for i, so := range socks {
+		go func() { errs <- f(i, so) }()
 	}
-	for range k {
+	for range socks {
 		if err := <-errs; err != nil {
 			return err
 		}
 	}
-	fmt.Printf("ok %d\n", k)
 	return nil
 }
 
@@ -409,36 +427,22 @@ func holdUntil(ctx context.Context, path string) error {
 // connected to ep), stream i numbering its messages i<<56, i<<56+1, …: k
 // connections, which the engine spreads over its queues.
 func sendStreams(ctx context.Context, rt *zmqx.Runtime, s *zmqx.Socket, ep string, k, n, size int) error {
-	socks := []*zmqx.Socket{s}
-	for range k - 1 {
-		o, err := rt.Socket(zmqx.PUSH, zmqx.SocketOptions{Linger: 2 * time.Minute})
-		if err != nil {
-			return err
-		}
-		defer o.Close()
-		if err := o.Connect(ep); err != nil {
-			return err
-		}
-		socks = append(socks, o)
+	socks, err := connectMore(rt, s, zmqx.PUSH, zmqx.SocketOptions{Linger: 2 * time.Minute}, ep, k)
+	if err != nil {
+		return err
 	}
-	errs := make(chan error, k)
-	for i, so := range socks {
-		go func() {
-			b := make([]byte, size)
-			for j := range n {
-				fill(b, uint64(i)<<56|uint64(j))
-				if err := so.Send(ctx, b); err != nil {
-					errs <- fmt.Errorf("stream %d, send %d: %w", i, j, err)
-					return
-				}
+	err = onEach(socks, func(i int, so *zmqx.Socket) error {
+		b := make([]byte, size)
+		for j := range n {
+			fill(b, uint64(i)<<56|uint64(j))
+			if err := so.Send(ctx, b); err != nil {
+				return fmt.Errorf("stream %d, send %d: %w", i, j, err)
 			}
-			errs <- nil
-		}()
-	}
-	for range socks {
-		if err := <-errs; err != nil {
-			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Printf("ok %d\n", n)
 	return nil
