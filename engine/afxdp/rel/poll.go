@@ -1,6 +1,9 @@
 package rel
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Poll writes the next datagram due into buf and returns its length; 0 when
 // nothing is due now. Call it until it returns 0 after each batch of Input,
@@ -76,9 +79,13 @@ func (c *Conn) Poll(buf []byte, now int64) int {
 }
 
 // maxSynAcks bounds the SYNACKs an accepted Conn sends before it gives up
-// on a client that does not answer: over about 50 ms at the engine's
-// 1 ms initial and 10 ms maximum RTO (TCP sends six, over a minute).
-const maxSynAcks = 8
+// on a client that does not answer, their interval doubling up to
+// synAckMaxRTO (or MaxRTO, if longer): over about a quarter of a second
+// from a 1 ms InitialRTO (TCP sends six, over a minute).
+const (
+	maxSynAcks   = 8
+	synAckMaxRTO = int64(128 * time.Millisecond)
+)
 
 // timers turns what is due at now into pending work.
 func (c *Conn) timers(now int64) {
@@ -226,8 +233,13 @@ func (c *Conn) emitHandshake(buf []byte, now int64) int {
 	c.hsPending = false
 	if c.hsCount == 0 {
 		c.hsFirst = now
-	} else {
+	} else if c.client {
 		c.hsRTO = min(2*c.hsRTO, c.cfg.maxRTO)
+	} else {
+		// Fewer SYNACKs (maxSynAcks) over a longer time: a client held
+		// up for a moment (its process busy, a burst of loss) still
+		// completes.
+		c.hsRTO = min(2*c.hsRTO, max(c.cfg.maxRTO, synAckMaxRTO))
 	}
 	c.hsCount++
 	c.hsAt = now + c.hsRTO
