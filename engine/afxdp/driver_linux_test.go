@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zmqx/zmqx/bpf"
+	"github.com/zmqx/zmqx/core"
 	"github.com/zmqx/zmqx/engine/afxdp/rel"
 	"github.com/zmqx/zmqx/internal/netns"
 	"github.com/zmqx/zmqx/internal/udpframe"
@@ -614,6 +615,33 @@ func TestRoundKeepsNoChannel(t *testing.T) {
 			if o != nil {
 				t.Errorf("after the round, %s[%d] (len %d) still holds a channel", name, i, len(l))
 			}
+		}
+	}
+}
+
+// A socket's SendBuffer is its xdp:// channels' send ring, as SO_SNDBUF is
+// a TCP connection's (at least two datagrams); unset, rel's default 4 MiB.
+// Both ends: the connecting one (relFor in dial) and the accepting one
+// (the listener's).
+func TestChannelSendBuffer(t *testing.T) {
+	h := &host{relc: rel.Config{MSS: 1400}}
+	for _, tc := range []struct{ set, want int }{{0, 4 << 20}, {64 << 10, 64 << 10}, {100, 2800}} {
+		l := &listener{relc: h.relFor(&core.Options{SendBuffer: tc.set})}
+		now := nowNs()
+		buf := make([]byte, 2048)
+		cl := rel.Dial(h.relFor(&core.Options{SendBuffer: tc.set}), 1, now)
+		sv, err := rel.Accept(l.relc, 2, buf[:cl.Poll(buf, now)], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Input(buf[:sv.Poll(buf, now)], now); err != nil { // SYNACK
+			t.Fatal(err)
+		}
+		if err := sv.Input(buf[:cl.Poll(buf, now)], now); err != nil { // its ack
+			t.Fatal(err)
+		}
+		if a, b := cl.Writable(), sv.Writable(); a != tc.want || b != tc.want {
+			t.Errorf("SendBuffer %d: the ends take %d and %d bytes, want %d", tc.set, a, b, tc.want)
 		}
 	}
 }

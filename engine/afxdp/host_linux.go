@@ -158,7 +158,19 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 		}
 		return nil, fmt.Errorf("afxdp: next hop %s for %s: %w", hop.NextHop, e.Addr.Addr(), err)
 	}
-	return h.dial(ctx, e, hop)
+	return h.dial(ctx, e, hop, h.relFor(o))
+}
+
+// relFor is the rel.Config of the channels of a socket with options o: its
+// SendBuffer, when set, is the channel's send ring (what SO_SNDBUF is to
+// a TCP connection: bytes kept until acknowledged), instead of rel's 4 MiB,
+// and sizes the records with it; at least two datagrams' worth.
+func (h *host) relFor(o *core.Options) rel.Config {
+	c := h.relc
+	if o != nil && o.SendBuffer > 0 {
+		c.SendBuffer = max(o.SendBuffer, 2*c.MSS)
+	}
+	return c
 }
 
 // hostFor returns the engine on the interface named iface (or the one that
@@ -556,7 +568,7 @@ func (h *host) pickQueue() *queue {
 	return q
 }
 
-func (h *host) dial(ctx context.Context, e endpoint, hop nexthop.Hop) (net.Conn, error) {
+func (h *host) dial(ctx context.Context, e endpoint, hop nexthop.Hop, relc rel.Config) (net.Conn, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -579,7 +591,7 @@ func (h *host) dial(ctx context.Context, e endpoint, hop nexthop.Hop) (net.Conn,
 	copy(hdr.DstMAC[:], hop.DstMAC)
 	hdr.Src = netip.AddrPortFrom(hop.Src, r.port)
 	hdr.Dst = e.Addr
-	c := newChannel(h, h.pickQueue(), id, hdr, rel.Dial(h.relc, id, nowNs()))
+	c := newChannel(h, h.pickQueue(), id, hdr, rel.Dial(relc, id, nowNs()))
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -626,7 +638,7 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 		return nil, false, true
 	}
 	id := h.newID()
-	rc, err := rel.Accept(h.relc, id, d, now)
+	rc, err := rel.Accept(l.relc, id, d, now)
 	if err != nil {
 		h.mu.Unlock()
 		return nil, false, false

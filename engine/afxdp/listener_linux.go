@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/afxdp/rel"
 )
 
 // listener is a bound xdp:// endpoint: connection requests to its UDP port
@@ -20,6 +21,7 @@ type listener struct {
 	h    *host
 	e    endpoint // with the port resolved
 	resv *reservation
+	relc rel.Config // its channels' (host.relFor)
 	tcp  core.Listener
 
 	pending atomic.Int32 // channels made from SYNs, not yet established
@@ -43,7 +45,7 @@ func (h *host) listen(e endpoint, o *core.Options) (core.Listener, error) {
 // listenOnce steers the UDP port first, so that a connect finding the TCP
 // port open finds the AF_XDP one answering too.
 func (h *host) listenOnce(e endpoint, o *core.Options) (core.Listener, error) {
-	l := &listener{h: h, e: e, accepts: make(chan net.Conn, 256), errs: make(chan error, 1), done: make(chan struct{})}
+	l := &listener{h: h, e: e, relc: h.relFor(o), accepts: make(chan net.Conn, 256), errs: make(chan error, 1), done: make(chan struct{})}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
