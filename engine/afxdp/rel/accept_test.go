@@ -98,12 +98,12 @@ func FuzzAcceptedInput(f *testing.F) {
 	})
 }
 
-// An accepted Conn whose client never answers sends maxSynAcks SYNACKs and
-// then fails with ErrPeerDead, long before DeadAfter: a SYN's source can be
-// forged, so one SYN must not make the listener send hundreds of datagrams
-// (it sent one every MaxRTO until DeadAfter: ~300 at the engine's 10 ms
-// and 3 s) or hold its place for seconds. A client's SYNs, its own choice,
-// go on until DeadAfter.
+// An accepted Conn whose client never answers sends a few SYNACKs and then,
+// after AcceptWait, fails with ErrPeerDead, long before DeadAfter: a SYN's
+// source can be forged, so one SYN must not make the listener send
+// hundreds of datagrams (it sent one every MaxRTO until DeadAfter: ~300 at
+// the engine's 10 ms and 3 s) or hold its place for seconds. A client's
+// SYNs, its own choice, go on until DeadAfter.
 func TestAcceptGivesUpOnSilence(t *testing.T) {
 	cfg := Config{MaxRTO: 10 * time.Millisecond, DeadAfter: 3 * time.Second}
 	buf := make([]byte, HeaderLen+1400)
@@ -134,9 +134,10 @@ func TestAcceptGivesUpOnSilence(t *testing.T) {
 		return n, now
 	}
 	n, at := count(sv, SYNACK)
-	if n != maxSynAcks || !errors.Is(sv.Err(), ErrPeerDead) || at > int64(time.Second) {
-		t.Errorf("accepted Conn: %d SYNACKs, then %v at %v; want %d, then ErrPeerDead within a second",
-			n, sv.Err(), time.Duration(at), maxSynAcks)
+	t.Logf("%d SYNACKs, failed at %v", n, time.Duration(at))
+	if n < 5 || n > 10 || !errors.Is(sv.Err(), ErrPeerDead) || at < int64(256*time.Millisecond) || at > int64(time.Second) {
+		t.Errorf("accepted Conn: %d SYNACKs, then %v at %v; want 5-10, then ErrPeerDead after the AcceptWait (256ms)",
+			n, sv.Err(), time.Duration(at))
 	}
 	n, at = count(cl, SYN)
 	if n < 100 || !errors.Is(cl.Err(), ErrPeerDead) || at < int64(3*time.Second) {

@@ -30,6 +30,13 @@ type Config struct {
 	// unanswered, a FIN unacknowledged included) fails the connection with
 	// ErrPeerDead; 0 means 3s.
 	DeadAfter time.Duration
+	// AcceptWait: an accepted Conn that hears nothing from its client for
+	// this long, before the client's first datagram after the SYNACK,
+	// fails with ErrPeerDead; its SYNACKs back off ×2 up to 128ms (or
+	// MaxRTO, if longer) meanwhile. A SYN's source can be forged: one
+	// draws about nine SYNACKs, not one every MaxRTO until DeadAfter. 0
+	// means 256ms; never longer than DeadAfter.
+	AcceptWait time.Duration
 	// InitialCwnd is the congestion window a connection starts with, in
 	// DATA datagrams (see the package doc); 0 means 64.
 	InitialCwnd int
@@ -92,6 +99,7 @@ func (c Cause) String() string {
 type resolved struct {
 	mss, sendBuf, recvWin, initCwnd   int
 	minRTO, maxRTO, initRTO, ka, dead int64
+	acceptWait                        int64
 	onRecovered                       func(time.Duration)
 	onRepair                          func(Repair)
 	onHole                            func(time.Duration)
@@ -110,6 +118,7 @@ func (c *Config) resolve() resolved {
 		initRTO:     int64(c.InitialRTO),
 		ka:          int64(c.KeepAlive),
 		dead:        int64(c.DeadAfter),
+		acceptWait:  int64(c.AcceptWait),
 		onRecovered: c.OnRecovered,
 		onRepair:    c.OnRepair,
 		onHole:      c.OnHole,
@@ -148,6 +157,10 @@ func (c *Config) resolve() resolved {
 	if r.dead <= 0 {
 		r.dead = int64(3 * time.Second)
 	}
+	if r.acceptWait <= 0 {
+		r.acceptWait = int64(256 * time.Millisecond)
+	}
+	r.acceptWait = min(r.acceptWait, r.dead)
 	return r
 }
 

@@ -122,9 +122,9 @@
 // Liveness: a PING goes out when nothing was sent for KeepAlive and is
 // answered by a STATUS. Nothing heard for DeadAfter (a SYN unanswered, a
 // FIN unacknowledged included) fails the connection with ErrPeerDead, and
-// so do eight SYNACKs unanswered over about a quarter of a second (an
-// accepted Conn whose client never came: a SYN's source can be forged, so
-// it is answered a few times only).
+// so does AcceptWait (256ms) of silence before an accepted Conn's client
+// answers its SYNACK: a SYN's source can be forged, so it is answered a
+// few times only.
 //
 // Close: Close stops writes; once everything written is acknowledged a FIN
 // with the final offset goes out (retransmitted with backoff) and its

@@ -78,14 +78,10 @@ func (c *Conn) Poll(buf []byte, now int64) int {
 	return 0
 }
 
-// maxSynAcks bounds the SYNACKs an accepted Conn sends before it gives up
-// on a client that does not answer, their interval doubling up to
-// synAckMaxRTO (or MaxRTO, if longer): over about a quarter of a second
-// from a 1 ms InitialRTO (TCP sends six, over a minute).
-const (
-	maxSynAcks   = 8
-	synAckMaxRTO = int64(128 * time.Millisecond)
-)
+// synAckMaxRTO caps the backoff of an accepted Conn's SYNACKs (or MaxRTO,
+// if longer): with Config.AcceptWait's default, about nine from a 1ms
+// InitialRTO (TCP sends six, over a minute).
+const synAckMaxRTO = int64(128 * time.Millisecond)
 
 // timers turns what is due at now into pending work.
 func (c *Conn) timers(now int64) {
@@ -94,14 +90,14 @@ func (c *Conn) timers(now int64) {
 		return
 	}
 	if !c.est {
+		if !c.client && now-c.lastHeard >= c.cfg.acceptWait {
+			// The SYN's sender went silent: whoever sent it (its source
+			// can be forged) gets no more SYNACKs, and the listener its
+			// place back.
+			c.fail(fmt.Errorf("%w: %d SYNACKs unanswered", ErrPeerDead, c.hsCount))
+			return
+		}
 		if c.hsAt <= now {
-			if !c.client && c.hsCount >= maxSynAcks {
-				// The SYN's sender never answered: whoever sent it (its
-				// source can be forged) gets no more than maxSynAcks
-				// datagrams for it, and the listener its place back.
-				c.fail(fmt.Errorf("%w: %d SYNACKs unanswered", ErrPeerDead, c.hsCount))
-				return
-			}
 			c.hsPending = true
 		}
 		if !c.hasRemote {
@@ -179,6 +175,9 @@ func (c *Conn) Deadline() int64 {
 	d := c.lastHeard + c.cfg.dead
 	if !c.est {
 		d = min(d, c.hsAt)
+		if !c.client {
+			d = min(d, c.lastHeard+c.cfg.acceptWait)
+		}
 		if !c.hasRemote {
 			return d
 		}
@@ -236,9 +235,8 @@ func (c *Conn) emitHandshake(buf []byte, now int64) int {
 	} else if c.client {
 		c.hsRTO = min(2*c.hsRTO, c.cfg.maxRTO)
 	} else {
-		// Fewer SYNACKs (maxSynAcks) over a longer time: a client held
-		// up for a moment (its process busy, a burst of loss) still
-		// completes.
+		// Fewer SYNACKs over the AcceptWait: a client held up for a
+		// moment (its process busy, a burst of loss) still completes.
 		c.hsRTO = min(2*c.hsRTO, max(c.cfg.maxRTO, synAckMaxRTO))
 	}
 	c.hsCount++
