@@ -262,11 +262,7 @@ func (in *Inbound) Fill(n int) (bool, error) {
 				return false, fmt.Errorf("%w: command of %d bytes", zmtp.ErrTooLarge, h.Size)
 			}
 		} else if h.Size > uint64(in.maxMsg-in.msgBytes) {
-			if in.msgBytes == 0 {
-				return false, fmt.Errorf("%w: %d bytes declared, limit %d", zmtp.ErrTooLarge, h.Size, in.maxMsg)
-			}
-			return false, fmt.Errorf("%w: a frame of %d bytes after %d of the same message, limit %d for the message",
-				zmtp.ErrTooLarge, h.Size, in.msgBytes, in.maxMsg)
+			return false, zmtp.MessageTooLarge(h.Size, in.msgBytes, in.maxMsg)
 		}
 		total := h.Len + int(h.Size)
 		if len(b) < total {

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/zmqx/zmqx/core"
+	"github.com/zmqx/zmqx/engine/tcp"
 )
 
 // endpoint is a parsed xdp:// address: "IFACE/IP:PORT" or "IP:PORT".
@@ -65,23 +65,13 @@ func parseEndpoint(s string, bind bool) (endpoint, error) {
 		return e, fmt.Errorf("%w: xdp://%s: %q is not an IPv4 address (want [IFACE/]IPv4:PORT: the interface goes before '/')",
 			core.ErrEndpoint, s, host)
 	}
-	if port == "*" {
-		port = "0"
-	}
-	pn, err := strconv.ParseUint(port, 10, 16)
+	pn, err := tcp.ParsePort(port, bind)
 	if err != nil {
-		return e, fmt.Errorf("%w: xdp://%s: port %q: want 0-65535, or * to bind any", core.ErrEndpoint, s, port)
-	}
-	if !ip.Is4() {
-		return e, fmt.Errorf("%w: xdp://%s: the AF_XDP engine speaks IPv4 only", core.ErrEndpoint, s)
+		return e, fmt.Errorf("%w: xdp://%s: %v", core.ErrEndpoint, s, err)
 	}
 	if ip.IsUnspecified() {
 		return e, fmt.Errorf("%w: xdp://%s: give the interface's address, not a wildcard", core.ErrEndpoint, s)
 	}
-	ap := netip.AddrPortFrom(ip, uint16(pn))
-	if ap.Port() == 0 && !bind {
-		return e, fmt.Errorf("%w: xdp://%s: connect needs a port", core.ErrEndpoint, s)
-	}
-	e.Addr = ap
+	e.Addr = netip.AddrPortFrom(ip, pn)
 	return e, nil
 }

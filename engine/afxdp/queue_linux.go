@@ -417,7 +417,6 @@ func (q *queue) round(driver bool) bool {
 	} else {
 		now = nowNs()
 	}
-	clear(q.work) // (a channel that ended is not kept alive by a list's spare capacity)
 	q.work = q.work[:0]
 	did := false
 
@@ -474,7 +473,7 @@ func (q *queue) round(driver bool) bool {
 			did = true
 		}
 	}
-	clear(q.work)
+	clear(q.work) // (a channel that ended is not kept alive by the list's spare capacity)
 	q.work = q.work[:0]
 	if len(q.txOut) > 0 {
 		q.flush()

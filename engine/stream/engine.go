@@ -334,8 +334,7 @@ func (c *conn) readFrame(used int64) (h zmtp.Header, body []byte, owned bool, er
 	}
 	if h.Size > uint64(limit) {
 		if used > 0 && !h.Command() && limit == c.o.MaxMsgSize-used {
-			return h, nil, false, fmt.Errorf("%w: a frame of %d bytes after %d of the same message, limit %d for the message",
-				zmtp.ErrTooLarge, h.Size, used, c.o.MaxMsgSize)
+			return h, nil, false, zmtp.MessageTooLarge(h.Size, used, c.o.MaxMsgSize)
 		}
 		return h, nil, false, fmt.Errorf("%w: %d bytes declared, limit %d", zmtp.ErrTooLarge, h.Size, limit)
 	}

@@ -67,11 +67,8 @@ func tcpDest(addr, whole string, bind bool) (string, error) {
 	if host == "" && !bind {
 		return "", fmt.Errorf("%w: tcp address %q has no host", core.ErrEndpoint, addr)
 	}
-	// A number, not a service name (":http" would be port 80 to Go).
-	if pn, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return "", fmt.Errorf("%w: tcp address %q: port %q: want 0-65535, or * to bind any", core.ErrEndpoint, addr, port)
-	} else if pn == 0 && !bind {
-		return "", fmt.Errorf("%w: tcp address %q: connect needs a port", core.ErrEndpoint, addr)
+	if _, err := ParsePort(port, bind); err != nil {
+		return "", fmt.Errorf("%w: tcp address %q: %v", core.ErrEndpoint, addr, err)
 	}
 	if bind {
 		if host, err = localHost(host, whole); err != nil {
@@ -79,6 +76,24 @@ func tcpDest(addr, whole string, bind bool) (string, error) {
 		}
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// ParsePort reads an endpoint's port (tcp://, and xdp:// for its UDP and
+// TCP ports): a number 0-65535, not a service name (":http" would be port
+// 80 to Go), or * for any (0); a connect needs one that is not 0. The
+// error says which, for the caller to put after its address.
+func ParsePort(port string, bind bool) (uint16, error) {
+	if port == "*" {
+		port = "0"
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("port %q: want 0-65535, or * to bind any", port)
+	}
+	if n == 0 && !bind {
+		return 0, errors.New("connect needs a port")
+	}
+	return uint16(n), nil
 }
 
 func noDelay(c net.Conn) error {
@@ -178,7 +193,12 @@ func (IPC) CheckDial(addr string) error {
 // maxIPCPath is the longest path a Unix socket's address takes: sun_path
 // less its terminating NUL (108 bytes on Linux and Windows, 104 on macOS
 // and the BSDs).
-var maxIPCPath = map[bool]int{true: 107, false: 103}[runtime.GOOS == "linux" || runtime.GOOS == "windows"]
+var maxIPCPath = func() int {
+	if runtime.GOOS == "linux" || runtime.GOOS == "windows" {
+		return 107
+	}
+	return 103
+}()
 
 // checkIPCPath refuses a path no Unix socket can have, at once, rather than
 // as a connect that fails on every retry.

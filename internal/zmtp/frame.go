@@ -90,3 +90,13 @@ func HeaderLen(size int) int {
 func AppendFrame(b []byte, flags byte, body []byte) []byte {
 	return append(AppendHeader(b, flags, len(body)), body...)
 }
+
+// MessageTooLarge is ErrTooLarge for a data frame of size bytes declared
+// after used bytes of the same message, whose limit is max: the reason
+// quotes the message's limit, not what is left of it.
+func MessageTooLarge(size uint64, used, max int64) error {
+	if used == 0 {
+		return fmt.Errorf("%w: %d bytes declared, limit %d", ErrTooLarge, size, max)
+	}
+	return fmt.Errorf("%w: a frame of %d bytes after %d of the same message, limit %d for the message", ErrTooLarge, size, used, max)
+}
