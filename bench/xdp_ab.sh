@@ -6,7 +6,8 @@
 # program attached $ATTACH (default generic). Each item runs once a round,
 # in an order that rotates from round to round. An item is
 #   DIR         zmqx's REQ/REP over xdp:// (DIR/local_lat and remote_lat,
-#               --idle spin --invoker)
+#               --idle $IDLE, default spin, and --invoker unless
+#               INVOKER=0)
 #   floor:DIR   the raw AF_XDP ping-pong (DIR/xdp_floor)
 #   rel:DIR     the same carried by zmqx's channel (DIR/xdp_floor -rel, a
 #               message being the SIZE-byte REQ/REP message's ZMTP bytes)
@@ -29,6 +30,7 @@ rounds=$1 rts=$2 size=$3
 shift 3
 items=("$@")
 scpu=${SERVER_CPU:-1} ccpu=${CLIENT_CPU:-0} attach=${ATTACH:-generic}
+idle=${IDLE:-spin} invoker=${INVOKER:-1}
 for it in "${items[@]}"; do
 	d=${it#floor:}
 	d=${d#rel:}
@@ -61,7 +63,8 @@ p50p99() {
 # zmqx DIR: one REQ/REP run over xdp://; its client's output in work/client.out.
 zmqx() {
 	local d=$1 port=$((20000 + RANDOM % 20000)) pid
-	local zx=(--idle spin --invoker --xdp-attach "$attach")
+	local zx=(--idle "$idle" --xdp-attach "$attach")
+	[ "$invoker" != 1 ] || zx+=(--invoker)
 	rm -f "$work/client.out"
 	ip netns exec "$nsb" taskset -c "$scpu" "$d/local_lat" "${zx[@]}" "xdp://$lb/10.77.0.2:$port" "$size" "$rts" \
 		>"$work/server.out" 2>&1 &
@@ -100,7 +103,7 @@ for r in $(seq "$rounds"); do
 done
 
 echo
-echo "$rounds rounds of $rts round trips, $size-byte messages, $attach attach, server CPU $scpu, client CPU $ccpu"
+echo "$rounds rounds of $rts round trips, $size-byte messages, $attach attach, zmqx --idle $idle$([ "$invoker" != 1 ] || echo " --invoker"), server CPU $scpu, client CPU $ccpu"
 echo
 echo "| item | median p50 [us] | median p99 [us] | p50 over ${items[0]}'s, round by round | median | median's 95 % interval |"
 echo "|---|---|---|---|---|---|"

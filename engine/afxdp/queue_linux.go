@@ -161,10 +161,18 @@ func (q *queue) wake() {
 	unix.Write(q.efd, one[:])
 }
 
+// run is the queue's worker. It has an OS thread of its own when it is
+// pinned to cpu or spins. One that parks with no CPU to be pinned to is a
+// plain goroutine: on a locked thread every wake-up from the network
+// poller would hand the processor to that thread and back, two thread
+// switches that made a REQ/REP round trip over xdp:// in the default
+// blocking mode 1.45x as long on the veth bench (bench/RESULTS.md).
 func (q *queue) run(cpu int) {
 	defer q.h.wg.Done()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if cpu >= 0 || q.h.t.c.Idle != core.IdleBlock {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	if cpu >= 0 && q.h.t.c.Pin != nil {
 		if err := q.h.t.c.Pin(cpu); err != nil {
 			q.h.t.c.Logger.Warn("afxdp: worker not pinned", "queue", q.idx, "cpu", cpu, "err", err)

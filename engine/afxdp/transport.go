@@ -30,8 +30,11 @@ type Config struct {
 	// NoTCPListen stops Bind on xdp://…:PORT from also listening on TCP
 	// PORT for peers without AF_XDP.
 	NoTCPListen bool
-	// Idle is how the queue workers wait: IdleBlock parks them in ppoll,
-	// IdleSpin never yields, IdleBackoff spins a while, then parks.
+	// Idle is how the queue workers wait: IdleBlock parks them in the
+	// network poller, IdleSpin never yields, IdleBackoff spins a while,
+	// then parks. A spinning worker, or one pinned to a CPU, has an OS
+	// thread of its own; a parking one that is not pinned is a plain
+	// goroutine, which wakes faster.
 	Idle core.Idle
 	// DriversSpin says that the goroutines driving connections as agents
 	// (the stream engine's I/O workers or invokers) poll without pause
