@@ -43,7 +43,7 @@ func TestAcceptAllocatesOnEstablishment(t *testing.T) {
 	if err := sv.Input(buf[:cl.Poll(buf, now)], now); err != nil { // DATA: established
 		t.Fatal(err)
 	}
-	if sv.State() != Established || len(sv.sbuf) < 4<<20 || len(sv.rbuf) < 4<<20 {
+	if sv.State() != Established || len(sv.sbuf) == 0 || len(sv.recs) == 0 || len(sv.rbuf) < 4<<20 {
 		t.Fatalf("after the client's first DATA: state %v, send ring %d, receive ring %d", sv.State(), len(sv.sbuf), len(sv.rbuf))
 	}
 	got := make([]byte, 8)

@@ -53,7 +53,7 @@ const initCwnd = 64
 const minRTTEpoch = int64(1 << 28) // ~268ms
 
 func (c *Conn) initCC(now int64) {
-	c.cwnd = uint32(min(c.cfg.initCwnd, len(c.recs)))
+	c.cwnd = min(uint32(c.cfg.initCwnd), c.maxRecs)
 	c.minRTT, c.minRTTCur, c.minRTTPrev = never, never, never
 	c.minRTTEnd = now + minRTTEpoch
 	c.standCur, c.standEnd = never, now
@@ -71,7 +71,7 @@ func (c *Conn) inFlight() uint32 {
 
 // cwndOpen reports whether the congestion window lets new DATA out.
 func (c *Conn) cwndOpen() bool {
-	return c.inFlight() < c.cwnd && c.sndNxt-c.sndUna < uint32(len(c.recs))
+	return c.inFlight() < c.cwnd && (c.sndNxt-c.sndUna < uint32(len(c.recs)) || c.growRecords())
 }
 
 // congestion takes an RTT sample (ns), with acked datagrams newly
@@ -96,13 +96,13 @@ func (c *Conn) congestion(sample int64, acked, out uint32, now int64) {
 	stand := c.standCur
 	c.standCur, c.standEnd = never, now+max(c.srtt, c.minRTT)
 	target := c.minRTT + max(c.minRTT, c.cfg.minRTO/2)
-	floor := min(minCwnd, uint32(len(c.recs)))
+	floor := min(minCwnd, c.maxRecs)
 	switch {
 	case stand > target:
 		cw := uint32(int64(c.cwnd) * target / stand)
 		c.cwnd = max(cw, c.cwnd/2, floor)
 	case c.cwndLimited:
-		c.cwnd = min(c.cwnd+max(c.cwnd/8, 1), uint32(len(c.recs)))
+		c.cwnd = min(c.cwnd+max(c.cwnd/8, 1), c.maxRecs)
 	}
 	c.cwndLimited = false
 }

@@ -113,6 +113,7 @@ type Conn struct {
 	sndLimit  uint64 // the peer accepts stream bytes below this offset
 	recs      []record
 	rmask     uint32
+	maxRecs   uint32 // what recs may grow to
 	retxQ     []uint32
 	qHead     uint32
 	qTail     uint32
@@ -216,17 +217,63 @@ func newConn(cfg Config, localID uint32, now int64, buffers bool) *Conn {
 // allocate makes the send and receive rings and the records: when a Conn
 // dials, and when an accepted one is established (Accept), so that a SYN,
 // which anyone can send, costs the Conn alone, not its megabytes.
+//
+// The send ring and the records start small and grow (doubling) as the
+// data kept until acknowledged, and the datagrams in flight, need them, up
+// to SendBuffer and its records: most connections never carry more than a
+// few messages at a time, and a connection's megabytes, made and cleared
+// at every connect, made a connect-send-receive-close cycle 2-3× as long
+// as at 64 KiB (bench/RESULTS.md).
 func (c *Conn) allocate() {
-	sb := pow2(c.cfg.sendBuf)
+	sb := min(pow2(c.cfg.sendBuf), firstSendRing)
 	rb := pow2(c.cfg.recvWin)
 	// Records bound the datagrams in flight; when they run out, writes
 	// wait in the send ring and later go out packed into full datagrams.
-	nrec := pow2(min(max(c.cfg.sendBuf/128, 256), 1<<16))
+	c.maxRecs = uint32(pow2(min(max(c.cfg.sendBuf/128, 256), 1<<16)))
+	nrec := min(c.maxRecs, firstRecords)
 	c.sbuf, c.smask = make([]byte, sb), uint64(sb-1)
-	c.recs, c.rmask = make([]record, nrec), uint32(nrec-1)
+	c.recs, c.rmask = make([]record, nrec), nrec-1
 	c.retxQ = make([]uint32, nrec)
 	c.rbuf, c.rbmask = make([]byte, rb), uint64(rb-1)
-	c.cwnd = uint32(min(c.cfg.initCwnd, nrec))
+	c.cwnd = min(uint32(c.cfg.initCwnd), c.maxRecs)
+}
+
+// The sizes the send ring and the records start at (see allocate).
+const (
+	firstSendRing = 64 << 10
+	firstRecords  = 256
+)
+
+// growSend makes the send ring large enough for need bytes (at most
+// SendBuffer, which Writable ensures), keeping the bytes not yet
+// acknowledged, [sndUnaOff, writeOff), now from its beginning.
+func (c *Conn) growSend(need uint64) {
+	n := uint64(len(c.sbuf))
+	for n < need {
+		n *= 2
+	}
+	nb := make([]byte, n)
+	ringRead(c.sbuf, c.smask, c.sndUnaOff-c.sbase, nb[:c.writeOff-c.sndUnaOff])
+	c.sbuf, c.smask, c.sbase = nb, n-1, c.sndUnaOff
+}
+
+// growRecords doubles the records and the retransmission queue, keeping
+// those in use ([sndUna, sndNxt), [qHead, qTail)) at their sequence
+// numbers' and counters' places; false when they are at maxRecs.
+func (c *Conn) growRecords() bool {
+	n := uint32(len(c.recs)) * 2
+	if n == 0 || n > c.maxRecs { // none yet (not established), or all
+		return false
+	}
+	recs, q := make([]record, n), make([]uint32, n)
+	for s := c.sndUna; s != c.sndNxt; s++ {
+		recs[(s-c.recBase)&(n-1)] = *c.rec(s)
+	}
+	for i := c.qHead; i != c.qTail; i++ {
+		q[i&(n-1)] = c.retxQ[i&c.rmask]
+	}
+	c.recs, c.retxQ, c.rmask = recs, q, n-1
+	return true
 }
 
 // initialSeq mixes the id and the time (splitmix64's finaliser) so that a
@@ -368,6 +415,9 @@ func (c *Conn) Write(p []byte, now int64) int {
 func (c *Conn) take(p []byte) {
 	if c.writeOff == c.sndUnaOff {
 		c.sbase = c.writeOff // empty: start again at the beginning
+	}
+	if need := c.writeOff - c.sndUnaOff + uint64(len(p)); need > uint64(len(c.sbuf)) {
+		c.growSend(need)
 	}
 	ringWrite(c.sbuf, c.smask, c.writeOff-c.sbase, p)
 	c.writeOff += uint64(len(p))
