@@ -136,9 +136,9 @@ type Options struct {
 	TCPKeepAliveIdle, TCPKeepAliveInterval time.Duration
 	TCPKeepAliveCount                      int
 	// SendBuffer and RecvBuffer set the kernel's socket buffers (SO_SNDBUF,
-	// SO_RCVBUF), in bytes. Over xdp://, SendBuffer is each channel's send
-	// ring instead (bytes kept until acknowledged; 4 MiB by default, most
-	// of a connection's memory).
+	// SO_RCVBUF), in bytes. Over xdp://, SendBuffer is the most each
+	// channel's send ring grows to instead (bytes kept until acknowledged;
+	// 4 MiB by default; the ring starts at 64 KiB).
 	SendBuffer, RecvBuffer int
 	// TOS sets the IP type-of-service (DSCP) byte of outgoing packets
 	// (Linux).

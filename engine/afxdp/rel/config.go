@@ -8,7 +8,9 @@ type Config struct {
 	// The channel sends at most the smaller of its own and the peer's MSS.
 	MSS int
 	// SendBuffer is how many stream bytes are kept until acknowledged:
-	// Write accepts no more beyond it. 0 means 4 MiB.
+	// Write accepts no more beyond it. 0 means 4 MiB. The ring that keeps
+	// them starts at 64 KiB (or SendBuffer, if smaller) and grows as it
+	// fills.
 	SendBuffer int
 	// RecvWindow is how many bytes the receiver buffers (received but not
 	// yet Read, plus out of order); the advertised window never exceeds
