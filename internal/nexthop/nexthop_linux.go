@@ -126,6 +126,12 @@ func Neighbour(ctx context.Context, ifindex int, ip netip.Addr) (net.HardwareAdd
 }
 
 func neighbour(ctx context.Context, c *conn, ifindex int, ip netip.Addr) (net.HardwareAddr, error) {
+	get := neighRequest(ifindex, ip, 0, 0)
+	// The common case first: an entry the kernel sends to already, read
+	// with no subscription (a socket of its own) and no link lookup.
+	if n, found, err := c.neigh(ifindex, ip.String(), get); err == nil && found && n.usable() {
+		return append(net.HardwareAddr(nil), n.lladdr...), nil
+	}
 	l, err := c.link(ifindex)
 	if err != nil {
 		return nil, err
@@ -139,7 +145,6 @@ func neighbour(ctx context.Context, c *conn, ifindex int, ip netip.Addr) (net.Ha
 	}
 	defer w.close()
 
-	get := neighRequest(ifindex, ip, 0, 0)
 	n, found, err := c.neigh(ifindex, ip.String(), get)
 	if err != nil {
 		return nil, err
