@@ -50,10 +50,12 @@
 // steering program is attached (native mode first, generic second), one
 // AF_XDP socket is bound per queue (Config.Queues caps them) on one Umem,
 // and each queue gets a worker, a goroutine locked to an OS thread and
-// pinned to a CPU of the NIC's NUMA node (or Config.CPUs). A worker
-// receives a batch, demultiplexes it by channel id, lets the channels of
-// its queue acknowledge, retransmit and send what was written, and puts all
-// of it on the TX ring with one kick. Interrupt coalescing is turned off
+// pinned to a CPU of the NIC's NUMA node (or Config.CPUs); with no CPU to
+// pin it to (no NUMA information, as on veth) a worker that parks is a
+// plain goroutine, which the network poller wakes without a hand-off
+// between threads. A worker receives a batch, demultiplexes it by channel
+// id, lets the channels of its queue acknowledge, retransmit and send what
+// was written, and puts all of it on the TX ring with one kick. Interrupt coalescing is turned off
 // while the engine runs and restored on Close (Config.LeaveCoalescing keeps
 // the NIC as it is).
 //

@@ -45,7 +45,8 @@ type queue struct {
 	ep        *os.File
 	epc       syscall.RawConn
 	events    [3]unix.EpollEvent
-	rxWatched bool // the socket is in the epoll set (the worker's)
+	armed     int64 // when the timerfd fires (nowNs), math.MaxInt64: not set
+	rxWatched bool  // the socket is in the epoll set (the worker's)
 
 	stop       atomic.Bool
 	sleeping   atomic.Bool
@@ -93,7 +94,7 @@ func newQueue(h *host, idx int, s *xdp.Socket) (q *queue, err error) {
 		unix.Close(efd)
 		return nil, os.NewSyscallError("timerfd_create", err)
 	}
-	q.tfd = tfd
+	q.tfd, q.armed = tfd, math.MaxInt64
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		unix.Close(efd)
@@ -235,22 +236,37 @@ func (q *queue) sleep() {
 	if q.pending.Load() > 0 || q.stop.Load() {
 		return
 	}
-	var its unix.ItimerSpec // zero: disarmed
-	if next != math.MaxInt64 {
+	// The timer is set only when it must fire earlier than it is set to:
+	// one that fires early costs a look, and most sleeps (a request-reply
+	// exchange's, between two requests) would otherwise pay a system call
+	// to move it a little later.
+	if next < q.armed {
 		d := next - nowNs()
 		if d <= 0 {
 			return
 		}
-		its.Value = unix.NsecToTimespec(d)
+		its := unix.ItimerSpec{Value: unix.NsecToTimespec(d)}
+		unix.TimerfdSettime(q.tfd, 0, &its, nil)
+		q.armed = next
 	}
-	unix.TimerfdSettime(q.tfd, 0, &its, nil)
+	nev := 0
 	q.epc.Read(func(fd uintptr) bool {
 		n, _ := unix.EpollWait(int(fd), q.events[:], 0)
+		nev = max(n, 0)
 		return n != 0
 	})
+	// Only what fired is read (level-triggered, what is not read now
+	// wakes the next sleep at once).
 	var buf [8]byte
-	unix.Read(q.efd, buf[:])
-	unix.Read(q.tfd, buf[:])
+	for _, e := range q.events[:nev] {
+		switch int(e.Fd) {
+		case q.efd:
+			unix.Read(q.efd, buf[:])
+		case q.tfd:
+			unix.Read(q.tfd, buf[:])
+			q.armed = math.MaxInt64
+		}
+	}
 }
 
 // send is a writer's way to put c's new data on the wire at once (now: the
