@@ -346,7 +346,7 @@ func (a *agent) timers() {
 		a.lastData = now
 	}
 	if d := c.readTimeout(); d > 0 && now.Sub(a.lastData) > d {
-		a.fail(os.ErrDeadlineExceeded)
+		a.fail(silent(d))
 		return
 	}
 	if ivl := c.o.HeartbeatInterval; ivl > 0 && now.After(a.pingAt) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"syscall"
 	"time"
@@ -76,9 +77,20 @@ func (c *conn) readLoop(ctx context.Context) error {
 			}
 		}
 		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+				if d := c.readTimeout(); d > 0 {
+					return silent(d)
+				}
+			}
 			return err
 		}
 	}
+}
+
+// silent is the reason a connection ends whose peer sent nothing for d,
+// its read timeout (readTimeout).
+func silent(d time.Duration) error {
+	return fmt.Errorf("zmtp: heartbeat: nothing from the peer for %v: %w", d, os.ErrDeadlineExceeded)
 }
 
 // readSpace is where the next read from the connection goes: the

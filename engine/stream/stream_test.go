@@ -377,8 +377,16 @@ func TestHostilePeers(t *testing.T) {
 }
 
 func TestHeartbeats(t *testing.T) {
+	t.Run("block", func(t *testing.T) { testHeartbeats(t, runtime(t, nil, nil)) })
+	t.Run("agent", func(t *testing.T) {
+		rt := core.NewRuntime(core.Config{Engine: stream.Engine{}, Transports: map[string]core.Transport{"tcp": tcp.TCP{}}, Idle: core.IdleBackoff})
+		t.Cleanup(func() { rt.Close() })
+		testHeartbeats(t, rt)
+	})
+}
+
+func testHeartbeats(t *testing.T, rt *core.Runtime) {
 	ctx := testCtx(t)
-	rt := runtime(t, nil, nil)
 	events := make(chan core.Event, 64)
 	pull := socket(t, rt, core.PULL, core.Options{Events: events, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTTL: time.Second, HeartbeatTimeout: 100 * time.Millisecond})
 	ep := bind(t, pull)
@@ -398,7 +406,9 @@ func TestHeartbeats(t *testing.T) {
 	p.awaitPong("ctx-1")
 	// We fall silent: zmqx gives up after its timeout.
 	e := waitFor(t, ctx, events, core.EventDisconnected, os.ErrDeadlineExceeded, p.c.LocalAddr().String())
-	t.Logf("dropped: %v", e)
+	if !strings.Contains(e.Err.Error(), "heartbeat: nothing from the peer for 120ms") {
+		t.Errorf("the reason %q does not say that the peer was silent for the heartbeat's interval and timeout", e.Err)
+	}
 }
 
 func TestPeerErrorIsReported(t *testing.T) {
