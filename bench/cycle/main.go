@@ -10,7 +10,8 @@
 //
 // connect is Connect's return (ØMQ connects in the background), recv the
 // wait for the answer, which includes the connection's handshake. -sndbuf
-// sets both ends' SendBuffer. bench/xdp_cycle.sh runs it over xdp:// and
+// sets both ends' SendBuffer. The server says on stderr where it serves
+// ("cycle: serving ENDPOINT", a port of * resolved). bench/xdp_cycle.sh runs it over xdp:// and
 // tcp:// on the veth of bench/xdp_net.sh.
 package main
 
@@ -60,6 +61,7 @@ func run(ep string, server bool, n, size, sndbuf int) error {
 		if err := s.Bind(ep); err != nil {
 			return err
 		}
+		fmt.Fprintln(os.Stderr, "cycle: serving", s.LastEndpoint())
 		for {
 			m, err := s.Recv(ctx)
 			if err != nil {
