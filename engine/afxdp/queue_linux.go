@@ -230,8 +230,12 @@ func (q *queue) sleep() {
 		// gives: look again soon.
 		next = min(next, nowNs()+int64(50*time.Microsecond))
 	}
-	q.mu.Unlock()
+	// Published before q.mu is released: a writer that takes it next
+	// (send) must see what we sleep on, or it would not wake us for an
+	// earlier timer of its channel (a retransmission timer then waited
+	// for our old one, a keepalive's, if the datagram was lost).
 	q.sleepUntil.Store(next)
+	q.mu.Unlock()
 	defer q.sleepUntil.Store(0)
 	if q.pending.Load() > 0 || q.stop.Load() {
 		return
