@@ -361,8 +361,9 @@ func (c *Conn) dataOut(buf []byte, n uint64, now int64) int {
 // unsent, and nothing else is due (no control datagram, retransmission or
 // expired timer that Poll would put first), p is accepted whole and its
 // DATA written into buf, the same datagram Write and Poll would have
-// made. It returns len(p) and the datagram's length, or 0, 0 having done
-// nothing: the caller then uses Write and Poll.
+// made. It returns len(p) and the datagram's length, or 0, 0 having taken
+// and sent nothing (the records may have grown): the caller then uses
+// Write and Poll.
 func (c *Conn) Send(p, buf []byte, now int64) (int, int) {
 	n := len(p)
 	now = max(now, c.now) // (see Input)
