@@ -74,14 +74,21 @@ func TestDroppedPeerIsLogged(t *testing.T) {
 	}
 }
 
-// TestSpinningWorkersYieldOnOneCPU: spinning I/O workers that would hold
-// every processor (here GOMAXPROCS 1) are reported, yield when idle, and
-// the application's goroutine still gets to send and receive.
+// TestSpinningWorkersYieldOnOneCPU: spinning I/O workers (IdleSpin, and
+// IdleBackoff while it spins) that would hold every processor (here
+// GOMAXPROCS 1) are reported, yield when idle, and the application's
+// goroutine still gets to send and receive.
 func TestSpinningWorkersYieldOnOneCPU(t *testing.T) {
+	for _, idle := range []zmqx.Idle{zmqx.IdleSpin, zmqx.IdleBackoff} {
+		t.Run(idle.String(), func(t *testing.T) { testWorkersYieldOnOneCPU(t, idle) })
+	}
+}
+
+func testWorkersYieldOnOneCPU(t *testing.T, idle zmqx.Idle) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	ctx := ztest.Ctx(t)
 	rec := &recorder{got: make(chan struct{}, 1)}
-	rt := zmqx.NewRuntime(zmqx.Config{Idle: zmqx.IdleSpin, Workers: 1, Logger: slog.New(rec)})
+	rt := zmqx.NewRuntime(zmqx.Config{Idle: idle, Workers: 1, Logger: slog.New(rec)})
 	defer rt.Close()
 	rep := mustSocket(t, rt, zmqx.REP)
 	req := mustSocket(t, rt, zmqx.REQ)
@@ -100,7 +107,8 @@ func TestSpinningWorkersYieldOnOneCPU(t *testing.T) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for _, r := range rec.recs {
-		if strings.HasPrefix(r, "WARN IdleSpin") && strings.Contains(r, "gomaxprocs=1") {
+		if strings.HasPrefix(r, "WARN the spinning I/O workers would hold every processor") &&
+			strings.Contains(r, "idle="+idle.String()) && strings.Contains(r, "gomaxprocs=1") {
 			return
 		}
 	}

@@ -225,7 +225,8 @@ type Config struct {
 	// without Invoker (0 means 1). A spinning worker wants a CPU of its own:
 	// GOMAXPROCS must leave room for it and for the program's goroutines.
 	// Where it does not (a process pinned to one CPU, say), spinning
-	// workers yield the processor whenever they find nothing to do, and
+	// workers (IdleSpin, and IdleBackoff before it parks) yield the
+	// processor whenever they find nothing to do, and
 	// the runtime logs a warning: they still work, but Invoker is the
 	// better choice there. Invoker and the spinning strategies are for
 	// latency; streaming throughput is highest with IdleBlock, whose

@@ -80,8 +80,9 @@ type idler struct {
 	kind  Idle
 	count int
 	park  time.Duration
-	// yield makes IdleSpin yield the processor on every empty round: set
-	// for I/O workers that would otherwise hold every P the process has.
+	// yield makes IdleSpin, and IdleBackoff's spinning phase, yield the
+	// processor on every empty round: set for I/O workers that would
+	// otherwise hold every P the process has.
 	yield bool
 }
 
@@ -107,6 +108,9 @@ func (d *idler) idle() {
 		d.count++
 		switch {
 		case d.count <= backoffSpins:
+			if d.yield {
+				runtime.Gosched()
+			}
 		case d.count <= backoffSpins+backoffYield:
 			runtime.Gosched()
 		default:
@@ -256,10 +260,14 @@ func (r *Runtime) pickWorker(local net.Addr) *worker {
 		// run only when the scheduler preempts a worker (every 10 ms):
 		// such workers yield on every empty round instead, and the
 		// configuration is reported.
-		yield := r.idle == IdleSpin && n >= runtime.GOMAXPROCS(0)
+		// IdleBackoff's spinning phase the same: it is 2 000 empty
+		// rounds, a system call each, which kept the application from
+		// running for milliseconds (a REQ/REP round trip over tcp:// took
+		// 6.4 ms with one processor a process).
+		yield := r.idle != IdleBlock && n >= runtime.GOMAXPROCS(0)
 		if yield {
-			r.log.Warn("IdleSpin: the spinning I/O workers would hold every processor (GOMAXPROCS) and starve the application; they yield when idle instead. Use Invoker, more CPUs or IdleBackoff for spinning without that cost",
-				"workers", n, "gomaxprocs", runtime.GOMAXPROCS(0))
+			r.log.Warn("the spinning I/O workers would hold every processor (GOMAXPROCS) and starve the application; they yield on every empty round instead. Use Invoker or more CPUs for spinning without that cost",
+				"idle", r.idle.String(), "workers", n, "gomaxprocs", runtime.GOMAXPROCS(0))
 		}
 		for i := range n {
 			cpu := -1
