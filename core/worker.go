@@ -259,11 +259,11 @@ func (r *Runtime) pickWorker(local net.Addr) *worker {
 		// leave none to the goroutines that send and receive, which then
 		// run only when the scheduler preempts a worker (every 10 ms):
 		// such workers yield on every empty round instead, and the
-		// configuration is reported.
-		// IdleBackoff's spinning phase the same: it is 2 000 empty
-		// rounds, a system call each, which kept the application from
-		// running for milliseconds (a REQ/REP round trip over tcp:// took
-		// 6.4 ms with one processor a process).
+		// configuration is reported. IdleBackoff's workers too, while
+		// they spin: that is 2 000 empty rounds, a system call each, which
+		// kept the application from running for milliseconds (a REQ/REP
+		// round trip over tcp:// took 6.4 ms with one processor a
+		// process).
 		yield := r.idle != IdleBlock && n >= runtime.GOMAXPROCS(0)
 		if yield {
 			r.log.Warn("the spinning I/O workers would hold every processor (GOMAXPROCS) and starve the application; they yield on every empty round instead. Use Invoker or more CPUs for spinning without that cost",
