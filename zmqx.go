@@ -316,7 +316,7 @@ func NewRuntime(c Config) *Runtime {
 				// the rings themselves; a queue worker wakes for timers,
 				// new connections and traffic nobody is polling for.
 				Idle:        core.IdleBlock,
-				DriversSpin: c.Idle != core.IdleBlock,
+				DriversPoll: c.Idle != core.IdleBlock,
 			}),
 		},
 		Idle:      c.Idle,

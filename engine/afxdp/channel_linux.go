@@ -232,7 +232,7 @@ func (c *channel) read(p []byte, spin bool) (int, error) {
 		c.drained = false
 		return n, nil
 	}
-	if !c.polledA.Load() && c.h.t.c.DriversSpin {
+	if !c.polledA.Load() && c.h.t.c.DriversPoll {
 		// Its driver polls the rings anyway: an acknowledgement may wait
 		// a little for the answer to carry it, at no timer's cost.
 		c.mu.Lock()

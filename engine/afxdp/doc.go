@@ -75,7 +75,7 @@
 // Send or Recv), so datagrams are taken off the RX ring, acknowledged and
 // decoded with no hand-off; a write services the channel and kicks TX from
 // the writing goroutine. The queue workers then park. With drivers that
-// poll (Config.DriversSpin: IdleSpin, and IdleBackoff, which sleeps about
+// poll (Config.DriversPoll: IdleSpin, and IdleBackoff, which sleeps about
 // 1ms at most) a channel defers its acknowledgements up to 10µs so
 // that an answer carries them (rel.Conn.SetAckDelay), and while a queue has
 // such channels its worker leaves the socket out of its epoll set and

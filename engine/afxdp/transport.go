@@ -36,18 +36,18 @@ type Config struct {
 	// thread of its own; a parking one that is not pinned is a plain
 	// goroutine, which wakes faster.
 	Idle core.Idle
-	// DriversSpin says that the goroutines driving connections as agents
+	// DriversPoll says that the goroutines driving connections as agents
 	// (the stream engine's I/O workers or invokers) poll, and sleep at
-	// most briefly (zmqx's IdleSpin and IdleBackoff, whose longest sleep
-	// is about 1ms). Their channels then defer acknowledgements for an answer
-	// to carry them, and a parked queue worker leaves their frames and
-	// timers to them (it looks every 10ms). A frame that arrives while a
-	// backoff driver sleeps waits for it, as a TCP segment does for a
+	// most briefly (zmqx's IdleSpin, and IdleBackoff, whose longest sleep
+	// is about 1ms). Their channels then defer acknowledgements for an
+	// answer to carry them, and a parked queue worker leaves their frames
+	// and timers to them (it looks every 10ms). A frame that arrives while
+	// a backoff driver sleeps waits for it, as a TCP segment does for a
 	// driver of an unpolled socket; an acknowledgement it owed then comes
 	// late, and the peer may probe or retransmit once in vain. Before
 	// IdleBackoff's drivers were given this, its REQ/REP round trips over
 	// xdp:// took 2.4x as long with an invoker (bench/RESULTS.md).
-	DriversSpin bool
+	DriversPoll bool
 	// Queues caps the number of NIC queues used per interface (0: all).
 	Queues int
 	// Attach selects the steering program's attach mode: "" or "auto"

@@ -87,12 +87,6 @@ func (c *conn) readLoop(ctx context.Context) error {
 	}
 }
 
-// silent is the reason a connection ends whose peer sent nothing for d,
-// its read timeout (readTimeout).
-func silent(d time.Duration) error {
-	return fmt.Errorf("zmtp: heartbeat: nothing from the peer for %v: %w", d, os.ErrDeadlineExceeded)
-}
-
 // readSpace is where the next read from the connection goes: the
 // Inbound's free space, or for CURVE the ciphertext buffer.
 func (c *conn) readSpace() []byte {
@@ -129,6 +123,12 @@ func (c *conn) readTimeout() time.Duration {
 		d = c.peerTTL
 	}
 	return d
+}
+
+// silent is the reason a connection ends whose peer sent nothing for d,
+// its read timeout (readTimeout).
+func silent(d time.Duration) error {
+	return fmt.Errorf("zmtp: heartbeat: nothing from the peer for %v: %w", d, os.ErrDeadlineExceeded)
 }
 
 // command handles a command frame after the handshake (subscriptions

@@ -130,7 +130,7 @@ func neighbour(ctx context.Context, c *conn, ifindex int, ip netip.Addr) (net.Ha
 	// The common case first: an entry the kernel sends to already, read
 	// with no subscription (a socket of its own) and no link lookup.
 	if n, found, err := c.neigh(ifindex, ip.String(), get); err == nil && found && n.usable() {
-		return append(net.HardwareAddr(nil), n.lladdr...), nil
+		return net.HardwareAddr(n.lladdr), nil // neigh copied it
 	}
 	l, err := c.link(ifindex)
 	if err != nil {
