@@ -33,4 +33,8 @@
 // cycle/ times what a short-lived client costs (a REQ made, connected, one
 // round trip and closed); xdp_cycle.sh runs it over xdp:// and tcp:// on
 // the same veth, for builds to compare.
+//
+// xdp_thr_cpu.sh splits a PUSH/PULL message's CPU time over xdp:// and
+// tcp:// on the same veth, per CPU, into user space, the kernel and idle
+// (perf samples): the measurement behind the throughput target's verdict.
 package bench
