@@ -13,9 +13,14 @@
 // A bound endpoint also listens on TCP PORT (unless Config.NoTCPListen), so
 // a peer without AF_XDP — libzmq included — reaches it at tcp://IP:PORT.
 // Where AF_XDP cannot be used (not Linux, no CAP_NET_ADMIN/CAP_BPF, a driver
-// that refuses), Bind and Connect carry the endpoint over TCP, log why, and
-// the socket reports an EventFallback with the reason; Config.NoFallback
-// makes that an error instead.
+// that refuses, and for Connect a peer on this host, which frames sent
+// through the NIC never reach), Bind and Connect carry the endpoint over
+// TCP, log why, and the socket reports an EventFallback with the reason;
+// Config.NoFallback makes that an error instead. A connect also sizes its
+// datagrams to the route's MTU when that is below the interface's (every
+// datagram carries DF, and no "fragmentation needed" reaches an AF_XDP
+// sender), and the bound side sends at most what the connecting one
+// announced.
 //
 // # How a connection is carried
 //

@@ -137,6 +137,14 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 		if errors.Is(err, nexthop.ErrNotSupported) {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
+		if errors.Is(err, nexthop.ErrLocal) {
+			// A peer on this host: frames an AF_XDP socket sends leave
+			// through the NIC and never come back to this host's own
+			// sockets, so TCP (which an xdp:// bind listens on too)
+			// carries it.
+			return nil, fmt.Errorf("%w: %s is an address of this host, which AF_XDP does not reach",
+				ErrUnavailable, e.Addr.Addr())
+		}
 		return nil, fmt.Errorf("afxdp: route to %s: %w", e.Addr.Addr(), err)
 	}
 	if e.Iface != "" && e.Iface != hop.Iface {
@@ -161,7 +169,35 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 		}
 		return nil, fmt.Errorf("afxdp: next hop %s for %s: %w", hop.NextHop, e.Addr.Addr(), err)
 	}
-	return h.dial(ctx, e, hop, h.relFor(o))
+	relc := h.relFor(o)
+	if err := fitRoute(&relc, hop.MTU); err != nil {
+		return nil, fmt.Errorf("%w: the route to %s: %v", ErrUnavailable, e.Addr.Addr(), err)
+	}
+	return h.dial(ctx, e, hop, relc)
+}
+
+// minMSS is the smallest MSS the engine works with: below it, headers
+// would be a large share of every datagram, and TCP serves better.
+const minMSS = 256
+
+// fitRoute cuts c's MSS to a route MTU below the interface's (an MTU set
+// on the route, or a path MTU the kernel learnt from the network). Every
+// datagram carries DF, and no "fragmentation needed" ever reaches an
+// AF_XDP sender, so a datagram too large for the path would be dropped on
+// the way each time it is sent. The channel's MSS is also what the peer
+// learns in the handshake, and each side sends at most the smaller of the
+// two, so the cut holds both ways. The receive window keeps its size in
+// datagrams (half the RX ring).
+func fitRoute(c *rel.Config, mtu int) error {
+	mss := mtu - 20 - 8 - rel.HeaderLen
+	if mtu <= 0 || mss >= c.MSS {
+		return nil
+	}
+	if mss < minMSS {
+		return fmt.Errorf("an MTU of %d leaves datagrams too small", mtu)
+	}
+	c.MSS, c.RecvWindow = mss, rxFrames/2*mss
+	return nil
 }
 
 // relFor is the rel.Config of the channels of a socket with options o: its
@@ -311,7 +347,7 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	// kernel's headroom: with a jumbo MTU, the frame decides (an MSS of
 	// 3 766 bytes).
 	mss := min(h.mtu, frameSize-xdpHeadroom-14) - 20 - 8 - rel.HeaderLen
-	if mss < 256 {
+	if mss < minMSS {
 		return nil, fmt.Errorf("MTU %d too small", h.mtu)
 	}
 	// A LAN's round trips are microseconds: a lost datagram's timer backs

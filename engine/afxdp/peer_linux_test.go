@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,11 +62,25 @@ func envFloat(k string) float64 {
 // lossHook drops a share p of the datagrams a process sends; with burst
 // set, each drop starts an outage of that length in which every datagram
 // is dropped (a burst in time, as a link or a queue loses them, rather
-// than n consecutive attempts of one sender).
+// than n consecutive attempts of one sender). It counts its drops in
+// hookDropped, which the role prints on its way out ("hook dropped N").
 func lossHook(p float64, burst time.Duration) func() bool {
 	if p <= 0 {
 		return nil
 	}
+	drop := lossDecision(p, burst)
+	return func() bool {
+		if drop() {
+			hookDropped.Add(1)
+			return true
+		}
+		return false
+	}
+}
+
+var hookDropped atomic.Int64
+
+func lossDecision(p float64, burst time.Duration) func() bool {
 	var mu sync.Mutex
 	var until time.Time
 	return func() bool {
@@ -187,6 +202,9 @@ func runRole(role string) error {
 		NoFallback:  os.Getenv("ZX_NOFALLBACK") != "",
 		Loss:        lossHook(envFloat("ZX_LOSS"), time.Duration(envInt("ZX_BURST_US", 0))*time.Microsecond),
 	}}
+	if cfg.XDP.Loss != nil {
+		defer func() { fmt.Printf("hook dropped %d\n", hookDropped.Load()) }()
+	}
 	rt := zmqx.NewRuntime(cfg)
 	defer func() {
 		if err := rt.Close(); err != nil && !errors.Is(err, zmqx.ErrClosed) {
@@ -247,6 +265,13 @@ func runRole(role string) error {
 		return sendSeq(ctx, s, n, size)
 	case typ == zmqx.PULL && envInt("ZX_SOCKETS", 1) > 1:
 		return recvStreams(ctx, s, envInt("ZX_SOCKETS", 1), n, size)
+	case typ == zmqx.XSUB:
+		// An XSUB subscribes by sending the subscription (1, then the
+		// prefix: everything here) as a message.
+		if err := s.Send(ctx, []byte{1}); err != nil {
+			return fmt.Errorf("subscribe: %w", err)
+		}
+		return recvSeq(ctx, s, n, size)
 	case typ == zmqx.PULL, typ == zmqx.SUB, typ == zmqx.ROUTER, dir == "recv":
 		return recvSeq(ctx, s, n, size)
 	case typ == zmqx.REQ && envInt("ZX_SOCKETS", 1) > 1:
@@ -639,6 +664,8 @@ func (p *peer) expect(prefix string, within time.Duration) string {
 // wait waits for the peer to exit and fails the test if it failed.
 func (p *peer) wait(within time.Duration) {
 	p.t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
 	for {
 		select {
 		case l, ok := <-p.lines:
@@ -653,7 +680,7 @@ func (p *peer) wait(within time.Duration) {
 				p.t.Fatalf("%s: %v", p.name, err)
 			}
 			return
-		case <-time.After(within):
+		case <-timer.C:
 			p.t.Fatalf("%s: still running after %v", p.name, within)
 		}
 	}

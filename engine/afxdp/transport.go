@@ -17,7 +17,8 @@ import (
 )
 
 // ErrUnavailable is wrapped by the reason an xdp:// endpoint could not use
-// AF_XDP (other OS, missing privileges, a driver that refuses).
+// AF_XDP (other OS, missing privileges, a driver that refuses, a peer on
+// this host).
 var ErrUnavailable = errors.New("afxdp: AF_XDP unavailable")
 
 // Config configures the engine for one runtime. The zero value means the

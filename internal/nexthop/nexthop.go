@@ -34,6 +34,9 @@ var (
 	// blackhole and prohibit routes, local, broadcast and multicast
 	// destinations.
 	ErrNoRoute = errors.New("nexthop: no unicast route")
+	// ErrLocal wraps (with ErrNoRoute) a destination that is an address
+	// of this host: the kernel's route for it is local.
+	ErrLocal = errors.New("the kernel's route is local: an address of this host")
 	// ErrUnresolved wraps a neighbour resolution that did not finish
 	// before the context ended; the context's error is wrapped too.
 	ErrUnresolved = errors.New("nexthop: neighbour not resolved")

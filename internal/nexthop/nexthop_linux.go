@@ -56,6 +56,9 @@ func route(c *conn, dst netip.Addr) (Hop, error) {
 	if err != nil {
 		return Hop{}, fmt.Errorf("nexthop: route to %s: %w", dst, err)
 	}
+	if r.typ == rtnLocal {
+		return Hop{}, fmt.Errorf("%w to %s: %w", ErrNoRoute, dst, ErrLocal)
+	}
 	if r.typ != rtnUnicast {
 		return Hop{}, fmt.Errorf("%w to %s: the kernel's route is %s", ErrNoRoute, dst, routeTypeName(r.typ))
 	}

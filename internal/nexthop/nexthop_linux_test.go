@@ -171,6 +171,9 @@ func TestNoRoute(t *testing.T) {
 			if c.errno != nil && !errors.Is(err, c.errno) {
 				t.Errorf("Route(%s): %v; want %v inside", c.dst, err, c.errno)
 			}
+			if local := c.text == "local"; errors.Is(err, nexthop.ErrLocal) != local {
+				t.Errorf("Route(%s): %v; ErrLocal inside: %v, want %v", c.dst, err, !local, local)
+			}
 			if !strings.Contains(err.Error(), c.text) {
 				t.Errorf("Route(%s): %q does not say %q", c.dst, err, c.text)
 			}
