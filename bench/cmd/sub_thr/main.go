@@ -55,6 +55,7 @@ func run(a perf.Args) error {
 			err = s.Subscribe(perf.Hello(os.Getpid(), i))
 		}
 		if err == nil {
+			perf.RefuseFallback(s, a.Endpoint)
 			err = s.Connect(a.Endpoint)
 		}
 		if err != nil {

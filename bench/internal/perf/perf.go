@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zmqx/zmqx"
@@ -195,6 +197,7 @@ func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (
 	rt := zmqx.NewRuntime(config)
 	s, err := rt.Socket(t, o)
 	if err == nil {
+		RefuseFallback(s, endpoint)
 		if bind {
 			err = s.Bind(endpoint)
 		} else {
@@ -206,6 +209,27 @@ func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (
 		return nil, nil, err
 	}
 	return rt, s, nil
+}
+
+// RefuseFallback ends the tool, saying why, if s carries an xdp://
+// endpoint over TCP (AF_XDP unusable here: no privileges, a driver that
+// refuses): its numbers would be TCP's under an xdp:// label. Call it
+// before Bind or Connect.
+func RefuseFallback(s *zmqx.Socket, endpoint string) {
+	if !strings.HasPrefix(endpoint, "xdp://") {
+		return
+	}
+	ev := make(chan zmqx.Event, 16)
+	s.Monitor(ev)
+	go func() {
+		for e := range ev {
+			if e.Type == zmqx.EventFallback {
+				fmt.Fprintf(os.Stderr, "%s: %s is carried over TCP, not AF_XDP: %v\n",
+					filepath.Base(os.Args[0]), endpoint, e.Err)
+				os.Exit(1)
+			}
+		}
+	}()
 }
 
 // Fixed CURVE keys for measuring CURVE's cost (ZMQX_BENCH_CURVE=1, the same
