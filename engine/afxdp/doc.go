@@ -20,7 +20,10 @@
 // datagrams to the route's MTU when that is below the interface's (every
 // datagram carries DF, and no "fragmentation needed" reaches an AF_XDP
 // sender), and the bound side sends at most what the connecting one
-// announced.
+// announced. Where a smaller MTU on the path is not on the route, full
+// datagrams are dropped on the way: the connection then fails after
+// rel's DeadAfter with an error that says a datagram went unacknowledged
+// although the peer answers, rather than stalling in silence.
 //
 // # How a connection is carried
 //

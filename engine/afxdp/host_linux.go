@@ -181,10 +181,11 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 const minMSS = 256
 
 // fitRoute cuts c's MSS to a route MTU below the interface's (an MTU set
-// on the route, or a path MTU the kernel learnt from the network). Every
-// datagram carries DF, and no "fragmentation needed" ever reaches an
-// AF_XDP sender, so a datagram too large for the path would be dropped on
-// the way each time it is sent. The channel's MSS is also what the peer
+// on the route, as `ip route ... mtu N` does). Every datagram carries DF,
+// and no "fragmentation needed" ever reaches an AF_XDP sender (nor, as seen
+// on the router test network, does the kernel learn a path MTU from it for
+// a later route lookup), so a datagram too large for the path would be
+// dropped on the way each time it is sent. The channel's MSS is also what the peer
 // learns in the handshake, and each side sends at most the smaller of the
 // two, so the cut holds both ways. The receive window keeps its size in
 // datagrams (half the RX ring).

@@ -121,10 +121,13 @@
 //
 // Liveness: a PING goes out when nothing was sent for KeepAlive and is
 // answered by a STATUS. Nothing heard for DeadAfter (a SYN unanswered, a
-// FIN unacknowledged included) fails the connection with ErrPeerDead, and
-// so does AcceptWait (256ms) of silence before an accepted Conn's client
-// answers its SYNACK: a SYN's source can be forged, so it is answered a
-// few times only.
+// FIN unacknowledged included) fails the connection with ErrPeerDead. So
+// does a DATA datagram still unacknowledged DeadAfter after it was first
+// sent, although the peer answers: a path that drops datagrams of that
+// size (an MTU below the sender's) would otherwise hold the stream for
+// ever. So does AcceptWait (256ms) of silence before an accepted Conn's
+// client answers its SYNACK: a SYN's source can be forged, so it is
+// answered a few times only.
 //
 // Close: Close stops writes; once everything written is acknowledged a FIN
 // with the final offset goes out (retransmitted with backoff) and its

@@ -106,6 +106,21 @@ func (c *Conn) timers(now int64) {
 	}
 	if c.rtoAt <= now {
 		if c.sndUna != c.sndNxt {
+			if first := c.rec(c.sndUna).first; now-first >= c.cfg.dead {
+				// The peer answers (its STATUS to our PINGs, small
+				// datagrams) and yet the oldest datagram has not got
+				// through in all this time: a path that drops datagrams
+				// of its size (an MTU below ours: every datagram carries
+				// DF, and AF_XDP never hears "fragmentation needed").
+				// Failing says so, instead of holding the stream in
+				// silence for ever, and lets the socket connect again.
+				// Checked when the RTO expires only (off the fast path):
+				// it is armed while datagrams are outstanding, every
+				// MaxRTO at the longest.
+				c.fail(fmt.Errorf("%w: datagram %d (%d bytes) unacknowledged for %v although the peer answers",
+					ErrPeerDead, c.sndUna, c.rec(c.sndUna).n, time.Duration(now-first)))
+				return
+			}
 			// The oldest datagram, and the newest as a probe when the
 			// peer has not shown it arrived: if the tail was lost too, the
 			// peer then NAKs all of it at once instead of one per RTO.
