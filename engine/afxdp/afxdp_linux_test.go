@@ -3,13 +3,16 @@
 package afxdp_test
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,11 +271,47 @@ func TestFallbackLocalPeer(t *testing.T) {
 		"ZX_EP": fmt.Sprintf("xdp://%s/%s:%d", p.B.Link, p.B.Addr, port)})
 	b.expect("ready", 30*time.Second)
 	a := startPeer(t, "push@B", p.B.NS, map[string]string{"ZX_ROLE": "push", "ZX_COUNT": strconv.Itoa(n),
-		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port)})
+		"ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port), "ZX_DEBUG": "1"})
 	why := a.expect("event fallback", 30*time.Second)
 	if !strings.Contains(why, "this host") {
 		t.Errorf("fallback reported %q, want the reason: the peer is on this host", why)
 	}
+	a.wait(2 * time.Minute)
+	b.wait(2 * time.Minute)
+	for _, q := range []*peer{a, b} {
+		if !q.logged("ok " + strconv.Itoa(n)) {
+			t.Errorf("%s did not report ok %d", q.name, n)
+		}
+	}
+	// The fallback is logged too, with its reason.
+	if debugLine(a, "level=WARN", "carried over TCP", "this host") == "" {
+		t.Error("the fallback was not logged as a warning with its reason")
+	}
+}
+
+// With NoTCPListen a bind on xdp:// serves AF_XDP only: a TCP connect to
+// its port is refused, and an xdp:// peer (which may not fall back) gets
+// every message. The bind names no interface (xdp://IP:PORT): the engine
+// takes the one that has the address.
+func TestNoTCPListen(t *testing.T) {
+	vethtest.Skip(t)
+	p := vethtest.New(t, 1)
+	const n = 2000
+	b := startPeer(t, "pull@B", p.B.NS, map[string]string{"ZX_ROLE": "pull", "ZX_BIND": "1", "ZX_COUNT": strconv.Itoa(n),
+		"ZX_NOTCPLISTEN": "1", "ZX_NOFALLBACK": "1", "ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port)})
+	b.expect("ready", 30*time.Second)
+	err := netns.Do(p.A.NS, func() error {
+		c, err := net.DialTimeout("tcp", netip.AddrPortFrom(p.B.Addr, port).String(), 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("a TCP connect to the port of a bind with NoTCPListen: %v, want it refused", err)
+	}
+	a := startPeer(t, "push@A", p.A.NS, map[string]string{"ZX_ROLE": "push", "ZX_COUNT": strconv.Itoa(n),
+		"ZX_NOFALLBACK": "1", "ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port)})
 	a.wait(2 * time.Minute)
 	b.wait(2 * time.Minute)
 	for _, q := range []*peer{a, b} {
@@ -656,8 +695,8 @@ func TestBatching(t *testing.T) {
 	}
 }
 
-// A route whose MTU is below the interfaces', as set on the route here or
-// as a path MTU the kernel learns from the network: the router's device
+// A route whose MTU is below the interfaces', set on the route (as an
+// administrator does for a path with a smaller MTU): the router's device
 // towards B takes 1 280 bytes, while both hosts' links take 1 500, and
 // every datagram carries DF. The connecting side must size its datagrams
 // to its route, or its full datagrams are dropped at the router every time

@@ -200,6 +200,7 @@ func runRole(role string) error {
 		Attach:      os.Getenv("ZX_ATTACH"),
 		Queues:      envInt("ZX_QUEUES", 0),
 		NoFallback:  os.Getenv("ZX_NOFALLBACK") != "",
+		NoTCPListen: os.Getenv("ZX_NOTCPLISTEN") != "",
 		Loss:        lossHook(envFloat("ZX_LOSS"), time.Duration(envInt("ZX_BURST_US", 0))*time.Microsecond),
 	}}
 	if cfg.XDP.Loss != nil {
