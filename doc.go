@@ -66,7 +66,13 @@
 //
 // "Live: new connections" means a change applies to the connections, binds
 // and connects made after it, as in libzmq. Subscriptions change through
-// Subscribe and Unsubscribe.
+// Subscribe and Unsubscribe. An option of one socket type given to another
+// (ReqRelaxed to a DEALER, RouterMandatory to a DEALER) is refused with
+// ErrInvalidOption, at creation and by SetOption, where libzmq refuses it:
+// RouterMandatory and RouterHandover are ROUTER's and REP's, ProbeRouter
+// also REQ's and DEALER's, ConnectRoutingID ROUTER's, REP's and STREAM's,
+// ReqRelaxed and ReqCorrelate REQ's, the XPub options PUB's and XPUB's
+// (XPubManual XPUB's alone).
 //
 // Security mechanisms: NULL, PLAIN and CURVE (CurveZMQ, RFC 26; keys as
 // CurveKey, written in Z85: NewCurveKeyPair, ParseCurveKey). A CURVE server

@@ -31,13 +31,14 @@ func TestSetOptionErrors(t *testing.T) {
 		{zmqx.TOS, 300},        // out of range
 		{zmqx.TCPKeepAlive, 2}, // out of range
 		{zmqx.HeartbeatInterval, -time.Second},
-		{zmqx.ConnectRoutingID, "\x00x"}, // reserved
-		{zmqx.PlainUsername, "me"},       // not live
-		{zmqx.RoutingID, "\x00me"},       // reserved
-		{zmqx.BatchSize, -1},             // out of range
-		{zmqx.XPubManual, true},          // not an XPUB
-		{zmqx.Option(0), true},           // unknown
-		{zmqx.Option(200), true},         // unknown
+		{zmqx.ConnectRoutingID, "peer"}, // not a ROUTER's
+		{zmqx.PlainUsername, "me"},      // not live
+		{zmqx.RoutingID, "\x00me"},      // reserved
+		{zmqx.BatchSize, -1},            // out of range
+		{zmqx.XPubManual, true},         // not an XPUB
+		{zmqx.ReqRelaxed, false},        // not a REQ, whatever the value
+		{zmqx.Option(0), true},          // unknown
+		{zmqx.Option(200), true},        // unknown
 	}
 	for _, b := range bad {
 		if err := s.SetOption(b.opt, b.v); !errors.Is(err, zmqx.ErrInvalidOption) {
@@ -70,9 +71,13 @@ func TestSetOptionErrors(t *testing.T) {
 	if v := get(zmqx.Linger); v != 250*time.Millisecond {
 		t.Fatalf("Linger %v", v)
 	}
-	must(t, s.SetOption(zmqx.ConnectRoutingID, "peer"))
-	if v := get(zmqx.ConnectRoutingID); string(v.([]byte)) != "peer" {
-		t.Fatalf("ConnectRoutingID %q", v)
+	r := mustSocket(t, rt, zmqx.ROUTER)
+	if err := r.SetOption(zmqx.ConnectRoutingID, "\x00x"); !errors.Is(err, zmqx.ErrInvalidOption) {
+		t.Errorf("a reserved ConnectRoutingID: %v, want ErrInvalidOption", err)
+	}
+	must(t, r.SetOption(zmqx.ConnectRoutingID, "peer"))
+	if v, err := r.GetOption(zmqx.ConnectRoutingID); err != nil || string(v.([]byte)) != "peer" {
+		t.Fatalf("ConnectRoutingID %q, %v", v, err)
 	}
 	must(t, s.SetOption(zmqx.Conflate, true)) // before any endpoint: fine
 	must(t, s.Bind("inproc://"+t.Name()))
@@ -95,6 +100,47 @@ func TestSetOptionErrors(t *testing.T) {
 	if err := s.SetOption(zmqx.Linger, time.Second); !errors.Is(err, zmqx.ErrClosed) {
 		t.Fatalf("SetOption on a closed socket: %v", err)
 	}
+}
+
+// TestOptionsForType: an option of one socket type given to another is
+// refused, as libzmq's zmq_setsockopt refuses it (EINVAL), both through
+// SetOption (whatever the value) and at creation (when set), rather than
+// silently doing nothing; the types it is for take it. (interop's
+// TestPyOptionsForType checks every type against libzmq.)
+func TestOptionsForType(t *testing.T) {
+	rt := newRuntime(t)
+	for _, c := range []struct {
+		opt       zmqx.Option
+		v         any
+		o         zmqx.SocketOptions // the same, at creation
+		for_, not zmqx.SocketType
+	}{
+		{zmqx.RouterMandatory, true, zmqx.SocketOptions{RouterMandatory: true}, zmqx.ROUTER, zmqx.DEALER},
+		{zmqx.RouterHandover, true, zmqx.SocketOptions{RouterHandover: true}, zmqx.REP, zmqx.STREAM},
+		{zmqx.ProbeRouter, true, zmqx.SocketOptions{ProbeRouter: true}, zmqx.REQ, zmqx.PUSH},
+		{zmqx.ReqRelaxed, true, zmqx.SocketOptions{ReqRelaxed: true}, zmqx.REQ, zmqx.DEALER},
+		{zmqx.ReqCorrelate, true, zmqx.SocketOptions{ReqCorrelate: true}, zmqx.REQ, zmqx.ROUTER},
+		{zmqx.XPubVerbose, true, zmqx.SocketOptions{XPubVerbose: true}, zmqx.XPUB, zmqx.SUB},
+		{zmqx.XPubVerboser, true, zmqx.SocketOptions{XPubVerboser: true}, zmqx.PUB, zmqx.XSUB},
+		{zmqx.XPubNoDrop, true, zmqx.SocketOptions{XPubNoDrop: true}, zmqx.PUB, zmqx.PUSH},
+		{zmqx.XPubManual, true, zmqx.SocketOptions{XPubManual: true}, zmqx.XPUB, zmqx.PUB},
+		{zmqx.XPubWelcomeMsg, "hi", zmqx.SocketOptions{XPubWelcomeMsg: []byte("hi")}, zmqx.XPUB, zmqx.PAIR},
+		{zmqx.ConnectRoutingID, "id", zmqx.SocketOptions{ConnectRoutingID: []byte("id")}, zmqx.STREAM, zmqx.DEALER},
+	} {
+		s := mustSocket(t, rt, c.not)
+		err := s.SetOption(c.opt, c.v)
+		if !errors.Is(err, zmqx.ErrInvalidOption) || !strings.Contains(err.Error(), c.for_.String()) {
+			t.Errorf("SetOption(%v) on a %v: %v, want ErrInvalidOption naming %v", c.opt, c.not, err, c.for_)
+		}
+		if _, err := rt.Socket(c.not, c.o); !errors.Is(err, zmqx.ErrInvalidOption) {
+			t.Errorf("Socket(%v, %v set): %v, want ErrInvalidOption", c.not, c.opt, err)
+		}
+		ok := mustSocket(t, rt, c.for_, c.o)
+		must(t, ok.SetOption(c.opt, c.v))
+	}
+	// Options libzmq takes on every socket stay so.
+	s := mustSocket(t, rt, zmqx.PUSH, zmqx.SocketOptions{InvertMatching: true})
+	must(t, s.SetOption(zmqx.InvertMatching, false))
 }
 
 func must(t *testing.T, err error) {

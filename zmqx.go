@@ -477,8 +477,9 @@ func (s *Socket) Unsubscribe(topic string) error { return s.s.Unsubscribe([]byte
 // with respect to concurrent Send and Recv: sock.SetOption(zmqx.Linger,
 // time.Second). The value has the type of the SocketOptions field of the
 // same name (a []byte option takes a string too) and its meaning: 0 is the
-// default. An option that cannot change now (Option.Live), or a value of
-// the wrong type or out of range, gives an error matching ErrInvalidOption.
+// default. An option that cannot change now (Option.Live), one of another
+// socket type, or a value of the wrong type or out of range, gives an
+// error matching ErrInvalidOption.
 func (s *Socket) SetOption(opt Option, value any) error { return s.s.SetOption(opt, value) }
 
 // GetOption returns an option's current value, defaults resolved (an

@@ -3,12 +3,15 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
 // ErrInvalidOption: SetOption or GetOption was given an unknown option, a
-// value of the wrong type or out of range, or an option that cannot change
-// once the socket exists (libzmq's EINVAL).
+// value of the wrong type or out of range, an option of another socket
+// type, or an option that cannot change once the socket exists (libzmq's
+// EINVAL).
 var ErrInvalidOption = errors.New("zmqx: invalid socket option")
 
 // Option names a socket option for Socket.SetOption and Socket.GetOption.
@@ -139,7 +142,59 @@ func (o Options) checkType(t Type) error {
 	if o.Conflate && !conflates(t) {
 		return fmt.Errorf("%w: Conflate is for PUB, SUB, PUSH, PULL and DEALER, not %s", ErrInvalidOption, t)
 	}
+	for _, c := range []struct {
+		opt Option
+		set bool
+	}{
+		{OptRouterMandatory, o.RouterMandatory}, {OptRouterHandover, o.RouterHandover}, {OptProbeRouter, o.ProbeRouter},
+		{OptReqRelaxed, o.ReqRelaxed}, {OptReqCorrelate, o.ReqCorrelate},
+		{OptXPubVerbose, o.XPubVerbose}, {OptXPubVerboser, o.XPubVerboser}, {OptXPubNoDrop, o.XPubNoDrop},
+		{OptXPubManual, o.XPubManual}, {OptXPubWelcomeMsg, len(o.XPubWelcomeMsg) > 0},
+		{OptConnectRoutingID, len(o.ConnectRoutingID) > 0},
+	} {
+		if c.set {
+			if err := c.opt.forType(t); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// forType reports whether a socket of type t takes opt, as libzmq's
+// sockets do: an option of one socket type given to another is an error
+// (EINVAL there), not a setting silently ignored. The sets are libzmq's,
+// whose REP is a ROUTER underneath, its REQ a DEALER and its PUB an XPUB
+// (interop's TestPyOptionsForType compares them with libzmq's answers),
+// except that XPubManual, which hands subscriptions to Recv, is XPUB's
+// alone. The options libzmq takes on any socket (InvertMatching among
+// them) are taken on any here too.
+func (opt Option) forType(t Type) error {
+	var types []Type
+	switch opt {
+	case OptRouterMandatory, OptRouterHandover:
+		types = []Type{REP, ROUTER}
+	case OptProbeRouter:
+		types = []Type{REQ, REP, DEALER, ROUTER}
+	case OptConnectRoutingID:
+		types = []Type{REP, ROUTER, STREAM}
+	case OptReqRelaxed, OptReqCorrelate:
+		types = []Type{REQ}
+	case OptXPubVerbose, OptXPubVerboser, OptXPubNoDrop, OptXPubWelcomeMsg:
+		types = []Type{PUB, XPUB}
+	case OptXPubManual:
+		types = []Type{XPUB}
+	default:
+		return nil
+	}
+	if slices.Contains(types, t) {
+		return nil
+	}
+	names := make([]string, len(types))
+	for i, ty := range types {
+		names[i] = ty.String()
+	}
+	return fmt.Errorf("%w: %s is for %s, not %s", ErrInvalidOption, opt, strings.Join(names, " and "), t)
 }
 
 func conflates(t Type) bool {
@@ -155,8 +210,9 @@ func conflates(t Type) bool {
 // Integers and durations have the meaning of the Options field: 0 is the
 // default and, for HWMs and Linger, negative is unlimited or "none". It is
 // safe to call concurrently with Send and Recv. A value of the wrong type
-// or out of range, or an option that cannot change now, gives an error
-// matching ErrInvalidOption and changes nothing.
+// or out of range, an option of another socket type (Option.forType), or
+// an option that cannot change now, gives an error matching
+// ErrInvalidOption and changes nothing.
 func (s *Socket) SetOption(opt Option, v any) error {
 	if opt == 0 || opt >= optEnd {
 		return fmt.Errorf("%w: unknown option %d", ErrInvalidOption, uint8(opt))
@@ -164,6 +220,9 @@ func (s *Socket) SetOption(opt Option, v any) error {
 	d := optTable[opt]
 	if !d.live {
 		return fmt.Errorf("%w: %s cannot change once the socket exists", ErrInvalidOption, d.name)
+	}
+	if err := opt.forType(s.typ); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,9 +255,6 @@ func (s *Socket) SetOption(opt Option, v any) error {
 	}
 	if opt == OptConflate && r.Conflate != s.opts.Conflate && s.used {
 		return fmt.Errorf("%w: Conflate cannot change after Bind or Connect", ErrInvalidOption)
-	}
-	if opt == OptXPubManual && s.typ != XPUB {
-		return fmt.Errorf("%w: XPubManual is for XPUB", ErrInvalidOption)
 	}
 	// Only the option's own field is written (others, such as Events, are
 	// read without the lock).

@@ -6,7 +6,10 @@ package interop
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,4 +264,91 @@ func TestPyStream(t *testing.T) {
 	// libzmq closes (its socket finishes that in its own calls: poke it).
 	q.ok("send " + enc([]string{qhello[0], ""}))
 	expectPoking(t, zEnd{t, ctx, s}, pyEnd{q}, zhello[0], "")
+}
+
+// TestPyOptionsForType: for every socket type and every option that
+// belongs to some types only, zmqx's SetOption takes it where libzmq's
+// zmq_setsockopt does and refuses it (ErrInvalidOption; EINVAL there)
+// where libzmq does, with one difference on purpose: XPubManual on a PUB,
+// which libzmq takes (its PUB is an XPUB) and zmqx refuses, since a PUB
+// hands the subscriptions it would apply to no Recv.
+func TestPyOptionsForType(t *testing.T) {
+	bin := requirePython(t)
+	opts := []struct {
+		py  string
+		opt zmqx.Option
+		v   any
+	}{
+		{"ROUTER_MANDATORY", zmqx.RouterMandatory, true},
+		{"ROUTER_HANDOVER", zmqx.RouterHandover, true},
+		{"PROBE_ROUTER", zmqx.ProbeRouter, true},
+		{"CONNECT_ROUTING_ID", zmqx.ConnectRoutingID, "id"},
+		{"REQ_RELAXED", zmqx.ReqRelaxed, true},
+		{"REQ_CORRELATE", zmqx.ReqCorrelate, true},
+		{"XPUB_VERBOSE", zmqx.XPubVerbose, true},
+		{"XPUB_VERBOSER", zmqx.XPubVerboser, true},
+		{"XPUB_NODROP", zmqx.XPubNoDrop, true},
+		{"XPUB_MANUAL", zmqx.XPubManual, true},
+		{"XPUB_WELCOME_MSG", zmqx.XPubWelcomeMsg, "hi"},
+		{"INVERT_MATCHING", zmqx.InvertMatching, true},
+	}
+	types := []zmqx.SocketType{zmqx.PAIR, zmqx.PUB, zmqx.SUB, zmqx.REQ, zmqx.REP, zmqx.DEALER, zmqx.ROUTER,
+		zmqx.PULL, zmqx.PUSH, zmqx.XPUB, zmqx.XSUB, zmqx.STREAM}
+	// libzmq's answers, one line a pair: TYPE OPTION ok|refused.
+	script := `import sys, zmq
+c = zmq.Context()
+for typ in sys.argv[2].split():
+    for opt in sys.argv[1].split():
+        s = c.socket(getattr(zmq, typ))
+        v = b"id" if opt in ("CONNECT_ROUTING_ID", "XPUB_WELCOME_MSG") else 1
+        try:
+            s.setsockopt(getattr(zmq, opt), v)
+            print(typ, opt, "ok")
+        except zmq.ZMQError as e:
+            print(typ, opt, "refused" if e.errno == zmq.EINVAL else "errno %d" % e.errno)
+        s.close()
+`
+	var pyOpts, pyTypes []string
+	for _, o := range opts {
+		pyOpts = append(pyOpts, o.py)
+	}
+	for _, ty := range types {
+		pyTypes = append(pyTypes, ty.String())
+	}
+	out, err := exec.Command(bin, "-c", script, strings.Join(pyOpts, " "), strings.Join(pyTypes, " ")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyzmq: %v: %s", err, out)
+	}
+	libzmq := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			t.Fatalf("pyzmq printed %q", l)
+		}
+		libzmq[f[0]+" "+f[1]] = strings.Join(f[2:], " ")
+	}
+	rt := zmqx.NewRuntime(zmqx.Config{})
+	defer rt.Close()
+	for _, ty := range types {
+		for _, o := range opts {
+			s, err := rt.Socket(ty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := "ok"
+			if err := s.SetOption(o.opt, o.v); errors.Is(err, zmqx.ErrInvalidOption) {
+				got = "refused"
+			} else if err != nil {
+				got = err.Error()
+			}
+			s.Close()
+			want := libzmq[ty.String()+" "+o.py]
+			if ty == zmqx.PUB && o.opt == zmqx.XPubManual {
+				want = "refused" // the difference on purpose
+			}
+			if got != want {
+				t.Errorf("%v %v: zmqx %s, libzmq %s", ty, o.py, got, want)
+			}
+		}
+	}
 }

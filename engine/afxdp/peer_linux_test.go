@@ -219,7 +219,7 @@ func runRole(role string) error {
 	}
 	events := make(chan zmqx.Event, 1024)
 	s, err := rt.Socket(typ, zmqx.SocketOptions{Linger: time.Duration(envInt("ZX_LINGER_MS", 120000)) * time.Millisecond,
-		Events: events, SendHWM: 10000, RecvHWM: envInt("ZX_RCVHWM", 10000), XPubNoDrop: true})
+		Events: events, SendHWM: 10000, RecvHWM: envInt("ZX_RCVHWM", 10000), XPubNoDrop: typ == zmqx.XPUB})
 	if err != nil {
 		return err
 	}
