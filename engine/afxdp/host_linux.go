@@ -693,7 +693,14 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 		return nil, false, true
 	}
 	id := h.newID()
-	rc, err := rel.Accept(l.relc, id, d, now)
+	relc := l.relc
+	if mss, err := rel.SynMSS(d); err == nil && mss > 0 && mss < relc.MSS {
+		// The client's datagrams are smaller than this side's (its route
+		// or its link has a smaller MTU): the window stays half the RX
+		// ring in the datagrams it will send, not more of them.
+		relc.RecvWindow = rxFrames / 2 * mss
+	}
+	rc, err := rel.Accept(relc, id, d, now)
 	if err != nil {
 		h.mu.Unlock()
 		return nil, false, false

@@ -633,6 +633,29 @@ func TestMSSIsTheSmaller(t *testing.T) {
 	}
 }
 
+// TestSynMSS: what a SYN announces is its sender's MSS, which the engine
+// sizes an accepted channel's window by; anything but a SYN is an error.
+func TestSynMSS(t *testing.T) {
+	c := Dial(Config{MSS: 1220}, 1, 0)
+	syn := drain(c, 0)
+	if len(syn) != 1 {
+		t.Fatalf("%d datagrams, want a SYN", len(syn))
+	}
+	if mss, err := SynMSS(syn[0]); err != nil || mss != 1220 {
+		t.Fatalf("SynMSS = %d, %v; want 1220", mss, err)
+	}
+	a, _, now := pair(t, Config{}, Config{})
+	a.Write([]byte("x"), now)
+	for _, d := range drain(a, now) {
+		if _, err := SynMSS(d); err == nil {
+			t.Fatalf("SynMSS took a %v", typeOf(d))
+		}
+	}
+	if _, err := SynMSS([]byte{1, 2, 3}); err == nil {
+		t.Fatal("SynMSS took 3 bytes")
+	}
+}
+
 // TestCloseWithPeerGone: a FIN never acknowledged ends in ErrPeerDead after
 // DeadAfter, not in a connection Closing forever.
 func TestCloseWithPeerGone(t *testing.T) {

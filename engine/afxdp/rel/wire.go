@@ -154,6 +154,21 @@ func Peek(d []byte) (t Type, dst, src uint32, err error) {
 	return h.typ, h.dst, h.src, nil
 }
 
+// SynMSS returns the MSS a SYN announces: the most stream bytes its sender
+// will put in a datagram, and so the most the accepting side's Conn will
+// send too (0: none announced). An error for anything but a well-formed
+// SYN.
+func SynMSS(d []byte) (int, error) {
+	var h header
+	if _, err := parse(d, &h); err != nil {
+		return 0, err
+	}
+	if h.typ != SYN {
+		return 0, errNotSYN
+	}
+	return int(min(h.off, maxMSS)), nil
+}
+
 func putRange(b []byte, lo, hi uint32) {
 	binary.BigEndian.PutUint32(b, lo)
 	binary.BigEndian.PutUint32(b[4:], hi)
