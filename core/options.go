@@ -122,7 +122,8 @@ type Options struct {
 	RouterHandover bool
 	// ProbeRouter makes a DEALER or ROUTER send an empty message to each
 	// new peer as it attaches, so a ROUTER peer learns its routing id
-	// (ZMQ_PROBE_ROUTER).
+	// (ZMQ_PROBE_ROUTER). REQ and REP take it too, as libzmq's do, but do
+	// not probe.
 	ProbeRouter bool
 	// ConnectRoutingID is the routing id a ROUTER (or STREAM) gives the
 	// peer of its next Connect, instead of the one the peer presents or a

@@ -16,7 +16,9 @@
 // that refuses, and for Connect a peer on this host, which frames sent
 // through the NIC never reach), Bind and Connect carry the endpoint over
 // TCP, log why, and the socket reports an EventFallback with the reason;
-// Config.NoFallback makes that an error instead. A connect also sizes its
+// Config.NoFallback makes that an error instead. (A peer on this host is
+// reached on the TCP port its xdp:// bind listens on too: not if it set
+// NoTCPListen, and then the connect is refused and retried.) A connect also sizes its
 // datagrams to the route's MTU when that is below the interface's (every
 // datagram carries DF, and no "fragmentation needed" reaches an AF_XDP
 // sender), and the bound side sends at most what the connecting one

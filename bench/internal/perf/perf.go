@@ -214,7 +214,10 @@ func Open(t zmqx.SocketType, endpoint string, bind bool, o zmqx.SocketOptions) (
 // RefuseFallback ends the tool, saying why, if s carries an xdp://
 // endpoint over TCP (AF_XDP unusable here: no privileges, a driver that
 // refuses): its numbers would be TCP's under an xdp:// label. Call it
-// before Bind or Connect.
+// before Bind or Connect. A bound tool learns only of its own fallback: a
+// peer that reaches its xdp:// bind over TCP is caught by the peer's
+// RefuseFallback, and the bench scripts run zmqx tools on both ends. Its
+// watcher lives as long as the tool.
 func RefuseFallback(s *zmqx.Socket, endpoint string) {
 	if !strings.HasPrefix(endpoint, "xdp://") {
 		return

@@ -29,8 +29,9 @@ type Config struct {
 	// means 250ms.
 	KeepAlive time.Duration
 	// DeadAfter: nothing heard from the peer for this long (a SYN
-	// unanswered, a FIN unacknowledged included) fails the connection with
-	// ErrPeerDead; 0 means 3s.
+	// unanswered, a FIN unacknowledged included), or a DATA datagram still
+	// unacknowledged this long after it was first sent, fails the
+	// connection with ErrPeerDead; 0 means 3s.
 	DeadAfter time.Duration
 	// AcceptWait: an accepted Conn that hears nothing from its client for
 	// this long, before the client's first datagram after the SYNACK,
