@@ -142,23 +142,24 @@ func (o Options) checkType(t Type) error {
 	if o.Conflate && !conflates(t) {
 		return fmt.Errorf("%w: Conflate is for PUB, SUB, PUSH, PULL and DEALER, not %s", ErrInvalidOption, t)
 	}
-	for _, c := range []struct {
-		opt Option
-		set bool
-	}{
-		{OptRouterMandatory, o.RouterMandatory}, {OptRouterHandover, o.RouterHandover}, {OptProbeRouter, o.ProbeRouter},
-		{OptReqRelaxed, o.ReqRelaxed}, {OptReqCorrelate, o.ReqCorrelate},
-		{OptXPubVerbose, o.XPubVerbose}, {OptXPubVerboser, o.XPubVerboser}, {OptXPubNoDrop, o.XPubNoDrop},
-		{OptXPubManual, o.XPubManual}, {OptXPubWelcomeMsg, len(o.XPubWelcomeMsg) > 0},
-		{OptConnectRoutingID, len(o.ConnectRoutingID) > 0},
-	} {
-		if c.set {
-			if err := c.opt.forType(t); err != nil {
-				return err
-			}
+	for opt := Option(1); opt < optEnd; opt++ {
+		if err := opt.forType(t); err != nil && isSet(optTable[opt].field(&o)) {
+			return err
 		}
 	}
 	return nil
+}
+
+// isSet reports whether a flag or bytes option (what forType restricts)
+// is set, given a pointer to its field.
+func isSet(field any) bool {
+	switch v := field.(type) {
+	case *bool:
+		return *v
+	case *[]byte:
+		return len(*v) > 0
+	}
+	return false
 }
 
 // forType reports whether a socket of type t takes opt, as libzmq's

@@ -137,9 +137,15 @@ func (r run) doOverXDP(t *testing.T, p *vethtest.Pair) {
 func (r run) overXDP(t *testing.T, a, b *vethtest.Side) {
 	t.Helper()
 	bound, conn := r.between(t, a, b)
-	for _, q := range []*peer{bound, conn} {
-		if !q.logged("ok " + strconv.Itoa(r.count)) {
-			t.Errorf("%s did not report ok %d", q.name, r.count)
+	gotAll(t, r.count, bound, conn)
+}
+
+// gotAll checks that every peer reported "ok n".
+func gotAll(t *testing.T, n int, peers ...*peer) {
+	t.Helper()
+	for _, q := range peers {
+		if !q.logged("ok " + strconv.Itoa(n)) {
+			t.Errorf("%s did not report ok %d", q.name, n)
 		}
 	}
 }
@@ -278,11 +284,7 @@ func TestFallbackLocalPeer(t *testing.T) {
 	}
 	a.wait(2 * time.Minute)
 	b.wait(2 * time.Minute)
-	for _, q := range []*peer{a, b} {
-		if !q.logged("ok " + strconv.Itoa(n)) {
-			t.Errorf("%s did not report ok %d", q.name, n)
-		}
-	}
+	gotAll(t, n, a, b)
 	// The fallback is logged too, with its reason.
 	if debugLine(a, "level=WARN", "carried over TCP", "this host") == "" {
 		t.Error("the fallback was not logged as a warning with its reason")
@@ -314,11 +316,7 @@ func TestNoTCPListen(t *testing.T) {
 		"ZX_NOFALLBACK": "1", "ZX_EP": fmt.Sprintf("xdp://%s:%d", p.B.Addr, port)})
 	a.wait(2 * time.Minute)
 	b.wait(2 * time.Minute)
-	for _, q := range []*peer{a, b} {
-		if !q.logged("ok " + strconv.Itoa(n)) {
-			t.Errorf("%s did not report ok %d", q.name, n)
-		}
-	}
+	gotAll(t, n, a, b)
 }
 
 // A bind where AF_XDP cannot be used listens on TCP and says why; a peer

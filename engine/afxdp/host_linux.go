@@ -180,24 +180,33 @@ func (t *Transport) dial(ctx context.Context, e endpoint, o *core.Options) (net.
 // would be a large share of every datagram, and TCP serves better.
 const minMSS = 256
 
+// mssFor is the stream bytes a datagram of mtu bytes (IPv4 and UDP
+// headers, the channel's, then data) carries.
+func mssFor(mtu int) int { return mtu - 20 - 8 - rel.HeaderLen }
+
+// setMSS makes mss the largest datagram c's channel sends and receives.
+// Its window is half the RX ring in datagrams of that size: more in flight
+// than the ring holds would be dropped at the socket and retransmitted
+// whenever the reader falls behind.
+func setMSS(c *rel.Config, mss int) { c.MSS, c.RecvWindow = mss, rxFrames/2*mss }
+
 // fitRoute cuts c's MSS to a route MTU below the interface's (an MTU set
 // on the route, as `ip route ... mtu N` does). Every datagram carries DF,
 // and no "fragmentation needed" ever reaches an AF_XDP sender (nor, as seen
 // on the router test network, does the kernel learn a path MTU from it for
 // a later route lookup), so a datagram too large for the path would be
-// dropped on the way each time it is sent. The channel's MSS is also what the peer
-// learns in the handshake, and each side sends at most the smaller of the
-// two, so the cut holds both ways. The receive window keeps its size in
-// datagrams (half the RX ring).
+// dropped on the way each time it is sent. The channel's MSS is also what
+// the peer learns in the handshake, and each side sends at most the smaller
+// of the two, so the cut holds both ways.
 func fitRoute(c *rel.Config, mtu int) error {
-	mss := mtu - 20 - 8 - rel.HeaderLen
+	mss := mssFor(mtu)
 	if mtu <= 0 || mss >= c.MSS {
 		return nil
 	}
 	if mss < minMSS {
 		return fmt.Errorf("an MTU of %d leaves datagrams too small", mtu)
 	}
-	c.MSS, c.RecvWindow = mss, rxFrames/2*mss
+	setMSS(c, mss)
 	return nil
 }
 
@@ -347,17 +356,14 @@ func (t *Transport) startHost(ifc *net.Interface) (h *host, err error) {
 	// The datagram must fit the MTU and what one RX frame takes after the
 	// kernel's headroom: with a jumbo MTU, the frame decides (an MSS of
 	// 3 766 bytes).
-	mss := min(h.mtu, frameSize-xdpHeadroom-14) - 20 - 8 - rel.HeaderLen
+	mss := mssFor(min(h.mtu, frameSize-xdpHeadroom-14))
 	if mss < minMSS {
 		return nil, fmt.Errorf("MTU %d too small", h.mtu)
 	}
 	// A LAN's round trips are microseconds: a lost datagram's timer backs
 	// off from 100µs to at most 10ms, not the 100ms a WAN would want.
-	// A channel's window is at most half the RX ring in full datagrams:
-	// more in flight than the ring holds would be dropped at the socket
-	// and retransmitted whenever its reader falls behind.
-	h.relc = rel.Config{MSS: mss, MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, OnRepair: t.c.OnRepair, OnHole: t.c.OnHole,
-		RecvWindow: rxFrames / 2 * mss}
+	h.relc = rel.Config{MaxRTO: maxRTO, OnRecovered: t.c.OnRecovered, OnRepair: t.c.OnRepair, OnHole: t.c.OnHole}
+	setMSS(&h.relc, mss)
 	built := h // the named result is nil by the time a failure's defer runs
 	defer func() {
 		if err != nil {
@@ -696,9 +702,8 @@ func (h *host) onSyn(q *queue, fr udpframe.Header, d []byte, src uint32, now int
 	relc := l.relc
 	if mss, err := rel.SynMSS(d); err == nil && mss > 0 && mss < relc.MSS {
 		// The client's datagrams are smaller than this side's (its route
-		// or its link has a smaller MTU): the window stays half the RX
-		// ring in the datagrams it will send, not more of them.
-		relc.RecvWindow = rxFrames / 2 * mss
+		// or its link has a smaller MTU), and the channel takes its MSS.
+		setMSS(&relc, mss)
 	}
 	rc, err := rel.Accept(relc, id, d, now)
 	if err != nil {

@@ -106,7 +106,7 @@ func (c *Conn) timers(now int64) {
 	}
 	if c.rtoAt <= now {
 		if c.sndUna != c.sndNxt {
-			if first := c.rec(c.sndUna).first; now-first >= c.cfg.dead {
+			if r := c.rec(c.sndUna); now-r.first >= c.cfg.dead {
 				// The peer answers (its STATUS to our PINGs, small
 				// datagrams) and yet the oldest datagram has not got
 				// through in all this time: a path that drops datagrams
@@ -118,7 +118,7 @@ func (c *Conn) timers(now int64) {
 				// it is armed while datagrams are outstanding, every
 				// MaxRTO at the longest.
 				c.fail(fmt.Errorf("%w: datagram %d (%d bytes) unacknowledged for %v although the peer answers",
-					ErrPeerDead, c.sndUna, c.rec(c.sndUna).n, time.Duration(now-first)))
+					ErrPeerDead, c.sndUna, r.n, time.Duration(now-r.first)))
 				return
 			}
 			// The oldest datagram, and the newest as a probe when the
